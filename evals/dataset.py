@@ -1,0 +1,86 @@
+"""Load evaluation datasets: JSONL, one question with its expected answers per line."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class DatasetError(ValueError):
+    """A dataset line is malformed; the message names the file and line number."""
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    """One evaluation question with the answers and corpus evidence that support it."""
+
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    evidence: tuple[str, ...]
+    answerable: bool
+
+
+def _field(record: dict[str, Any], key: str) -> Any:
+    if key not in record:
+        raise ValueError(f"missing key '{key}'")
+    return record[key]
+
+
+def _string(record: dict[str, Any], key: str) -> str:
+    value = _field(record, key)
+    if not isinstance(value, str) or not value.strip():
+        raise TypeError(f"'{key}' must be a non-empty string")
+    return value
+
+
+def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = _field(record, key)
+    if not isinstance(value, list) or not all(
+        isinstance(item, str) and item.strip() for item in value
+    ):
+        raise TypeError(f"'{key}' must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _parse_item(line: str) -> EvalItem:
+    """Build an item from one JSON line; unknown keys are ignored."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON: {exc.msg}") from exc
+    if not isinstance(record, dict):
+        raise TypeError("line must be a JSON object")
+    answerable = _field(record, "answerable")
+    if not isinstance(answerable, bool):
+        raise TypeError("'answerable' must be true or false")
+    item = EvalItem(
+        id=_string(record, "id"),
+        question=_string(record, "question"),
+        answers=_strings(record, "answers"),
+        evidence=_strings(record, "evidence"),
+        answerable=answerable,
+    )
+    if item.answerable and not item.answers:
+        raise ValueError("answerable item has no answers")
+    return item
+
+
+def load_dataset(path: Path) -> list[EvalItem]:
+    """Read a JSONL dataset, skipping blank lines; DatasetError on a malformed line."""
+    items: list[EvalItem] = []
+    seen: set[str] = set()
+    for number, line in enumerate(
+        path.read_text(encoding="utf-8").splitlines(), start=1
+    ):
+        if not line.strip():
+            continue
+        try:
+            item = _parse_item(line)
+            if item.id in seen:
+                raise ValueError(f"duplicate id {item.id!r}")
+        except (ValueError, TypeError) as exc:
+            raise DatasetError(f"{path}:{number}: {exc}") from exc
+        seen.add(item.id)
+        items.append(item)
+    return items

@@ -1,0 +1,124 @@
+"""Index files into the store: skip what is unchanged, replace what changed, report what failed."""
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ingest.chunking import chunk_text, content_hash
+from ingest.loaders import LoadError, load_file
+from retrieval.keyword import KeywordIndex
+from retrieval.store import Store
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    path: str
+    error: str
+
+
+@dataclass(frozen=True)
+class FileDone:
+    """Progress of one file: its status is added, updated, unchanged or failed."""
+
+    path: str
+    status: str
+    chunks: int
+    done: int
+    total: int
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    failed: list[FileFailure] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+Progress = Callable[[FileDone], None]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure]]:
+    """Files under `paths` (folders recursively, hidden entries skipped), and paths that don't exist."""
+    files: list[Path] = []
+    missing: list[FileFailure] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(FileFailure(str(path), "no such file or folder"))
+    return list(dict.fromkeys(p.resolve() for p in files)), missing
+
+
+def ingest_paths(
+    store: Store,
+    paths: Iterable[Path],
+    prune: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Index every supported file under `paths`; one bad file never stops the batch."""
+    started = time.perf_counter()
+    settings = store.settings
+    files, failures = discover(paths)
+    report = IngestReport(failed=list(failures))
+    known = store.active_hashes()
+    for done, path in enumerate(files, start=1):
+        source = str(path)
+        status, chunks = _ingest_one(store, path, known.get(source), settings.chunk_size, settings.chunk_overlap)
+        if isinstance(status, FileFailure):
+            report.failed.append(status)
+            status_name = "failed"
+        else:
+            status_name = status
+            setattr(report, status, getattr(report, status) + 1)
+            report.chunks += chunks
+        if progress:
+            progress(FileDone(source, status_name, chunks, done, len(files)))
+    if prune:
+        for source in known:
+            if not Path(source).exists() and store.remove_document(source):
+                report.removed += 1
+    KeywordIndex(store, settings.keyword_dir).refresh()
+    report.seconds = round(time.perf_counter() - started, 2)
+    return report
+
+
+def _ingest_one(store: Store, path: Path, known_hash: str | None, size: int, overlap: int) -> tuple[str | FileFailure, int]:
+    source = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FileFailure(source, f"cannot read the file: {exc.strerror or exc}"), 0
+    digest = content_hash(data, size, overlap)
+    if digest == known_hash:
+        return "unchanged", 0
+    try:
+        loaded = load_file(path)
+        chunks = chunk_text(source, loaded.title, loaded.text, digest, size, overlap)
+        store.put_document(source, loaded.title, digest, chunks, len(loaded.text))
+    except LoadError as exc:
+        return FileFailure(source, str(exc)), 0
+    except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the batch
+        return FileFailure(source, f"could not be indexed: {exc}"), 0
+    return ("updated" if known_hash else "added"), len(chunks)
+
+
+def remove_source(store: Store, source: str) -> bool:
+    """Drop one document (by its source path) and keep the keyword index in step."""
+    removed = store.remove_document(source) or store.remove_document(str(Path(source).resolve()))
+    if removed:
+        KeywordIndex(store, store.settings.keyword_dir).refresh()
+    return removed

@@ -1,0 +1,131 @@
+"""Answer a question from the documents: retrieve, gate, select evidence, generate, verify."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from retrieval.citations import Citation, Claim, take_markers_as_written, verify
+from retrieval.evidence import EvidenceSet, select_evidence
+from retrieval.hybrid import HybridRetriever, Mode, Retrieved
+from retrieval.llm.base import Generator
+from retrieval.prompt import NOT_FOUND, build_messages, fixed_prompt_tokens
+from retrieval.settings import Settings
+
+NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    claims: tuple[Claim, ...]
+    retrieved: Retrieved
+    evidence: EvidenceSet | None
+    backend: str
+    model: str
+    draft: str  # the model's raw text, before verification
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the model's draft, as it streams."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The switches the evals compare; the defaults are citewise's configuration."""
+
+    mode: Mode = "hybrid"
+    gate: bool = True  # refuse without the model when nothing relevant is retrieved
+    verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
+
+
+class Answerer:
+    """Answers questions with one retriever and one generator, both loaded once."""
+
+    def __init__(
+        self, retriever: HybridRetriever, generator: Generator, settings: Settings, pipeline: Pipeline = Pipeline()
+    ) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.settings = settings
+        self.pipeline = pipeline
+
+    def _embed(self, texts: list[str]):  # noqa: ANN202 - numpy array
+        import numpy as np
+
+        return np.asarray(self.retriever.store.embedding(texts), dtype=np.float32)
+
+    def is_relevant(self, retrieved: Retrieved) -> bool:
+        """False when nothing retrieved is close enough to answer from: refuse without the model."""
+        return bool(retrieved.hits) and retrieved.best_dense >= self.settings.min_relevance
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[Token | Answer]:
+        """Tokens of the draft as they come, then the verified Answer."""
+        started = time.perf_counter()
+        retrieved = self.retriever.search(question, k, self.pipeline.mode)
+        timings = {"retrieve": retrieved.timings_ms["total"]}
+        if self.pipeline.gate and not self.is_relevant(retrieved):
+            timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+            yield self._answer(question, NOTHING_RELEVANT, True, retrieved, None, "", (), (), timings)
+            return
+        budget = (
+            self.generator.context_tokens
+            - self.settings.answer_tokens
+            - fixed_prompt_tokens(self.generator.count_tokens, question)
+        )
+        evidence = select_evidence(
+            question, retrieved.hits, self._embed, self.generator.count_tokens, max(budget, 0)
+        )
+        messages = build_messages(question, evidence.passages)
+        generate_start = time.perf_counter()
+        draft = ""
+        for piece in self.generator.stream(messages, self.settings.answer_tokens):
+            if not draft:
+                timings["first_token"] = round((time.perf_counter() - started) * 1000, 1)
+            draft += piece
+            yield Token(piece)
+        timings["generate"] = round((time.perf_counter() - generate_start) * 1000, 1)
+        if self.pipeline.verify:
+            verified = verify(draft, evidence.passages, self._embed, self.settings.support_threshold)
+        else:
+            verified = take_markers_as_written(draft, evidence.passages)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+        yield self._answer(
+            question,
+            verified.answer,
+            verified.refused,
+            retrieved,
+            evidence,
+            draft,
+            verified.citations,
+            verified.claims,
+            timings,
+        )
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """The verified answer (the draft's tokens are consumed silently)."""
+        for event in self.stream(question, k):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("Answerer.stream ended without an Answer")
+
+    def _answer(self, question, text, refused, retrieved, evidence, draft, citations, claims, timings):  # noqa: ANN001, ANN202, PLR0913
+        return Answer(
+            question=question,
+            answer=text if not refused or text != NOT_FOUND else NOT_FOUND,
+            refused=refused,
+            citations=tuple(citations),
+            claims=tuple(claims),
+            retrieved=retrieved,
+            evidence=evidence,
+            backend=self.generator.backend,
+            model=self.generator.model,
+            draft=draft,
+            timings_ms=timings,
+        )

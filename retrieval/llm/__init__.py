@@ -1,0 +1,1 @@
+"""Answer models: the embedded llama.cpp model and Ollama, behind `Generator`."""

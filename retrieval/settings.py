@@ -1,0 +1,62 @@
+"""The one typed settings object; every `CITEWISE_*` environment variable is read here."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """citewise configuration, from `CITEWISE_*` variables (plus Ollama's own `OLLAMA_HOST`)."""
+
+    model_config = SettingsConfigDict(env_prefix="CITEWISE_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("citewise")))
+    chroma_url: str | None = None
+    collection: str = "citewise"
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+    chunk_size: int = Field(default=800, gt=100)
+    chunk_overlap: int = Field(default=120, ge=0)
+
+    top_k: int = Field(default=5, gt=0)
+    candidates: int = Field(default=30, gt=0)
+    rrf_k: int = Field(default=60, gt=0)
+    # Below this dense similarity (and with no strong keyword match) nothing retrieved is
+    # relevant, so citewise refuses without calling the model. Tuned on the dev set.
+    min_relevance: float = 0.30
+    # An answer sentence counts as supported by a passage at or above this score (see
+    # retrieval/citations.py). Tuned on the dev set.
+    support_threshold: float = 0.55
+
+    llm: Literal["auto", "embedded", "ollama"] = "auto"
+    ollama_host: str = Field(
+        default="http://127.0.0.1:11434",
+        validation_alias=AliasChoices("CITEWISE_OLLAMA_HOST", "OLLAMA_HOST"),
+    )
+    ollama_model: str = "qwen2.5:1.5b-instruct"
+    model_path: Path | None = None
+    context_tokens: int = Field(default=2048, ge=512)
+    answer_tokens: int = Field(default=200, ge=16)
+    threads: int = Field(default=2, gt=0)
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.data_dir / "keyword"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

@@ -1,0 +1,146 @@
+"""The dev dataset is well-formed, large enough, and grounded verbatim in the corpus."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from evals.dataset import DatasetError, EvalItem, load_dataset
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEV_DATASET = REPO_ROOT / "evals" / "datasets" / "dev.jsonl"
+CORPUS_DIR = REPO_ROOT / "corpus"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+VALID = {
+    "id": "a-01",
+    "question": "Q?",
+    "answers": ["A"],
+    "evidence": ["e"],
+    "answerable": True,
+}
+
+
+def corpus_bodies() -> dict[str, str]:
+    """Map each corpus file name to its text after the front matter."""
+    bodies = {}
+    for path in sorted(CORPUS_DIR.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        _, _, rest = text.partition("\n---\n")
+        bodies[path.name] = rest
+    return bodies
+
+
+@pytest.fixture(scope="module")
+def items() -> list[EvalItem]:
+    return load_dataset(DEV_DATASET)
+
+
+def test_dev_dataset_meets_minimum_counts(items: list[EvalItem]) -> None:
+    answerable = [item for item in items if item.answerable]
+    chinese = [
+        item
+        for item in items
+        if item.id.startswith("zh-") and CJK.search(item.question)
+    ]
+    assert len(answerable) >= 60
+    assert len(items) - len(answerable) >= 15
+    assert len(chinese) >= 5
+
+
+def test_unanswerable_items_carry_no_answers_or_evidence(items: list[EvalItem]) -> None:
+    offenders = [
+        item.id
+        for item in items
+        if not item.answerable and (item.answers or item.evidence)
+    ]
+    assert not offenders
+
+
+def test_every_evidence_string_is_verbatim_in_the_corpus(items: list[EvalItem]) -> None:
+    bodies = corpus_bodies().values()
+    missing = [
+        (item.id, evidence)
+        for item in items
+        for evidence in item.evidence
+        if not any(evidence in body for body in bodies)
+    ]
+    assert not missing, f"evidence not found verbatim in any corpus body: {missing}"
+
+
+def test_every_article_has_ten_questions(items: list[EvalItem]) -> None:
+    bodies = corpus_bodies()
+    assert bodies, f"no corpus articles in {CORPUS_DIR}"
+    counts = {
+        name: sum(any(evidence in body for evidence in item.evidence) for item in items)
+        for name, body in bodies.items()
+    }
+    assert all(count >= 10 for count in counts.values()), counts
+
+
+def write_lines(path: Path, *records: dict | str) -> Path:
+    """Write records (dicts as JSON, strings verbatim) one per line."""
+    lines = [
+        json.dumps(record) if isinstance(record, dict) else record for record in records
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ('{"id": "b-01", "question": ', "invalid JSON"),
+        ('["not", "an", "object"]', "JSON object"),
+        (
+            {key: value for key, value in VALID.items() if key != "question"}
+            | {"id": "b-01"},
+            "missing key 'question'",
+        ),
+        (VALID | {"id": "b-01", "answers": "A"}, "'answers'"),
+        (VALID | {"id": "b-01", "evidence": [1]}, "'evidence'"),
+        (VALID | {"id": "b-01", "answerable": "yes"}, "'answerable'"),
+        (VALID, "duplicate id"),
+        (VALID | {"id": "b-01", "answers": []}, "no answers"),
+    ],
+    ids=[
+        "bad-json",
+        "not-object",
+        "missing-key",
+        "answers-not-list",
+        "evidence-not-strings",
+        "answerable-not-bool",
+        "duplicate-id",
+        "answerable-without-answers",
+    ],
+)
+def test_malformed_line_raises_with_line_number(
+    tmp_path: Path, bad_line: dict | str, reason: str
+) -> None:
+    path = write_lines(tmp_path / "bad.jsonl", VALID, "", bad_line)
+    with pytest.raises(
+        DatasetError, match=re.escape(f"{path}:3: ") + ".*" + re.escape(reason)
+    ):
+        load_dataset(path)
+
+
+def test_extra_keys_are_tolerated_and_blank_lines_skipped(tmp_path: Path) -> None:
+    unanswerable = {
+        "id": "u-01",
+        "question": "Q?",
+        "answers": [],
+        "evidence": [],
+        "answerable": False,
+    }
+    path = write_lines(
+        tmp_path / "ok.jsonl",
+        VALID | {"note": "extra", "tags": [1]},
+        "  ",
+        unanswerable,
+    )
+    assert load_dataset(path) == [
+        EvalItem(
+            id="a-01", question="Q?", answers=("A",), evidence=("e",), answerable=True
+        ),
+        EvalItem(id="u-01", question="Q?", answers=(), evidence=(), answerable=False),
+    ]

@@ -1,0 +1,279 @@
+"""A real HTTP server on 127.0.0.1 that answers like Ollama (its docs/api.md wire format).
+
+It serves GET/HEAD /, GET /api/version, GET /api/tags, POST /api/show and POST /api/chat
+(NDJSON over chunked encoding when streaming, one JSON object when `"stream": false`),
+records every request, and can be told to fail the way a real server does.
+"""
+
+import json
+import re
+import socket
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal, Self
+
+VERSION = "0.6.5"
+DEFAULT_MODEL = "qwen2.5:1.5b-instruct"
+DEFAULT_CONTEXT_LENGTH = 32768
+ARCHITECTURE = "qwen2"
+RUNNER_CRASH = "llama runner process has terminated: exit status 2"
+
+# "http_500": refused before any content; "error_line": an {"error": ...} line after some
+# content (what Ollama streams when the runner fails mid-answer); "disconnect": the
+# connection drops mid-stream, as when the server process dies.
+ChatFailure = Literal["http_500", "error_line", "disconnect"]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str
+    body: dict[str, Any] | None
+
+
+class FakeOllama:
+    """One fake server; `url` is its address, `requests` what it has received so far."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._reply = "Paris is the capital of France."
+        self._models = {DEFAULT_MODEL: DEFAULT_CONTEXT_LENGTH}
+        self._failure: ChatFailure | None = None
+        self._server = _Server(self)
+        host, port = self._server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        # A short poll keeps stop() quick; the default 0.5 s would add that to every test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Shut the server down; later connections are refused."""
+        if self._thread.is_alive():
+            self._server.shutdown()
+            self._thread.join()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def set_reply(self, text: str) -> None:
+        """What /api/chat answers, streamed in word-sized pieces."""
+        self._reply = text
+
+    def set_models(self, names: list[str], context_length: int = DEFAULT_CONTEXT_LENGTH) -> None:
+        """The models /api/tags lists; each reports `context_length` through /api/show."""
+        self._models = {_tagged(name): context_length for name in names}
+
+    def fail_chat(self, failure: ChatFailure | None) -> None:
+        """Make /api/chat fail this way from now on (None: answer normally)."""
+        self._failure = failure
+
+    def bodies(self, path: str) -> list[dict[str, Any]]:
+        """The JSON bodies received on `path`, oldest first."""
+        return [r.body for r in self.requests if r.path == path and r.body is not None]
+
+    def pieces(self) -> list[str]:
+        """The reply split the way /api/chat streams it; joined they give back the reply."""
+        return re.findall(r"\s*\S+|\s+$", self._reply)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fake: FakeOllama) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+
+
+class _Handler(BaseHTTPRequestHandler):
+    # Ollama streams with chunked transfer encoding, which needs HTTP/1.1; it is also what
+    # lets a client tell a dropped connection from a finished answer.
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+    def do_HEAD(self) -> None:
+        self._record(None)
+        if self.path == "/":
+            self._send(200, b"", "text/plain; charset=utf-8", length=len(b"Ollama is running"))
+        else:
+            self._send(404, b"", "text/plain", length=len(b"404 page not found"))
+
+    def do_GET(self) -> None:
+        self._record(None)
+        fake = self.server.fake
+        if self.path == "/":
+            self._send(200, b"Ollama is running", "text/plain; charset=utf-8")
+        elif self.path == "/api/version":
+            self._json(200, {"version": VERSION})
+        elif self.path == "/api/tags":
+            self._json(200, {"models": [_tag_entry(name) for name in fake._models]})
+        else:
+            self._send(404, b"404 page not found", "text/plain")
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            body = json.loads(raw) if raw else {}
+        except json.JSONDecodeError as exc:
+            self._record(None)
+            self._json(400, {"error": str(exc)})
+            return
+        self._record(body)
+        if self.path == "/api/show":
+            self._show(body)
+        elif self.path == "/api/chat":
+            self._chat(body)
+        else:
+            self._send(404, b"404 page not found", "text/plain")
+
+    def _show(self, body: dict[str, Any]) -> None:
+        name = str(body.get("model") or body.get("name") or "")
+        context_length = self.server.fake._models.get(_tagged(name))
+        if context_length is None:
+            self._json(404, {"error": f"model '{name}' not found"})
+            return
+        self._json(
+            200,
+            {
+                "modelfile": f"# Modelfile generated by \"ollama show\"\nFROM {name}\n",
+                "parameters": 'stop                           "<|im_end|>"',
+                "template": "<|im_start|>system\n{{ .System }}<|im_end|>\n",
+                "details": _details(),
+                "model_info": {
+                    "general.architecture": ARCHITECTURE,
+                    "general.parameter_count": 1543714304,
+                    f"{ARCHITECTURE}.block_count": 28,
+                    f"{ARCHITECTURE}.context_length": context_length,
+                    f"{ARCHITECTURE}.embedding_length": 1536,
+                    "tokenizer.ggml.model": "gpt2",
+                },
+                "capabilities": ["completion"],
+                "modified_at": "2024-09-12T21:17:29.110811-07:00",
+            },
+        )
+
+    def _chat(self, body: dict[str, Any]) -> None:
+        fake = self.server.fake
+        model = str(body.get("model", ""))
+        if _tagged(model) not in fake._models:
+            self._json(404, {"error": f"model '{model}' not found"})
+            return
+        if fake._failure == "http_500":
+            self._json(500, {"error": RUNNER_CRASH})
+            return
+
+        pieces = fake.pieces()
+        limit = (body.get("options") or {}).get("num_predict")
+        done_reason = "stop"
+        if isinstance(limit, int) and 0 <= limit < len(pieces):
+            pieces, done_reason = pieces[:limit], "length"
+        messages = body.get("messages", [])
+        prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
+        final = {
+            "model": model,
+            "created_at": _now(),
+            "done": True,
+            "done_reason": done_reason,
+            "total_duration": 4883583458,
+            "load_duration": 1334875,
+            "prompt_eval_count": prompt_words,
+            "prompt_eval_duration": 342546000,
+            "eval_count": len(pieces),
+            "eval_duration": 4535599000,
+        }
+
+        if body.get("stream", True) is False:
+            message = {"role": "assistant", "content": "".join(pieces)}
+            self._json(200, {"model": model, "created_at": _now(), "message": message, **final})
+            return
+
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for index, piece in enumerate(pieces):
+            if fake._failure is not None and index == max(1, len(pieces) // 2):
+                if fake._failure == "disconnect":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self._chunk({"error": RUNNER_CRASH})
+                self._end_chunks()
+                return
+            message = {"role": "assistant", "content": piece}
+            self._chunk({"model": model, "created_at": _now(), "message": message, "done": False})
+        self._chunk({**final, "message": {"role": "assistant", "content": ""}})
+        self._end_chunks()
+
+    def _record(self, body: dict[str, Any] | None) -> None:
+        self.server.fake.requests.append(RecordedRequest(self.command, self.path, body))
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+
+    def _send(
+        self, status: int, data: bytes, content_type: str, length: int | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data) if length is None else length))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _chunk(self, payload: dict[str, Any]) -> None:
+        line = json.dumps(payload).encode() + b"\n"
+        self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+        self.wfile.flush()
+
+    def _end_chunks(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+
+
+def _tagged(name: str) -> str:
+    # Ollama reads an untagged name as name:latest; the tag follows the last "/".
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _tag_entry(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "model": name,
+        "modified_at": "2024-09-12T21:17:29.110811-07:00",
+        "size": 986061892,
+        "digest": "3a2f0d0a8d9c4c1f0e6e9e3b2c1d0f9e8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d",
+        "details": _details(),
+    }
+
+
+def _details() -> dict[str, Any]:
+    return {
+        "parent_model": "",
+        "format": "gguf",
+        "family": ARCHITECTURE,
+        "families": [ARCHITECTURE],
+        "parameter_size": "1.5B",
+        "quantization_level": "Q4_K_M",
+    }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
