@@ -43,7 +43,9 @@ def _service() -> Citewise:
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the bundled corpus/).")] = None,
     prune: Annotated[bool, typer.Option(help="Drop indexed documents whose files are gone.")] = False,
-    rebuild: Annotated[bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")] = False,
+    rebuild: Annotated[
+        bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
@@ -99,7 +101,9 @@ def prepare() -> None:
 
 
 @app.command()
-def remove(source: Annotated[str, typer.Argument(help="The document's path, as `citewise docs` lists it.")]) -> None:
+def remove(
+    source: Annotated[str, typer.Argument(help="The document's path, as `citewise docs` lists it.")],
+) -> None:
     """Drop one document from the index."""
     service = _service()
     if not remove_source(service.store, source):
@@ -197,7 +201,7 @@ def ask(
     if as_json:
         _print_json(answer_json(answerer.ask(question, k)))
         return
-    typer.secho(f"{answerer.generator.backend}: {answerer.generator.model}", dim=True, err=True)
+    typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
     for event in answerer.stream(question, k):
         if isinstance(event, Token):
             typer.secho(event.text, nl=False, dim=True, err=True)
@@ -215,15 +219,16 @@ def _print_answer(answer: Answer) -> None:
     for c in passages:
         start, end = c.span
         typer.echo(f"[{c.n}] {' > '.join(p for p in (c.title, c.heading) if p)}  ({c.source})")
-        typer.echo(f"    \"{c.text[start:end]}\"")
+        typer.echo(f'    "{c.text[start:end]}"')
     if answer.refused and answer.retrieved.hits:
         typer.echo("Closest passages:")
         for hit in answer.retrieved.hits[:3]:
             typer.echo(f"  - {hit.chunk.title}: {hit.chunk.text[:160].replace(chr(10), ' ')}...")
     t = answer.timings_ms
     typer.secho(
-        f"{answer.backend} {answer.model} | retrieve {t.get('retrieve', 0):.0f} ms, "
-        f"first token {t.get('first_token', 0):.0f} ms, total {t.get('total', 0):.0f} ms",
+        f"{answer.backend} {answer.model} | retrieve {t['retrieve']:.0f} ms, "
+        + (f"first token {t['first_token']:.0f} ms, " if "first_token" in t else "model not called, ")
+        + f"total {t['total']:.0f} ms",
         dim=True,
     )
 
@@ -243,16 +248,28 @@ def docs(as_json: JsonFlag = False) -> None:
 @app.command()
 def ui(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
-    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share it.")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share it.")
+    ] = "127.0.0.1",
 ) -> None:
     """Open the web UI (Streamlit)."""
     import subprocess
 
     app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     command = [
-        sys.executable, "-m", "streamlit", "run", str(app_path),
-        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
     raise typer.Exit(subprocess.call(command))

@@ -33,7 +33,7 @@ def split_sections(text: str) -> list[Section]:
         starts.append((match.start(), heading))
     sections = [
         Section(heading, start, end)
-        for (start, heading), (end, _) in zip(starts, starts[1:] + [(len(text), "")], strict=True)
+        for (start, heading), (end, _) in zip(starts, [*starts[1:], (len(text), "")], strict=True)
         if text[start:end].strip()
     ]
     merged: list[Section] = []

@@ -29,9 +29,7 @@ def load_file(path: Path) -> LoadedText:
     """The title and extracted text of a supported file."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise LoadError(
-            f"unsupported file type '{suffix or path.name}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
-        )
+        raise LoadError(f"unsupported file type '{suffix or path.name}' (supported: {', '.join(SUPPORTED_SUFFIXES)})")
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -43,9 +41,7 @@ def load_file(path: Path) -> LoadedText:
     if size == 0:
         raise LoadError("the file is empty")
 
-    loader = {".pdf": _load_pdf, ".docx": _load_docx, ".html": _load_html, ".htm": _load_html}.get(
-        suffix, _load_text
-    )
+    loader = {".pdf": _load_pdf, ".docx": _load_docx, ".html": _load_html, ".htm": _load_html}.get(suffix, _load_text)
     title, text = loader(path)
     text = _normalize(text)
     if not text.strip():
@@ -69,7 +65,7 @@ def _load_text(path: Path) -> tuple[str | None, str]:
 
     try:
         docs = TextLoader(str(path), autodetect_encoding=True).load()
-    except Exception as exc:  # noqa: BLE001 - TextLoader wraps decode errors in RuntimeError
+    except Exception as exc:
         raise LoadError(f"cannot decode the text ({exc.__cause__ or exc})") from exc
     text = docs[0].page_content
     if "\x00" in text:
@@ -78,9 +74,7 @@ def _load_text(path: Path) -> tuple[str | None, str]:
     front = _FRONT_MATTER.match(text)
     if front:
         text = text[front.end() :]
-        meta = dict(
-            line.split(":", 1) for line in front.group(1).splitlines() if ":" in line
-        )
+        meta = dict(line.split(":", 1) for line in front.group(1).splitlines() if ":" in line)
         title = meta.get("title", "").strip().strip("\"'") or None
     return title, text
 
@@ -123,9 +117,11 @@ def _load_docx(path: Path) -> tuple[str | None, str]:
     from langchain_community.document_loaders import Docx2txtLoader
 
     if not zipfile.is_zipfile(path):
-        raise LoadError("not a valid .docx file (encrypted, or not a Word document); save an unprotected .docx and add that")
+        raise LoadError(
+            "not a valid .docx file (encrypted, or not a Word document); save an unprotected .docx and add that"
+        )
     try:
         docs = Docx2txtLoader(str(path)).load()
-    except Exception as exc:  # noqa: BLE001 - docx2txt raises KeyError/zip errors on odd files
+    except Exception as exc:
         raise LoadError(f"cannot read the Word document ({exc})") from exc
     return None, docs[0].page_content

@@ -96,7 +96,9 @@ def ingest_paths(
     return report
 
 
-def _ingest_one(store: Store, path: Path, known_hash: str | None, size: int, overlap: int) -> tuple[str | FileFailure, int]:
+def _ingest_one(
+    store: Store, path: Path, known_hash: str | None, size: int, overlap: int
+) -> tuple[str | FileFailure, int]:
     source = str(path)
     try:
         data = path.read_bytes()
@@ -111,7 +113,7 @@ def _ingest_one(store: Store, path: Path, known_hash: str | None, size: int, ove
         store.put_document(source, loaded.title, digest, chunks, len(loaded.text))
     except LoadError as exc:
         return FileFailure(source, str(exc)), 0
-    except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the batch
+    except Exception as exc:
         return FileFailure(source, f"could not be indexed: {exc}"), 0
     return ("updated" if known_hash else "added"), len(chunks)
 

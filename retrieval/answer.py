@@ -4,11 +4,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from retrieval.citations import Citation, Claim, take_markers_as_written, verify
+from retrieval.citations import Citation, Claim, Verified, take_markers_as_written, verify
 from retrieval.evidence import EvidenceSet, select_evidence
 from retrieval.hybrid import HybridRetriever, Mode, Retrieved
 from retrieval.llm.base import Generator
-from retrieval.prompt import NOT_FOUND, build_messages, fixed_prompt_tokens
+from retrieval.prompt import build_messages, fixed_prompt_tokens
 from retrieval.settings import Settings
 
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
@@ -49,14 +49,19 @@ class Answerer:
     """Answers questions with one retriever and one generator, both loaded once."""
 
     def __init__(
-        self, retriever: HybridRetriever, generator: Generator, settings: Settings, pipeline: Pipeline = Pipeline()
+        self,
+        retriever: HybridRetriever,
+        generator: Generator,
+        settings: Settings,
+        pipeline: Pipeline | None = None,
     ) -> None:
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
-        self.pipeline = pipeline
+        self.pipeline = pipeline or Pipeline()
+        self.reason = ""  # why this backend answers (set by whoever chose it)
 
-    def _embed(self, texts: list[str]):  # noqa: ANN202 - numpy array
+    def _embed(self, texts: list[str]):
         import numpy as np
 
         return np.asarray(self.retriever.store.embedding(texts), dtype=np.float32)
@@ -71,42 +76,29 @@ class Answerer:
         retrieved = self.retriever.search(question, k, self.pipeline.mode)
         timings = {"retrieve": retrieved.timings_ms["total"]}
         if self.pipeline.gate and not self.is_relevant(retrieved):
-            timings["total"] = round((time.perf_counter() - started) * 1000, 1)
-            yield self._answer(question, NOTHING_RELEVANT, True, retrieved, None, "", (), (), timings)
+            verified = Verified(NOTHING_RELEVANT, True, (), ())
+            yield self._answer(question, verified, retrieved, None, "", timings, started)
             return
         budget = (
             self.generator.context_tokens
             - self.settings.answer_tokens
             - fixed_prompt_tokens(self.generator.count_tokens, question)
         )
-        evidence = select_evidence(
-            question, retrieved.hits, self._embed, self.generator.count_tokens, max(budget, 0)
-        )
+        evidence = select_evidence(question, retrieved.hits, self._embed, self.generator.count_tokens, max(budget, 0))
         messages = build_messages(question, evidence.passages)
         generate_start = time.perf_counter()
         draft = ""
         for piece in self.generator.stream(messages, self.settings.answer_tokens):
             if not draft:
-                timings["first_token"] = round((time.perf_counter() - started) * 1000, 1)
+                timings["first_token"] = _ms_since(started)
             draft += piece
             yield Token(piece)
-        timings["generate"] = round((time.perf_counter() - generate_start) * 1000, 1)
+        timings["generate"] = _ms_since(generate_start)
         if self.pipeline.verify:
             verified = verify(draft, evidence.passages, self._embed, self.settings.support_threshold)
         else:
             verified = take_markers_as_written(draft, evidence.passages)
-        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
-        yield self._answer(
-            question,
-            verified.answer,
-            verified.refused,
-            retrieved,
-            evidence,
-            draft,
-            verified.citations,
-            verified.claims,
-            timings,
-        )
+        yield self._answer(question, verified, retrieved, evidence, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer (the draft's tokens are consumed silently)."""
@@ -115,17 +107,30 @@ class Answerer:
                 return event
         raise AssertionError("Answerer.stream ended without an Answer")
 
-    def _answer(self, question, text, refused, retrieved, evidence, draft, citations, claims, timings):  # noqa: ANN001, ANN202, PLR0913
+    def _answer(
+        self,
+        question: str,
+        verified: Verified,
+        retrieved: Retrieved,
+        evidence: EvidenceSet | None,
+        draft: str,
+        timings: dict[str, float],
+        started: float,
+    ) -> Answer:
         return Answer(
             question=question,
-            answer=text if not refused or text != NOT_FOUND else NOT_FOUND,
-            refused=refused,
-            citations=tuple(citations),
-            claims=tuple(claims),
+            answer=verified.answer,
+            refused=verified.refused,
+            citations=verified.citations,
+            claims=verified.claims,
             retrieved=retrieved,
             evidence=evidence,
             backend=self.generator.backend,
             model=self.generator.model,
             draft=draft,
-            timings_ms=timings,
+            timings_ms={**timings, "total": _ms_since(started)},
         )
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)

@@ -13,6 +13,7 @@ passage caps support below any threshold, since invented figures are the typical
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def _numbers(text: str) -> set[str]:
 def _candidate_spans(text: str) -> list[tuple[int, int]]:
     """Single sentences and pairs of neighbours: a claim may join two source sentences."""
     spans = split_sentences(text)
-    return spans + [(a[0], b[1]) for a, b in zip(spans, spans[1:])]
+    return spans + [(a[0], b[1]) for a, b in pairwise(spans)]
 
 
 def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float) -> Verified:
@@ -108,9 +109,7 @@ def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: f
         cosine = span_vectors @ vector
         scores = np.array(
             [
-                0.6 * _recall(tokens, span_tokens[i]) + 0.4 * float(cosine[i])
-                if numbers <= passage_numbers[p]
-                else 0.0
+                0.6 * _recall(tokens, span_tokens[i]) + 0.4 * float(cosine[i]) if numbers <= passage_numbers[p] else 0.0
                 for i, (p, _) in enumerate(span_index)
             ]
         )
@@ -126,7 +125,9 @@ def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: f
         chunk = passages[p_index].hit.chunk
         key = (chunk.id, span)
         if key not in citations:
-            citations[key] = Citation(len(citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span)
+            citations[key] = Citation(
+                len(citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span
+            )
         n = citations[key].n
         claims.append(Claim(text, True, round(score, 3), n, markers))
         kept.append(f"{text} [{n}]")
@@ -147,7 +148,15 @@ def take_markers_as_written(answer: str, passages: Sequence[Evidence]) -> Verifi
             passage = by_number.get(n)
             if passage and n not in citations:
                 chunk = passage.hit.chunk
-                citations[n] = Citation(n, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, (passage.start, passage.end))
+                citations[n] = Citation(
+                    n,
+                    chunk.source,
+                    chunk.title,
+                    chunk.heading,
+                    chunk.id,
+                    chunk.text,
+                    (passage.start, passage.end),
+                )
         claims.append(Claim(_MARKER.sub("", sentence).strip(), True, 0.0, markers[0] if markers else None, markers))
     refused = not answer.strip() or bool(_DONT_KNOW.search(answer))
     return Verified(answer.strip() or NOT_FOUND, refused, tuple(claims), tuple(citations.values()))

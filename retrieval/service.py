@@ -33,9 +33,11 @@ class Citewise:
     def choose_backend(self, requested: str | None = None) -> BackendChoice:
         return choose_backend(self.settings, requested)
 
-    def answerer(self, requested: str | None = None, pipeline: Pipeline = Pipeline()) -> Answerer:
+    def answerer(self, requested: str | None = None, pipeline: Pipeline | None = None) -> Answerer:
         """An Answerer on the chosen backend; the model is loaded once per backend per process."""
         choice = self.choose_backend(requested)
         if choice.backend not in self._generators:
             self._generators[choice.backend] = load_generator(self.settings, choice)
-        return Answerer(self.retriever, self._generators[choice.backend], self.settings, pipeline)
+        answerer = Answerer(self.retriever, self._generators[choice.backend], self.settings, pipeline)
+        answerer.reason = choice.reason
+        return answerer

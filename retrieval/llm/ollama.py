@@ -59,26 +59,18 @@ def probe_ollama(host: str, model: str, timeout: float = 2.0) -> OllamaStatus:
         try:
             names = tuple(entry.model for entry in client.list().models if entry.model)
         except _NETWORK_ERRORS as exc:
-            reason = (
-                f"Ollama at {url} is not reachable ({_why(exc)}); start it with `ollama serve`"
-            )
+            reason = f"Ollama at {url} is not reachable ({_why(exc)}); start it with `ollama serve`"
             return OllamaStatus(False, False, (), None, reason)
         except (ollama.ResponseError, ValueError) as exc:
             # Some other service on that port: an HTTP error, or a 200 that is not Ollama's JSON.
             got = f"HTTP {exc.status_code}" if isinstance(exc, ollama.ResponseError) else "no JSON"
-            reason = (
-                f"{url} is not an Ollama server (GET /api/tags gave {got}); "
-                "check CITEWISE_OLLAMA_HOST"
-            )
+            reason = f"{url} is not an Ollama server (GET /api/tags gave {got}); check CITEWISE_OLLAMA_HOST"
             return OllamaStatus(False, False, (), None, reason)
 
         found = _find_model(model, names)
         if found is None:
             listed = ", ".join(names) if names else "no models"
-            reason = (
-                f"Ollama at {url} has no model '{model}' (it has: {listed}); "
-                f"run `ollama pull {model}`"
-            )
+            reason = f"Ollama at {url} has no model '{model}' (it has: {listed}); run `ollama pull {model}`"
             return OllamaStatus(True, False, names, None, reason)
 
         context_length = _context_length(client, found)
@@ -123,16 +115,12 @@ class OllamaGenerator:
             raise BackendUnavailable(self._response_error(exc)) from exc
         except _NETWORK_ERRORS as exc:
             raise BackendUnavailable(
-                f"Ollama at {self.host} stopped answering ({_why(exc)}); "
-                "check that `ollama serve` is running"
+                f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
             ) from exc
 
     def _response_error(self, exc: ollama.ResponseError) -> str:
         if exc.status_code == 404:
-            return (
-                f"Ollama at {self.host} has no model '{self.model}'; "
-                f"run `ollama pull {self.model}`"
-            )
+            return f"Ollama at {self.host} has no model '{self.model}'; run `ollama pull {self.model}`"
         status = f" (HTTP {exc.status_code})" if exc.status_code > 0 else ""
         return (
             f"Ollama at {self.host} failed to answer with '{self.model}'{status}: {exc.error}; "
