@@ -10,8 +10,8 @@ from tqdm import tqdm
 
 from ingest.pipeline import FileDone, ingest_paths, remove_source
 from retrieval.answer import Answer, Token
-from retrieval.hybrid import Retrieved
 from retrieval.llm.base import BackendUnavailable
+from retrieval.serialize import answer_json, retrieved_json
 from retrieval.service import Citewise
 from retrieval.store import Store, StoreError
 
@@ -111,23 +111,6 @@ def remove(
     typer.echo(f"removed {source}")
 
 
-def _retrieved_json(result: Retrieved) -> list[dict[str, Any]]:
-    return [
-        {
-            "rank": hit.rank,
-            "source": hit.chunk.source,
-            "title": hit.chunk.title,
-            "heading": hit.chunk.heading,
-            "chunk_id": hit.chunk.id,
-            "text": hit.chunk.text,
-            "score": round(hit.score, 6),
-            "dense": None if hit.dense is None else round(hit.dense, 4),
-            "keyword": None if hit.keyword is None else round(hit.keyword, 4),
-        }
-        for hit in result.hits
-    ]
-
-
 @app.command()
 def search(
     question: str,
@@ -143,7 +126,7 @@ def search(
         raise _fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
     result = service.search(question, k, mode)  # type: ignore[arg-type]
     if as_json:
-        _print_json({"question": question, "retrieved": _retrieved_json(result), "timings_ms": result.timings_ms})
+        _print_json({"question": question, "retrieved": retrieved_json(result), "timings_ms": result.timings_ms})
         return
     for hit in result.hits:
         where = " > ".join(p for p in (hit.chunk.title, hit.chunk.heading) if p)
@@ -152,38 +135,6 @@ def search(
         typer.echo("    " + hit.chunk.text.replace("\n", "\n    "))
         typer.echo()
     typer.echo(f"{len(result.hits)} passages in {result.timings_ms['total']:.0f} ms")
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The `ask --json` shape (the evals reuse it per item)."""
-    return {
-        "question": answer.question,
-        "answer": answer.answer,
-        "refused": answer.refused,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "title": c.title,
-                "heading": c.heading,
-                "chunk_id": c.chunk_id,
-                "text": c.text,
-                "span": list(c.span),
-            }
-            for c in answer.citations
-        ],
-        "unsupported": [claim.text for claim in answer.claims if not claim.supported],
-        "retrieved": _retrieved_json(answer.retrieved),
-        "context": {
-            "passages": len(answer.evidence.passages) if answer.evidence else 0,
-            "tokens": answer.evidence.tokens if answer.evidence else 0,
-            "dropped": list(answer.evidence.dropped) if answer.evidence else [],
-        },
-        "draft": answer.draft,
-        "backend": answer.backend,
-        "model": answer.model,
-        "timings_ms": answer.timings_ms,
-    }
 
 
 @app.command()

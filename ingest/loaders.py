@@ -25,6 +25,10 @@ class LoadedText:
     text: str
 
 
+def unsupported_reason(path: Path) -> str:
+    return f"unsupported file type '{path.suffix.lower() or path.name}' (supported: {', '.join(SUPPORTED_SUFFIXES)})"
+
+
 def load_file(path: Path) -> LoadedText:
     """The title and extracted text of a supported file."""
     suffix = path.suffix.lower()
@@ -67,7 +71,7 @@ def _load_text(path: Path) -> tuple[str | None, str]:
         docs = TextLoader(str(path), autodetect_encoding=True).load()
     except Exception as exc:
         raise LoadError(f"cannot decode the text ({exc.__cause__ or exc})") from exc
-    text = docs[0].page_content
+    text = docs[0].page_content.removeprefix("\ufeff")  # a UTF-8 byte-order mark would hide front matter
     if "\x00" in text:
         raise LoadError("binary content in a text file")
     title = None

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ingest.chunking import chunk_text, content_hash
-from ingest.loaders import LoadError, load_file
+from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, unsupported_reason
 from retrieval.keyword import KeywordIndex
 from retrieval.store import Store
 
@@ -100,6 +100,8 @@ def _ingest_one(
     store: Store, path: Path, known_hash: str | None, size: int, overlap: int
 ) -> tuple[str | FileFailure, int]:
     source = str(path)
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        return FileFailure(source, unsupported_reason(path)), 0
     try:
         data = path.read_bytes()
     except OSError as exc:

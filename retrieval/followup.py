@@ -8,6 +8,7 @@ back to the question as asked, which is never worse than no rewrite.
 import re
 
 from retrieval.llm.base import Generator, Message
+from retrieval.tokenize import tokenize
 
 REWRITE_TOKENS = 48
 MAX_TURNS = 3  # older turns rarely hold the referent and only slow the prompt down
@@ -24,6 +25,15 @@ _MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _LABEL = re.compile(r"^(?:standalone|rewritten)?\s*question\s*:\s*", re.I)
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 _QUESTION_MARKS = ("?", "\uff1f")  # ASCII and full-width (Chinese)
+# What marks a question that leans on the conversation: a referring word, an elliptic opening
+# ("and GPT-2?", "what about…"), or too few content words to carry its own subject.
+_REFERRING = re.compile(
+    r"\b(?:it|its|they|them|their|theirs|this|that|these|those|he|him|his|she|her|one|ones|there|then|"
+    r"same|former|latter|above|previous)\b|^(?:and|or|but|also|so|what about|how about|why|how come)\b|"
+    r"[它他她其此这那该]",
+    re.I,
+)
+SHORT_WORDS = 2
 
 
 def _clip(text: str, limit: int) -> str:
@@ -49,11 +59,17 @@ def _clean(output: str) -> str:
     return _LABEL.sub("", lines[0]).strip().strip(_QUOTES).strip()
 
 
+def needs_context(question: str) -> bool:
+    """Whether `question` may refer to earlier turns; a complete question skips the model's rewrite,
+    which costs seconds on a CPU."""
+    return bool(_REFERRING.search(question)) or len(tokenize(question)) <= SHORT_WORDS
+
+
 def standalone_question(question: str, history: list[tuple[str, str]], generator: Generator) -> str:
     """`question` rewritten to stand alone given `history` ((question, answer) pairs, oldest first);
-    unchanged without history or when the model's rewrite is unusable."""
+    unchanged without history, when it is complete already, or when the model's rewrite is unusable."""
     question = question.strip()
-    if not history or not question:
+    if not history or not question or not needs_context(question):
         return question
     rewritten = _clean("".join(generator.stream(rewrite_messages(question, history), REWRITE_TOKENS)))
     # A small model sometimes answers instead of rewriting: a question that lost its question

@@ -1,0 +1,118 @@
+"""Fixtures shared by every test: settings on a fresh data dir, a real store, a real Chroma server."""
+
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.embeddings import CitewiseEmbeddingFunction
+from retrieval.settings import Settings
+from retrieval.store import Store
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+SERVER_START_TIMEOUT_S = 60
+# The heartbeat goes straight to 127.0.0.1, whatever proxy the environment names.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings with every backend choice spelled out, so no CITEWISE_* variable leaks in."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "chroma_url": None,
+        "collection": "citewise",
+        "embedding_model": EMBEDDING_MODEL,
+        "chunk_size": 800,
+        "chunk_overlap": 120,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _unique_collection() -> str:
+    return f"t{uuid.uuid4().hex[:16]}"
+
+
+@pytest.fixture(scope="session")
+def make_settings() -> Callable[..., Settings]:
+    """`make_settings(data_dir, **overrides)`: explicit Settings, immune to CITEWISE_* variables."""
+    return _make_settings
+
+
+@pytest.fixture(scope="session")
+def embedding_model() -> str:
+    """Load the embedding model once per session; every store after that reuses it."""
+    CitewiseEmbeddingFunction(EMBEDDING_MODEL).load()
+    return EMBEDDING_MODEL
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return _make_settings(tmp_path / "data")
+
+
+@pytest.fixture
+def store(settings: Settings, embedding_model: str) -> Store:
+    return Store(settings)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with _DIRECT.open(f"{url}/api/v2/heartbeat", timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` on 127.0.0.1 for the session; yields its URL."""
+    root = tmp_path_factory.mktemp("chroma-server")
+    log_path = root / "server.log"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    # The `chroma` CLI sits beside this interpreter in the project's virtual environment.
+    chroma = Path(sys.executable).parent / "chroma"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(chroma), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+        while not _answers(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                why = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
+                pytest.fail(f"Chroma server at {url} {why}; its output:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_backend(request: pytest.FixtureRequest, tmp_path: Path, embedding_model: str) -> Settings:
+    """Settings for an empty index on embedded Chroma, then on a Chroma server (its own collection)."""
+    if request.param == "embedded":
+        return _make_settings(tmp_path / "data")
+    url = request.getfixturevalue("chroma_server")
+    return _make_settings(tmp_path / "data", chroma_url=url, collection=_unique_collection())
