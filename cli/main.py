@@ -221,6 +221,8 @@ def ui(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
     raise typer.Exit(subprocess.call(command))

@@ -1,0 +1,73 @@
+"""Fixtures for the web UI tests: a data dir with one small indexed document, and the app's environment."""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from ingest.pipeline import ingest_paths
+from retrieval.settings import get_settings
+from retrieval.store import Store
+
+APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
+CLOSED_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
+MODELS_HISTORY = """# Language model history
+
+## The GPT family
+
+GPT-1 was released by OpenAI in 2018. GPT-1 had 117 million parameters.
+
+GPT-2 followed in 2019 with 1.5 billion parameters, trained on 40GB of web text.
+
+## Training
+
+Large models are pre-trained on unlabeled text, then fine-tuned on labeled examples.
+"""
+
+
+@pytest.fixture(scope="session")
+def small_doc(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("docs")
+    path = folder / "model-history.md"
+    path.write_text(MODELS_HISTORY, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def use_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """`use_data_dir(path, **env)`: the app reads only these settings (every other CITEWISE_* is unset),
+    and starts with cold caches, as a fresh `citewise ui` process would."""
+
+    def use(path: Path, **env: str) -> Path:
+        for name in list(os.environ):
+            if name.startswith("CITEWISE_") or name == "OLLAMA_HOST":
+                monkeypatch.delenv(name)
+        monkeypatch.setenv("CITEWISE_DATA_DIR", str(path))
+        monkeypatch.setenv("CITEWISE_OLLAMA_HOST", CLOSED_PORT_URL)
+        monkeypatch.setenv("CITEWISE_LLM", "embedded")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        _fresh_caches()
+        return path
+
+    yield use
+    _fresh_caches()
+
+
+def _fresh_caches() -> None:
+    get_settings.cache_clear()
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture(scope="session")
+def indexed_dir(
+    tmp_path_factory: pytest.TempPathFactory, small_doc: Path, embedding_model: str, make_settings: Callable
+) -> Path:
+    """A data dir where the small document is indexed (read-only for the tests that share it)."""
+    data = tmp_path_factory.mktemp("indexed")
+    report = ingest_paths(Store(make_settings(data)), [small_doc])
+    assert report.added == 1 and not report.failed
+    return data

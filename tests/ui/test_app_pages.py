@@ -1,0 +1,324 @@
+"""Each page of the web UI through Streamlit's AppTest, with the real library underneath: a real index,
+the real embedding model, and a model behind Ollama's wire format (fast) or the embedded one (slow)."""
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ingest.pipeline import ingest_paths
+from retrieval.llm.model_files import ensure_model
+from retrieval.settings import Settings
+from retrieval.store import Store
+from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
+from tests.ui.conftest import APP
+
+GPT1 = "How many parameters did GPT-1 have?"
+FIRST_RUN_S = 120  # the first run of a fresh process opens the index and loads the embedding model
+ANSWER_S = 600  # the real embedded model on 2 busy cores
+
+
+def _app(page: str | None = None, timeout: float = FIRST_RUN_S) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=timeout).run()
+    if page:
+        at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _html(at: AppTest) -> str:
+    return "\n".join(element.proto.body for element in at.get("html"))
+
+
+def _texts(at: AppTest, kind: str) -> str:
+    return "\n".join(str(element.value) for element in at.get(kind))
+
+
+def _ask(at: AppTest, question: str, timeout: float = FIRST_RUN_S) -> AppTest:
+    at.chat_input[0].set_value(question).run(timeout=timeout)
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def fake_ollama() -> FakeOllama:
+    with FakeOllama() as server:
+        yield server
+
+
+@pytest.fixture
+def on_ollama(use_data_dir, indexed_dir: Path, fake_ollama: FakeOllama) -> FakeOllama:
+    """The app over the indexed small document, answering through a server that speaks Ollama."""
+    use_data_dir(indexed_dir, CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=fake_ollama.url)
+    return fake_ollama
+
+
+@pytest.fixture
+def fresh_index(
+    tmp_path: Path, small_doc: Path, embedding_model: str, make_settings: Callable[..., Settings], use_data_dir
+) -> Path:
+    """A data dir of its own (the test changes it) with the small document indexed."""
+    ingest_paths(Store(make_settings(tmp_path / "data")), [small_doc])
+    return use_data_dir(tmp_path / "data")
+
+
+# -- Ask -------------------------------------------------------------------------------------------
+
+
+def test_off_topic_question_is_refused_without_the_model(on_ollama: FakeOllama) -> None:
+    at = _ask(_app(), "What is the best recipe for banana bread?")
+    assert "nothing in them is close to this question" in _texts(at, "warning")
+    assert "Closest passages" in _texts(at, "markdown")
+    assert "model-history.md" in _html(at)  # the closest passages are shown
+    assert on_ollama.bodies("/api/chat") == []
+
+
+def test_answer_shows_markers_sources_highlighted_span_and_timings(on_ollama: FakeOllama) -> None:
+    on_ollama.set_reply("GPT-1 had 117 million parameters.")
+    at = _ask(_app(), GPT1)
+    html = _html(at)
+    assert '<div class="cw-answer">GPT-1 had 117 million parameters. <span class="cw-ref">[1]</span></div>' in html
+    assert 'class="cw-draft"' not in html  # the streamed draft was replaced by the verified answer
+    assert '<span class="cw-ref">[1]</span> Language model history' in html
+    assert "› The GPT family" in html
+    assert "<mark>GPT-1 had 117 million parameters.</mark>" in html
+    captions = _texts(at, "caption")
+    assert f"ollama · {DEFAULT_MODEL}" in captions
+    assert "retrieve" in captions and "first token" in captions and "total" in captions
+    assert not at.warning
+
+
+def test_unsupported_claim_is_struck_through(on_ollama: FakeOllama) -> None:
+    on_ollama.set_reply("GPT-1 had 117 million parameters. GPT-1 was trained on 900 GPUs for 12 weeks.")
+    html = _html(_ask(_app(), GPT1))
+    assert "<del>GPT-1 was trained on 900 GPUs for 12 weeks.</del>" in html
+    assert "not supported by the documents" in html
+    assert "900 GPUs" not in html.split('<div class="cw-answer">')[1].split("</div>")[0]
+
+
+def test_model_text_is_escaped(on_ollama: FakeOllama) -> None:
+    on_ollama.set_reply("GPT-1 had 117 million parameters <script>alert(1)</script>.")
+    html = _html(_ask(_app(), GPT1))
+    assert "<script>" not in html
+
+
+def test_open_document_shows_it_scrolled_to_the_marked_passage(on_ollama: FakeOllama) -> None:
+    on_ollama.set_reply("GPT-1 had 117 million parameters.")
+    at = _ask(_app(), GPT1)
+    at.button(key="t0-src-1").click().run()
+    [frame] = at.get("iframe")
+    doc = frame.proto.srcdoc
+    assert '<mark id="hit">GPT-1 had 117 million parameters.</mark>' in doc
+    assert "GPT-2 followed in 2019" in doc  # the whole document, not just the passage
+    assert "scrollTo" in doc
+
+
+def test_follow_up_is_rewritten_shown_and_searched(on_ollama: FakeOllama) -> None:
+    on_ollama.set_reply("GPT-1 had 117 million parameters.")
+    at = _ask(_app(), GPT1)
+    on_ollama.set_reply("How many parameters did GPT-2 have?")
+    at = _ask(at, "and GPT-2?")
+    assert "Searched for: *How many parameters did GPT-2 have?*" in _texts(at, "caption")
+    rewrite, answer = on_ollama.bodies("/api/chat")[1:]
+    assert "GPT-1 had 117 million parameters." in rewrite["messages"][1]["content"]
+    assert "Question: How many parameters did GPT-2 have?" in answer["messages"][1]["content"]
+
+
+def test_no_documents_says_what_to_do(use_data_dir, tmp_path: Path, embedding_model: str) -> None:
+    use_data_dir(tmp_path / "empty")
+    at = _app()
+    assert "No documents are indexed yet" in _texts(at, "info")
+    assert at.chat_input[0].disabled
+
+
+def test_unreachable_ollama_says_what_to_do(use_data_dir, indexed_dir: Path) -> None:
+    use_data_dir(indexed_dir, CITEWISE_LLM="ollama")
+    at = _app()
+    error = _texts(at, "error")
+    assert "not reachable" in error and "ollama serve" in error and "CITEWISE_LLM=auto" in error
+    assert at.chat_input[0].disabled
+
+
+@pytest.fixture
+def embedded_model(indexed_dir: Path) -> Path:
+    ensure_model(indexed_dir / "models")
+    return indexed_dir
+
+
+@pytest.mark.slow
+def test_real_model_answers_with_a_verified_citation(use_data_dir, embedded_model: Path) -> None:
+    use_data_dir(embedded_model)
+    at = _ask(_app(), GPT1, timeout=ANSWER_S)
+    html = _html(at)
+    answer = html.split('<div class="cw-answer">')[1].split("</div>")[0]
+    assert "117 million" in answer and '<span class="cw-ref">[1]</span>' in answer
+    assert "<mark>" in html
+    assert "embedded · " in _texts(at, "caption")
+
+
+@pytest.mark.slow
+def test_real_model_follow_up_keeps_the_context(use_data_dir, embedded_model: Path) -> None:
+    use_data_dir(embedded_model)
+    at = _ask(_ask(_app(), GPT1, timeout=ANSWER_S), "and GPT-2?", timeout=ANSWER_S)
+    assert "GPT-2" in _texts(at, "caption").split("Searched for:")[1]
+    last_answer = _html(at).split('<div class="cw-answer">')[-1].split("</div>")[0]
+    assert "1.5 billion" in last_answer
+
+
+# -- Documents -------------------------------------------------------------------------------------
+
+
+def _upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
+    at.file_uploader[0].set_value([(name, data, "application/octet-stream") for name, data in files])
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception, at.exception
+    return at
+
+
+def test_upload_indexes_good_files_and_reports_bad_ones(fresh_index: Path) -> None:
+    at = _upload(
+        _app("documents"),
+        ("valves.md", b"# Valve manual\n\nThe XQ-7734 valve opens at 35 bar.\n"),
+        ("broken.pdf", b"this is not a PDF"),
+    )
+    lines = _texts(at, "markdown")
+    assert "**valves.md** added (1 passage)" in lines
+    assert "**broken.pdf** was not indexed" in _texts(at, "error")
+    assert "1 added, 0 updated, 0 unchanged, 1 failed" in _texts(at, "success")
+    assert "**Valve manual**" in lines  # listed
+    assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
+
+
+def test_uploading_the_same_file_again_changes_nothing(fresh_index: Path) -> None:
+    doc = ("valves.md", b"# Valve manual\n\nThe XQ-7734 valve opens at 35 bar.\n")
+    at = _upload(_upload(_app("documents"), doc), doc)
+    assert "**valves.md** unchanged, already indexed" in _texts(at, "markdown")
+    assert "0 added, 0 updated, 1 unchanged" in _texts(at, "success")
+    assert len(Store(Settings(data_dir=fresh_index)).documents()) == 2  # the small document and valves.md
+    renamed = _upload(at, ("copy of valves.md", doc[1]))
+    assert "same content as **valves.md**" in _texts(renamed, "info")
+    assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
+
+
+def test_upload_names_cannot_escape_the_uploads_folder(fresh_index: Path) -> None:
+    _upload(_app("documents"), ("../../outside/evil?.md", b"# Evil\n\nSome text about valves.\n"))
+    assert [p.name for p in (fresh_index / "uploads").iterdir()] == ["evil_.md"]
+    assert not (fresh_index.parent / "outside").exists()
+
+
+def test_oversized_upload_is_refused_with_the_limit(fresh_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("ui.uploads.MAX_UPLOAD_MB", 1)
+    at = _upload(_app("documents"), ("big.md", b"# Big\n\n" + b"word " * 500_000))
+    assert "big.md is 2.5 MB; the limit is 1 MB a file" in _texts(at, "error")
+    assert not (fresh_index / "uploads").exists()
+
+
+def test_delete_removes_the_document_and_its_upload(fresh_index: Path) -> None:
+    at = _upload(_app("documents"), ("valves.md", b"# Valve manual\n\nThe XQ-7734 valve opens at 35 bar.\n"))
+    source = str((fresh_index / "uploads" / "valves.md").resolve())
+    at.button(key=f"delete-{source}").click().run()
+    assert "Removed **Valve manual**" in _texts(at, "success")
+    assert "**Valve manual**" not in _texts(at, "markdown")
+    assert not (fresh_index / "uploads" / "valves.md").exists()
+
+
+def test_reindex_picks_up_a_changed_file(fresh_index: Path, tmp_path: Path, small_doc: Path) -> None:
+    edited = tmp_path / "notes.md"
+    edited.write_text("# Notes\n\nFirst version.\n")
+    ingest_paths(Store(Settings(data_dir=fresh_index)), [edited])
+    edited.write_text("# Notes\n\nSecond version, now longer.\n")
+    at = _app("documents")
+    at.button(key=f"reindex-{edited.resolve()}").click().run()
+    assert "**Notes** updated (replaces the earlier version)" in _texts(at, "markdown")
+
+
+def test_empty_index_offers_the_sample_articles(use_data_dir, tmp_path: Path, embedding_model: str) -> None:
+    use_data_dir(tmp_path / "empty")
+    at = _app("documents")
+    assert "Nothing is indexed yet" in _texts(at, "info")
+    assert any(b.label == "Index the sample articles" for b in at.button)
+
+
+# -- Evals -----------------------------------------------------------------------------------------
+
+
+def _run_eval(at: AppTest, configs: list[str], questions: int) -> AppTest:
+    at.multiselect[0].set_value(configs)
+    at.number_input[0].set_value(questions)
+    next(b for b in at.button if b.label == "Run evaluation").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_eval_runs_retrieval_only_and_shows_metrics_charts_and_items(fresh_index: Path) -> None:
+    at = _app("evals")
+    assert "sample articles" in _texts(at, "warning")  # the dev set's documents are not indexed here
+    at = _run_eval(at, ["dense", "hybrid"], 3)
+    [saved] = (fresh_index / "eval-runs").glob("*.json")
+    run = json.loads(saved.read_text())
+    assert run["configs"] == ["dense", "hybrid"] and len(run["items"]) == 3
+    table = at.table[0].value
+    assert list(table.columns) == ["dense", "hybrid", "meaning"]
+    assert {"hit@k", "mrr", "evidence_recall@k"} <= set(table.index)
+    assert len(at.get("vega_lite_chart")) >= 3  # a bar chart per metric
+    assert "topics-01: How many parameters did GPT-1 have?" in at.selectbox[1].format_func(at.selectbox[1].value)
+    assert at.tabs[0].label == "dense"  # the main configuration of this run (its first) leads
+    assert "Retrieval" in _texts(at, "markdown")  # the verdict of the drill-down
+
+
+def test_eval_with_answers_says_why_each_answer_counts(
+    fresh_index: Path, use_data_dir, fake_ollama: FakeOllama
+) -> None:
+    use_data_dir(fresh_index, CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=fake_ollama.url)
+    fake_ollama.set_reply("GPT-1 had 117 million parameters.")
+    at = _app("evals")
+    at.toggle[0].set_value(False).run()
+    at = _run_eval(at, ["hybrid+verifier"], 1)
+    assert at.table[0].value.loc["answer_accuracy", "hybrid+verifier"] == "1.000"
+    text = _texts(at, "markdown")
+    assert ":green[Right]: the answer contains the expected “117 million”." in text
+    assert "GPT-1 had 117 million parameters. [1]" in _texts(at, "info")
+    assert '<span class="cw-ref">[1]</span> “GPT-1 had 117 million parameters.”' in _html(at)
+
+
+def test_past_runs_are_kept_and_compared(fresh_index: Path) -> None:
+    at = _run_eval(_run_eval(_app("evals"), ["dense"], 2), ["hybrid"], 2)
+    assert len(list((fresh_index / "eval-runs").glob("*.json"))) == 2
+    comparison = at.table[-1].value
+    assert len([c for c in comparison.columns if c != "meaning"]) == 2
+    assert {c.split()[-1] for c in comparison.columns if c != "meaning"} == {"dense", "hybrid"}
+
+
+def test_uploaded_dataset_with_a_bad_line_is_reported(fresh_index: Path) -> None:
+    at = _app("evals")
+    at.radio[0].set_value("Upload a JSONL file").run()
+    good = {"id": "a", "question": "Q?", "answers": ["x"], "evidence": ["x"], "answerable": True}
+    at.file_uploader[0].set_value(("mine.jsonl", (json.dumps(good) + "\n{broken\n").encode(), "text/plain")).run()
+    assert "Not a valid dataset: mine.jsonl:2: invalid JSON" in _texts(at, "error")
+
+
+# -- Status ----------------------------------------------------------------------------------------
+
+
+def test_status_shows_backend_ollama_models_settings_and_index(
+    use_data_dir, indexed_dir: Path, fake_ollama: FakeOllama
+) -> None:
+    fake_ollama.set_models([DEFAULT_MODEL, "llama3.2:3b"])
+    use_data_dir(indexed_dir, CITEWISE_LLM="auto", CITEWISE_OLLAMA_HOST=fake_ollama.url)
+    at = _app("status")
+    assert f"**ollama** · {DEFAULT_MODEL}" in _texts(at, "success")
+    text = _texts(at, "markdown")
+    assert f"- `{DEFAULT_MODEL}` (the configured model)" in text and "- `llama3.2:3b`" in text
+    assert "**1** documents" in text and str(indexed_dir) in text
+    settings = at.table[0].value
+    assert settings.loc["CITEWISE_TOP_K", "value"] == "5"
+
+
+def test_status_explains_the_embedded_fallback(use_data_dir, indexed_dir: Path) -> None:
+    use_data_dir(indexed_dir, CITEWISE_LLM="auto")
+    at = _app("status")
+    assert "**embedded**" in _texts(at, "success")
+    assert "not reachable" in _texts(at, "caption")
+    assert "ollama serve" in _texts(at, "info")

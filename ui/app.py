@@ -1,0 +1,19 @@
+"""The citewise web UI (`citewise ui`): Ask, Documents, Evals and Status pages over the library."""
+
+import streamlit as st
+
+from ui.render import CSS
+
+st.set_page_config(page_title="citewise", page_icon=":material/format_quote:", layout="wide")
+st.html(CSS)
+
+page = st.navigation(
+    [
+        st.Page("views/ask.py", title="Ask", icon=":material/chat:", default=True),
+        st.Page("views/documents.py", title="Documents", icon=":material/folder_open:"),
+        st.Page("views/evals.py", title="Evals", icon=":material/leaderboard:"),
+        st.Page("views/status.py", title="Status", icon=":material/monitor_heart:"),
+    ]
+)
+st.sidebar.caption("citewise answers from your documents and cites a passage for every sentence.")
+page.run()

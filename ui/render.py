@@ -1,0 +1,117 @@
+"""HTML for answers, passages and whole documents. Every piece of document or model text is escaped."""
+
+import re
+from collections.abc import Sequence
+from html import escape
+
+from retrieval.citations import Claim
+from retrieval.types import Chunk
+
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+# One stylesheet for the app, injected once per page run (st.html with only a <style> takes no space).
+CSS = """<style>
+[data-testid="stAppDeployButton"] { display: none; }  /* a local app: nothing to deploy */
+.cw-answer { font-size: 1.05rem; line-height: 1.6; }
+.cw-ref { display: inline-block; min-width: 1.5em; padding: 0 .3em; margin-left: .15em;
+  border-radius: .4em; background: #e8eefc; color: #1d4ed8; font-size: .8em; font-weight: 600;
+  text-align: center; vertical-align: .1em; }
+.cw-draft { color: #6b7280; font-style: italic; white-space: pre-wrap; }
+.cw-unsupported { color: #b91c1c; margin: .25rem 0; }
+.cw-unsupported del { text-decoration-thickness: 2px; }
+.cw-source-head { font-weight: 600; }
+.cw-heading { color: #4b5563; font-weight: 400; }
+.cw-file { color: #6b7280; font-size: .8rem; margin-bottom: .4rem; word-break: break-all; }
+.cw-passage { white-space: pre-wrap; font-size: .9rem; line-height: 1.5; max-height: 16rem;
+  overflow-y: auto; padding: .5rem .75rem; background: #f9fafb; border-left: 3px solid #d1d5db;
+  border-radius: .25rem; }
+.cw-passage mark { background: #fde68a; padding: 0 .1em; border-radius: .15em; }
+</style>"""
+
+DOCUMENT_CSS = """
+body { font-family: "Source Sans Pro", system-ui, sans-serif; font-size: 15px; line-height: 1.55;
+  margin: 0; padding: .75rem 1rem; color: #111827; }
+pre { white-space: pre-wrap; word-wrap: break-word; font-family: inherit; margin: 0; }
+.passage { background: #eef2ff; border-radius: .2em; }
+mark { background: #fde68a; padding: 0 .1em; border-radius: .15em; }
+"""
+
+
+def answer_html(answer: str) -> str:
+    """The verified answer with its [n] markers as badges."""
+    text = _MARKER.sub(lambda m: f"\x00{m.group(1)}\x01", answer)
+    text = escape(text)
+    text = re.sub(r"\x00([^\x01]*)\x01", lambda m: f'<span class="cw-ref">[{m.group(1)}]</span>', text)
+    return f'<div class="cw-answer">{text}</div>'
+
+
+def draft_html(draft: str) -> str:
+    return f'<div class="cw-draft">{escape(draft)}▌</div>'
+
+
+def unsupported_html(claims: Sequence[Claim]) -> str:
+    """Claims of the draft that no passage supports, struck through and labelled."""
+    rows = "".join(
+        f'<div class="cw-unsupported"><del>{escape(c.text)}</del> '
+        "&mdash; <b>not supported by the documents</b>, left out of the answer</div>"
+        for c in claims
+    )
+    return f"<div>{rows}</div>"
+
+
+def where(title: str, heading: str) -> str:
+    """'Title › Heading › Subheading', the way a reader finds the passage in the document."""
+    parts = [title, *(p.strip() for p in heading.split(">") if p.strip())]
+    return " › ".join(p for p in parts if p)
+
+
+def passage_html(n: int | None, title: str, heading: str, source: str, text: str, span: tuple[int, int] | None) -> str:
+    """A source card: number, title and heading path, file, and the passage with `span` highlighted."""
+    badge = f'<span class="cw-ref">[{n}]</span> ' if n is not None else ""
+    path = [p.strip() for p in heading.split(">") if p.strip()]
+    heading_html = f' <span class="cw-heading">› {escape(" › ".join(path))}</span>' if path else ""
+    if span is None:
+        body = escape(text)
+    else:
+        start, end = span
+        body = f"{escape(text[:start])}<mark>{escape(text[start:end])}</mark>{escape(text[end:])}"
+    return (
+        f'<div class="cw-source-head">{badge}{escape(title)}{heading_html}</div>'
+        f'<div class="cw-file">{escape(source)}</div>'
+        f'<div class="cw-passage">{body}</div>'
+    )
+
+
+def document_text(chunks: Sequence[Chunk]) -> str:
+    """A document's text rebuilt from its chunks, every chunk at its own offsets.
+
+    Chunks overlap, and the whitespace between sections was stripped; the gaps become newlines
+    so that every offset stays exact.
+    """
+    text = ""
+    for chunk in sorted(chunks, key=lambda c: (c.start, c.index)):
+        if chunk.start >= len(text):
+            text += "\n" * (chunk.start - len(text)) + chunk.text
+        elif chunk.end > len(text):
+            text += chunk.text[len(text) - chunk.start :]
+    return text
+
+
+def document_html(text: str, passage: tuple[int, int] | None, span: tuple[int, int] | None) -> str:
+    """A whole document, the passage shaded and the span marked, scrolled to the span on load."""
+    if passage is None:
+        return f"<style>{DOCUMENT_CSS}</style><pre>{escape(text)}</pre>"
+    p_start, p_end = passage
+    s_start, s_end = span or passage
+    s_start, s_end = max(s_start, p_start), min(s_end, p_end)
+    body = (
+        f'{escape(text[:p_start])}<span class="passage">{escape(text[p_start:s_start])}'
+        f'<mark id="hit">{escape(text[s_start:s_end])}</mark>'
+        f"{escape(text[s_end:p_end])}</span>{escape(text[p_end:])}"
+    )
+    # Scroll this frame only (scrollIntoView would also scroll the app around it).
+    script = (
+        "<script>window.addEventListener('load',()=>{const m=document.getElementById('hit');"
+        "if(m){window.scrollTo(0,Math.max(0,m.offsetTop-window.innerHeight/3));}});</script>"
+    )
+    return f"<style>{DOCUMENT_CSS}</style><pre>{body}</pre>{script}"

@@ -1,0 +1,52 @@
+"""What every page shares: the one Citewise of this process and the answering backend's status."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from retrieval.llm.base import BackendUnavailable
+from retrieval.llm.select import BackendChoice
+from retrieval.service import Citewise
+from retrieval.store import StoreError
+
+SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@st.cache_resource(show_spinner="Opening the index and loading the embedding model…")
+def _citewise() -> Citewise:
+    service = Citewise()
+    _ = service.retriever  # opens the store and loads the embedding model once, not on the first question
+    return service
+
+
+def service() -> Citewise:
+    """The process's Citewise; stops the page with the reason when the index cannot be opened."""
+    try:
+        return _citewise()
+    except StoreError as exc:
+        st.error(f"The index cannot be opened. {exc}", icon=":material/error:")
+        st.stop()
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    choice: BackendChoice | None
+    problem: str | None  # why no backend can answer (only when CITEWISE_LLM=ollama and it is down)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def backend_status() -> BackendStatus:
+    """Which backend would answer now; probed at most every 15 s, as Ollama may come and go."""
+    try:
+        return BackendStatus(_citewise().choose_backend(), None)
+    except BackendUnavailable as exc:
+        return BackendStatus(None, str(exc))
+
+
+def uploads_dir() -> Path:
+    return service().settings.data_dir / "uploads"
+
+
+def eval_runs_dir() -> Path:
+    return service().settings.data_dir / "eval-runs"

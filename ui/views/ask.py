@@ -1,0 +1,225 @@
+"""Ask: a chat whose answers stream, then are replaced by the verified answer and its sources."""
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from retrieval.answer import Answer, Token
+from retrieval.followup import standalone_question
+from retrieval.llm.base import BackendUnavailable
+from retrieval.types import ScoredChunk
+from ui import render
+from ui.state import SAMPLE_CORPUS, backend_status, service
+
+CLOSEST = 3  # passages shown under a refusal
+EXAMPLES = (
+    "How many parameters did GPT-1 have?",
+    "What is in-context learning?",
+    "When did OpenAI release ChatGPT?",
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    asked: str  # the standalone question that was searched for
+    answer: Answer | None
+    error: str | None = None
+    rewrite_ms: float | None = None
+
+
+def _turns() -> list[Turn]:
+    return st.session_state.setdefault("turns", [])
+
+
+@st.dialog("Document", width="large")
+def _open_document(source: str, chunk_id: str, span: tuple[int, int] | None) -> None:
+    chunks = service().store.chunks([source])
+    if not chunks:
+        st.warning(f"{source} is no longer indexed.")
+        return
+    chunk = next((c for c in chunks if c.id == chunk_id), None)
+    st.markdown(f"**{render.where(chunks[0].title, chunk.heading if chunk else '')}**")
+    st.caption(source)
+    if chunk is None:
+        st.info("The document changed since this answer; showing its current text without the passage marked.")
+        passage, marked = None, None
+    else:
+        passage = (chunk.start, chunk.end)
+        marked = (chunk.start + span[0], chunk.start + span[1]) if span else None
+    st.iframe(
+        render.document_html(render.document_text(chunks), passage, marked),
+        height=520,
+        alt=f"The text of {Path(source).name}",
+    )
+
+
+def _source_card(
+    key: str,
+    n: int | None,
+    chunk_id: str,
+    source: str,
+    title: str,
+    heading: str,
+    text: str,
+    span: tuple[int, int] | None,
+) -> None:
+    with st.container(border=True):
+        st.html(render.passage_html(n, title, heading, source, text, span))
+        if st.button("Open the document at this passage", key=key, icon=":material/article:", type="tertiary"):
+            _open_document(source, chunk_id, span)
+
+
+def _closest(key: str, hits: tuple[ScoredChunk, ...]) -> None:
+    for hit in hits[:CLOSEST]:
+        c = hit.chunk
+        _source_card(f"{key}-near-{hit.rank}", None, c.id, c.source, c.title, c.heading, c.text, None)
+
+
+def _timings(turn: Turn) -> str:
+    answer = turn.answer
+    assert answer is not None
+    t = answer.timings_ms
+    parts = [f"{answer.backend} · {answer.model}"]
+    if turn.rewrite_ms is not None:
+        parts.append(f"follow-up rewrite {turn.rewrite_ms / 1000:.1f} s")
+    parts.append(f"retrieve {t.get('retrieve', 0):.0f} ms")
+    if "first_token" in t:
+        parts.append(f"first token {t['first_token'] / 1000:.1f} s")
+    parts.append(f"total {t.get('total', 0) / 1000:.1f} s")
+    return " · ".join(parts)
+
+
+def _show_answer(index: int, turn: Turn) -> None:
+    if turn.asked != turn.question:
+        st.caption(f"Searched for: *{turn.asked}*")
+    if turn.error:
+        st.error(turn.error, icon=":material/error:")
+        return
+    answer = turn.answer
+    assert answer is not None
+    unsupported = [c for c in answer.claims if not c.supported]
+    if answer.refused:
+        st.warning(answer.answer, icon=":material/help:")
+        if unsupported:
+            st.caption("The model's draft said this, but no passage supports it:")
+            st.html(render.unsupported_html(unsupported))
+        if answer.retrieved.hits:
+            st.markdown("**Closest passages in your documents**")
+            _closest(f"t{index}", answer.retrieved.hits)
+    else:
+        st.html(render.answer_html(answer.answer))
+        if unsupported:
+            st.html(render.unsupported_html(unsupported))
+        st.markdown(f"**Sources** ({len(answer.citations)})")
+        for c in answer.citations:
+            _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span)
+    st.caption(_timings(turn))
+
+
+def _history() -> list[tuple[str, str]]:
+    return [(t.asked, t.answer.answer) for t in _turns() if t.answer is not None]
+
+
+def _ask(question: str) -> Turn:
+    """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
+    citewise = service()
+    live = st.empty()
+    try:
+        with live.container():
+            with st.spinner("Loading the answer model (the first question takes longer)…"):
+                answerer = citewise.answerer()
+            asked, rewrite_ms = question, None
+            history = _history()
+            if history:
+                started = time.perf_counter()
+                with st.spinner("Reading the conversation to understand the follow-up…"):
+                    asked = standalone_question(question, history, answerer.generator)
+                rewrite_ms = (time.perf_counter() - started) * 1000
+                if asked != question:
+                    st.caption(f"Searched for: *{asked}*")
+            events = answerer.stream(asked)
+            with st.spinner("Searching your documents and reading the best passages…"):
+                event = next(events)
+            box = st.empty()
+            draft = ""
+            while isinstance(event, Token):
+                draft += event.text
+                with box.container():
+                    st.caption("Draft, being checked against the sources…")
+                    st.html(render.draft_html(draft))
+                event = next(events)
+    except BackendUnavailable as exc:
+        return Turn(question, question, None, f"No model can answer right now: {exc}")
+    finally:
+        live.empty()
+    return Turn(question, asked, event, rewrite_ms=rewrite_ms)
+
+
+def _header() -> bool:
+    """The page's notices; False when nothing can be asked yet."""
+    st.title("Ask your documents")
+    documents = service().store.documents()
+    status = backend_status()
+    if status.problem:
+        st.error(
+            f"No model can answer: {status.problem}. Or set CITEWISE_LLM=auto to answer with the "
+            "embedded model when Ollama is away.",
+            icon=":material/cloud_off:",
+        )
+    if not documents:
+        st.info(
+            "No documents are indexed yet, so there is nothing to answer from. Add some on the "
+            "Documents page (or run `citewise ingest PATH`).",
+            icon=":material/upload_file:",
+        )
+        st.page_link("views/documents.py", label="Add documents", icon=":material/arrow_forward:")
+        return False
+    if status.choice:
+        st.caption(
+            f"{len(documents)} documents · answers by the **{status.choice.backend}** model "
+            f"{status.choice.model} · every sentence is checked against the passage it cites, and "
+            "citewise says so when the documents don't answer."
+        )
+        if status.choice.backend == "embedded" and "Ollama" in status.choice.reason:
+            st.caption(f":material/info: {status.choice.reason}.")
+    return status.problem is None
+
+
+def _examples() -> str | None:
+    """Example questions about the sample articles, for a first visit; the one clicked, if any."""
+    sample = str(SAMPLE_CORPUS)
+    if _turns() or not any(d.source.startswith(sample) for d in service().store.documents()):
+        return None
+    box = st.empty()
+    with box.container():
+        st.markdown("Try a question about the sample articles, or type your own below:")
+        clicked = [st.button(q, key=f"example-{i}", icon=":material/help:") for i, q in enumerate(EXAMPLES)]
+    chosen = next((q for q, hit in zip(EXAMPLES, clicked, strict=True) if hit), None)
+    if chosen:
+        box.empty()
+    return chosen
+
+
+ready = _header()
+for i, turn in enumerate(_turns()):
+    with st.chat_message("user"):
+        st.markdown(turn.question)
+    with st.chat_message("assistant"):
+        _show_answer(i, turn)
+
+if _turns() and st.sidebar.button("New conversation", icon=":material/add_comment:"):
+    st.session_state["turns"] = []
+    st.rerun()
+
+typed = st.chat_input("Ask a question about your documents", disabled=not ready)
+prompt = typed or (_examples() if ready else None)  # examples only until something is asked
+if prompt and prompt.strip():
+    with st.chat_message("user"):
+        st.markdown(prompt)
+    with st.chat_message("assistant"):
+        new = _ask(prompt.strip())
+        _turns().append(new)
+        _show_answer(len(_turns()) - 1, new)

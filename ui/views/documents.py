@@ -1,0 +1,165 @@
+"""Documents: upload files, see what is indexed, re-index or delete a document."""
+
+from datetime import datetime
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.pipeline import FileDone, IngestReport, ingest_paths, remove_source
+from retrieval.types import DocumentRecord
+from ui.state import SAMPLE_CORPUS, service, uploads_dir
+from ui.uploads import MAX_UPLOAD_MB, UploadRejected, save_upload
+
+_ICONS = {"added": ":material/check_circle:", "updated": ":material/sync:", "unchanged": ":material/remove:"}
+_SAID = {
+    "added": "added",
+    "updated": "updated (replaces the earlier version)",
+    "unchanged": "unchanged, already indexed",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _index(paths: list[Path], names: dict[str, str], label: str) -> IngestReport:
+    """Index `paths` with a progress bar and one line per file; `names` maps a source to its shown name."""
+    bar = st.progress(0.0, text=f"{label} {_plural(len(paths), 'file')}…")
+    lines = st.container()
+
+    def progress(event: FileDone) -> None:
+        name = names.get(event.path, Path(event.path).name)
+        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {name}")
+        if event.status in _SAID:
+            chunks = f" ({_plural(event.chunks, 'passage')})" if event.chunks else ""
+            lines.markdown(f"{_ICONS[event.status]} **{name}** {_SAID[event.status]}{chunks}")
+
+    with st.spinner(f"{label} (embedding every passage)…"):
+        report = ingest_paths(service().store, paths, progress=progress)
+    bar.empty()
+    for failure in report.failed:
+        name = names.get(failure.path, Path(failure.path).name)
+        lines.error(f"**{name}** was not indexed: {failure.error}", icon=":material/error:")
+    return report
+
+
+def _add_uploads(files: list[UploadedFile]) -> None:
+    folder = uploads_dir()
+    saved: list[Path] = []
+    names: dict[str, str] = {}
+    new: set[str] = set()
+    indexed = {d.source for d in service().store.documents()}
+    for upload in files:
+        try:
+            result = save_upload(folder, upload.name, upload.getvalue())
+        except UploadRejected as exc:
+            st.error(str(exc), icon=":material/block:")
+            continue
+        source = str(result.path.resolve())
+        if result.duplicate_of is not None:
+            st.info(f"**{upload.name}** has the same content as **{result.duplicate_of.name}**, already uploaded.")
+        if source not in indexed:
+            new.add(source)
+        names[source] = upload.name
+        saved.append(result.path)
+    if not saved:
+        return
+    report = _index(saved, names, "Indexing")
+    for failure in report.failed:
+        # A file that could not be indexed is not kept, unless an earlier version of it is indexed.
+        if failure.path in new:
+            Path(failure.path).unlink(missing_ok=True)
+    st.success(_summary(report), icon=":material/task_alt:")
+
+
+def _summary(report: IngestReport) -> str:
+    return (
+        f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{len(report.failed)} failed · {_plural(report.chunks, 'passage')} embedded in {report.seconds:.1f} s"
+    )
+
+
+def _indexed_at(record: DocumentRecord) -> str:
+    try:
+        return datetime.fromisoformat(record.indexed_at).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return record.indexed_at
+
+
+def _delete(record: DocumentRecord) -> None:
+    remove_source(service().store, record.source)
+    path = Path(record.source)
+    if path.parent == uploads_dir().resolve():
+        path.unlink(missing_ok=True)  # an upload's copy is ours; files elsewhere are the user's
+    st.session_state["documents_notice"] = f"Removed **{record.title}** from the index."
+
+
+def _document_row(record: DocumentRecord) -> None:
+    with st.container(border=True):
+        info, reindex, delete = st.columns([5, 1.3, 1.3], vertical_alignment="center")
+        uploaded = Path(record.source).parent == uploads_dir().resolve()
+        info.markdown(f"**{record.title}**")
+        where = f"uploaded · {Path(record.source).name}" if uploaded else record.source
+        info.caption(f"{where} · {_plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}")
+        key = record.source
+        if reindex.button(
+            "Re-index",
+            key=f"reindex-{key}",
+            icon=":material/refresh:",
+            width="stretch",
+            help="Read the file again and update the index if it changed.",
+        ):
+            report = _index([Path(record.source)], {record.source: record.title}, "Re-indexing")
+            if report.failed and not Path(record.source).exists():
+                st.warning("The file is gone from disk. Delete the document, or put the file back and re-index.")
+        with delete.popover("Delete", icon=":material/delete:", width="stretch"):
+            st.markdown(f"Remove **{record.title}** from the index?")
+            st.button("Delete", key=f"delete-{key}", type="primary", on_click=_delete, args=(record,))
+
+
+st.title("Documents")
+documents = service().store.documents()
+passages = sum(d.chunks for d in documents)
+st.caption(
+    f"{_plural(len(documents), 'document')}, {_plural(passages, 'passage')}. Uploaded files are copied to "
+    f"{uploads_dir()}; uploading the same file again changes nothing."
+)
+if notice := st.session_state.pop("documents_notice", None):
+    st.success(notice, icon=":material/delete:")
+
+with st.form("upload", clear_on_submit=True, border=True):
+    files = st.file_uploader(
+        f"Add documents ({' '.join(SUPPORTED_SUFFIXES)}; up to {MAX_UPLOAD_MB} MB each)",
+        type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES],
+        accept_multiple_files=True,
+        max_upload_size=MAX_UPLOAD_MB,
+    )
+    submitted = st.form_submit_button("Upload and index", type="primary", icon=":material/upload:")
+if submitted:
+    if files:
+        _add_uploads(files)
+        documents = service().store.documents()
+    else:
+        st.warning("Choose one or more files first (drag them onto the box above).")
+
+if not documents:
+    st.info(
+        "Nothing is indexed yet. Upload your own files above, or start with the four sample "
+        "articles about large language models that come with citewise."
+    )
+    if st.button("Index the sample articles", icon=":material/library_add:"):
+        paths = sorted(p for p in SAMPLE_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
+        report = _index(paths, {}, "Indexing")
+        st.success(_summary(report), icon=":material/task_alt:")
+        documents = service().store.documents()
+
+if documents:
+    header, action = st.columns([4, 1.4], vertical_alignment="bottom")
+    header.subheader("In the knowledge base")
+    if action.button("Re-index all", icon=":material/refresh:", help="Pick up changes to any indexed file."):
+        _index([Path(d.source) for d in documents], {d.source: d.title for d in documents}, "Re-indexing")
+        documents = service().store.documents()
+    for record in documents:
+        _document_row(record)

@@ -1,0 +1,336 @@
+"""Evals: run configurations over a dataset, compare their metrics, drill into single questions."""
+
+import tempfile
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+import evals
+from evals.configs import CONFIGS, DEFAULT_CONFIG
+from evals.dataset import DatasetError, EvalItem, load_dataset
+from evals.metrics import contains, strip_markers
+from evals.runner import run_evaluation
+from ingest.loaders import SUPPORTED_SUFFIXES
+from ingest.pipeline import ingest_paths
+from retrieval.llm.base import BackendUnavailable
+from ui.eval_runs import EvalRun, load_runs, save_run
+from ui.state import SAMPLE_CORPUS, eval_runs_dir, service
+
+DEV_SET = Path(evals.__file__).resolve().parent / "datasets" / "dev.jsonl"
+SECONDS_PER_ANSWER = 10  # the embedded model on a laptop CPU; shown as an estimate only
+
+METRICS = {
+    "questions": "questions run",
+    "k": "passages retrieved per question",
+    "hit@k": "share of questions where a retrieved passage contains the expected evidence",
+    "evidence_recall@k": "share of the expected evidence found in the retrieved passages",
+    "mrr": "1 / rank of the first passage with the evidence, averaged",
+    "answer_accuracy": "answerable questions answered with an expected answer",
+    "citation_recall": "correct answers citing a passage that contains the evidence",
+    "citation_precision": "citations whose highlighted span holds the answer or its evidence",
+    "cited_answers": "answers that cite at least one passage",
+    "refusal_accuracy": "unanswerable questions refused (higher is better)",
+    "false_refusal_rate": "answerable questions refused (lower is better)",
+    "seconds_per_question": "wall time per question",
+    "errors": "questions whose run failed",
+}
+_NOT_CHARTED = {"questions", "k", "errors"}
+
+
+def _describe(metric: str) -> str:
+    if metric in METRICS:
+        return METRICS[metric]
+    stage, _, pct = metric.partition("_ms_")
+    return f"{stage.replace('_', ' ')} time in ms, {pct}" if pct else ""
+
+
+def _dataset() -> tuple[str, list[EvalItem]] | None:
+    choice = st.radio(
+        "Dataset", ["The dev set (questions about the sample articles)", "Upload a JSONL file"], horizontal=True
+    )
+    if choice.startswith("The dev set"):
+        return DEV_SET.name, load_dataset(DEV_SET)
+    upload = st.file_uploader("JSONL, one object a line: id, question, answers, evidence, answerable", type=["jsonl"])
+    if upload is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "dataset.jsonl"
+        path.write_bytes(upload.getvalue())
+        try:
+            items = load_dataset(path)
+        except DatasetError as exc:
+            st.error(f"Not a valid dataset: {str(exc).replace(str(path), upload.name)}")
+            return None
+        except UnicodeDecodeError:
+            st.error(f"{upload.name} is not UTF-8 text.")
+            return None
+    if not items:
+        st.error(f"{upload.name} has no questions.")
+        return None
+    return upload.name, items
+
+
+def _sample_articles_indexed() -> bool:
+    sample = str(SAMPLE_CORPUS)
+    return any(d.source.startswith(sample) for d in service().store.documents())
+
+
+def _offer_sample_articles() -> None:
+    st.warning(
+        "The dev set asks about the four sample articles, and they are not indexed: most answers would be refusals.",
+        icon=":material/warning:",
+    )
+    if st.button("Index the sample articles", icon=":material/library_add:"):
+        paths = sorted(p for p in SAMPLE_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
+        with st.spinner("Indexing the sample articles…"):
+            ingest_paths(service().store, paths)
+        st.rerun()
+
+
+def _run(name: str, items: list[EvalItem], configs: list[str], retrieval_only: bool) -> EvalRun | None:
+    bar = st.progress(0.0, text="Preparing the configurations (the first run loads the model)…")
+
+    def progress(done: int, total: int, label: str) -> None:
+        bar.progress(done / total, text=f"{done} of {total}: {label}")
+
+    try:
+        result = run_evaluation(items, configs, retrieval_only=retrieval_only, service=service(), progress=progress)
+    except BackendUnavailable as exc:
+        st.error(f"No model can answer: {exc}. Tick 'Retrieval only' to score retrieval without it.")
+        return None
+    bar.empty()
+    return save_run(eval_runs_dir(), name, configs, retrieval_only, result, items)
+
+
+def _cell(metric: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, int) or metric in ("questions", "k", "errors"):
+        return str(value)
+    if "_ms_" in metric:
+        return f"{value:,.0f}"
+    if metric == "seconds_per_question":
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def _metrics_table(columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    metrics = list(dict.fromkeys(m for values in columns.values() for m in values))
+    table = pd.DataFrame(
+        {name: [_cell(m, values.get(m)) for m in metrics] for name, values in columns.items()}, index=metrics
+    )
+    table.insert(len(table.columns), "meaning", [_describe(m) for m in metrics])
+    return table
+
+
+def _charts(summary: dict[str, dict[str, Any]]) -> None:
+    metrics = [
+        m
+        for m in dict.fromkeys(m for values in summary.values() for m in values)
+        if m not in _NOT_CHARTED and any(isinstance(v.get(m), int | float) for v in summary.values())
+    ]
+    for start in range(0, len(metrics), 3):
+        for column, metric in zip(st.columns(3), metrics[start : start + 3], strict=False):
+            data = pd.DataFrame({"config": list(summary), "value": [summary[c].get(metric) for c in summary]})
+            chart = (
+                alt.Chart(data)
+                .mark_bar()
+                .encode(
+                    x=alt.X("value:Q", title=None),
+                    y=alt.Y("config:N", sort=None, title=None),  # the table's order, not alphabetical
+                    tooltip=["config", "value"],
+                )
+                .properties(height=36 * len(summary))
+            )
+            with column:
+                st.markdown(f"**{metric}**", help=_describe(metric))
+                st.altair_chart(chart, width="stretch")
+
+
+def _verdict(result: dict[str, Any], gold: dict[str, Any], answered: bool) -> list[str]:
+    """Why the item counted as right or wrong, one sentence per check."""
+    m = result.get("metrics", {})
+    lines = []
+    if result.get("error"):
+        lines.append(f":material/error: The run failed: {result['error']}")
+    if m.get("hit") is not None:
+        if m["hit"]:
+            rank = round(1 / m["reciprocal_rank"]) if m.get("reciprocal_rank") else "?"
+            lines.append(
+                f":green[Retrieval right]: the evidence is in passage {rank}; "
+                f"{m['evidence_recall']:.0%} of the expected evidence was found."
+            )
+        else:
+            lines.append(":red[Retrieval wrong]: no retrieved passage contains the expected evidence.")
+    if not answered:
+        return lines
+    answer = result.get("answer") or ""
+    if not gold.get("answerable", True):
+        if m.get("refused"):
+            lines.append(":green[Right]: refused; the documents don't answer this question.")
+        else:
+            lines.append(":red[Wrong]: answered a question the documents don't answer.")
+        return lines
+    if m.get("refused"):
+        lines.append(":red[Wrong]: refused, though the documents answer it.")
+    elif m.get("correct"):
+        found = next((g for g in gold.get("answers", []) if contains(strip_markers(answer), g)), "")
+        lines.append(f":green[Right]: the answer contains the expected “{found}”.")
+    else:
+        expected = ", ".join(f"“{g}”" for g in gold.get("answers", []))
+        lines.append(f":red[Wrong]: the answer contains none of the expected answers ({expected}).")
+    if m.get("citations"):
+        lines.append(
+            f"Citations: {m.get('supported_citations') or 0} of {m['citations']} point at a span "
+            "holding the answer or its evidence."
+        )
+    return lines
+
+
+def _passage(text: str, evidence: list[str]) -> str:
+    """A retrieved passage with any expected evidence it contains highlighted."""
+    lowered = text.lower()
+    marks = []
+    for e in evidence:
+        at = lowered.find(e.lower())
+        if at >= 0:
+            marks.append((at, at + len(e)))
+    out, pos = "", 0
+    for start, end in sorted(marks):
+        if start < pos:
+            continue
+        out += escape(text[pos:start]) + f"<mark>{escape(text[start:end])}</mark>"
+        pos = end
+    return f'<div class="cw-passage">{out + escape(text[pos:])}</div>'
+
+
+def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
+    gold = run.gold.get(row["id"], {})
+    st.markdown(f"**{row['question']}**")
+    if gold.get("answerable", row.get("answerable", True)):
+        st.caption("Expected: " + ", ".join(f"“{a}”" for a in gold.get("answers", [])))
+    else:
+        st.caption("Expected: a refusal (the documents don't answer this)")
+    evidence = gold.get("evidence", [])
+    store = service().store
+    main = row.get("config")
+    names = sorted(row["configs"], key=lambda name: name != main)  # the main configuration's tab first
+    for tab, name in zip(st.tabs(names), names, strict=True):
+        result = row["configs"][name]
+        with tab:
+            for line in _verdict(result, gold, not run.retrieval_only):
+                st.markdown(line)
+            if not run.retrieval_only:
+                answer = result.get("answer") or ""
+                (st.warning if result.get("refused") else st.info)(answer or "(no answer)")
+                for claim in result.get("unsupported", []):
+                    st.html(
+                        f'<div class="cw-unsupported"><del>{escape(claim)}</del> '
+                        "&mdash; <b>not supported by the documents</b></div>"
+                    )
+                for c in result.get("citations", []):
+                    st.html(f'<div><span class="cw-ref">[{c["n"]}]</span> “{escape(c["quote"])}”</div>')
+            st.markdown("**Retrieved passages**")
+            if name == main:
+                texts = [hit["text"] for hit in row.get("retrieved", [])]
+            else:
+                ids = result.get("retrieved", [])
+                found = store.get_chunks(ids)
+                texts = [found[i].text for i in ids if i in found]
+                if len(texts) < len(ids):
+                    st.caption(
+                        f"{len(ids) - len(texts)} of its {len(ids)} passages are not in the citewise index "
+                        f"(the {name} configuration splits documents its own way); their text is kept "
+                        f"for {main} only."
+                    )
+            for rank, text in enumerate(texts, start=1):
+                st.html(f"<b>{rank}.</b> " + _passage(text, evidence))
+
+
+def _show_run(run: EvalRun) -> None:
+    st.subheader("Metrics, side by side")
+    st.table(_metrics_table(run.summary))
+    _charts(run.summary)
+    st.subheader("Question by question")
+    main = DEFAULT_CONFIG if DEFAULT_CONFIG in run.configs else run.configs[0]
+    rows = {row["id"]: row for row in run.items}
+
+    def label(item_id: str) -> str:
+        row = rows[item_id]
+        m = row["configs"].get(main, {}).get("metrics", {})
+        if run.retrieval_only:
+            ok = bool(m.get("hit"))
+        else:
+            ok = bool(m.get("correct")) if row.get("answerable", True) else bool(m.get("refused"))
+        return f"{'right' if ok else 'WRONG'} · {item_id}: {row['question']}"
+
+    chosen = st.selectbox(f"Question (right or wrong under {main})", list(rows), format_func=label)
+    if chosen:
+        _item_detail(run, rows[chosen])
+
+
+def _compare(runs: list[EvalRun]) -> None:
+    st.subheader("Compare past runs")
+    by_id = {run.id: run for run in runs}
+    chosen = st.multiselect(
+        "Runs",
+        list(by_id),
+        default=list(by_id)[:2],
+        format_func=lambda i: by_id[i].label,
+        help="Every run is kept under " + str(eval_runs_dir()),
+    )
+    if not chosen:
+        return
+    columns = {
+        f"{by_id[i].created[5:16].replace('T', ' ')} {config}": values
+        for i in chosen
+        for config, values in by_id[i].summary.items()
+    }
+    st.table(_metrics_table(columns))
+
+
+st.title("Evals")
+st.caption(
+    "How well citewise finds, answers and cites, measured on questions with known answers; configurations side by side."
+)
+picked = _dataset()
+if picked is not None:
+    dataset_name, items = picked
+    if dataset_name == DEV_SET.name and not _sample_articles_indexed():
+        _offer_sample_articles()
+    configs = st.multiselect(
+        "Configurations",
+        list(CONFIGS),
+        default=list(CONFIGS),
+        help="\n".join(f"- **{name}**: {text}" for name, text in CONFIGS.items()),
+    )
+    left, right = st.columns(2)
+    retrieval_only = left.toggle(
+        "Retrieval only", value=True, help="Score the retrieved passages only: seconds, no model."
+    )
+    count = right.number_input("Questions", min_value=1, max_value=len(items), value=len(items))
+    if retrieval_only:
+        st.caption(f"{count} questions × {len(configs)} configurations, retrieval only: under a minute.")
+    else:
+        minutes = count * len(configs) * SECONDS_PER_ANSWER / 60
+        st.caption(
+            f"{count} questions × {len(configs)} configurations with the model: about {minutes:.0f} minutes "
+            "on a laptop CPU. Stay on this page while it runs."
+        )
+    if st.button("Run evaluation", type="primary", icon=":material/play_arrow:", disabled=not configs):
+        _run(dataset_name, items[: int(count)], configs, retrieval_only)
+
+past = load_runs(eval_runs_dir())
+if past:
+    st.divider()
+    by_id = {run.id: run for run in past}
+    shown = st.selectbox("Run", list(by_id), format_func=lambda i: by_id[i].label, help="Newest first.")
+    _show_run(by_id[shown])
+    if len(past) > 1:
+        _compare(past)
+else:
+    st.info("No runs yet: pick a dataset and configurations above and press **Run evaluation**.")

@@ -1,0 +1,93 @@
+"""Status: which model answers and why, what Ollama has, the retrieval settings, the index."""
+
+import pandas as pd
+import streamlit as st
+
+from retrieval.llm.ollama import probe_ollama
+from ui.state import backend_status, eval_runs_dir, service, uploads_dir
+
+SETTINGS = {
+    "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded or ollama",
+    "top_k": "passages retrieved per question (k)",
+    "candidates": "candidates each ranking (dense, keyword) contributes before fusion",
+    "rrf_k": "reciprocal rank fusion constant",
+    "dense_weight": "weight of the dense ranking in the fusion (keyword's is 1)",
+    "min_relevance": "below this similarity (and min_keyword_score) nothing is relevant: refuse without the model",
+    "min_keyword_score": "below this BM25 score (and min_relevance) nothing is relevant",
+    "support_threshold": "an answer sentence needs this support score to keep its citation",
+    "chunk_size": "characters per passage",
+    "chunk_overlap": "characters shared by neighbouring passages",
+    "context_tokens": "the answer model's context window",
+    "answer_tokens": "longest answer, in tokens",
+    "threads": "CPU threads of the embedded model",
+    "embedding_model": "sentence embedding model of the index",
+    "ollama_host": "Ollama server (OLLAMA_HOST works too)",
+    "ollama_model": "model asked on Ollama",
+    "model_path": "GGUF for the embedded backend (empty: the shipped Qwen model)",
+    "data_dir": "index, uploads, eval runs and the assembled model",
+    "chroma_url": "a Chroma server instead of the embedded store (empty: embedded)",
+    "collection": "Chroma collection name",
+}
+
+citewise = service()
+settings = citewise.settings
+st.title("Status")
+
+st.subheader("Who answers")
+status = backend_status()
+if status.choice:
+    st.success(f"**{status.choice.backend}** · {status.choice.model}", icon=":material/smart_toy:")
+    st.caption(f"Why: {status.choice.reason}.")
+else:
+    st.error(
+        f"No model can answer: {status.problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
+        "to the embedded model.",
+        icon=":material/cloud_off:",
+    )
+
+st.subheader("Ollama")
+probe = probe_ollama(settings.ollama_host, settings.ollama_model)
+if probe.reachable:
+    st.markdown(f"{probe.reason}.")
+    if probe.models:
+        st.markdown("Models on this server:")
+        st.markdown(
+            "\n".join(
+                f"- `{m}`" + (" (the configured model)" if m == settings.ollama_model else "") for m in probe.models
+            )
+        )
+else:
+    st.info(
+        f"{probe.reason}. Optional: citewise answers with its embedded model without Ollama; with "
+        f"Ollama running and `ollama pull {settings.ollama_model}` done, it answers faster.",
+        icon=":material/info:",
+    )
+
+st.subheader("Index")
+documents = citewise.store.documents()
+store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else f"Chroma in {settings.chroma_dir}"
+st.markdown(
+    f"""
+- **{len(documents)}** documents, **{sum(d.chunks for d in documents)}** passages (chunks)
+- store: {store}
+- data directory: `{settings.data_dir}` (CITEWISE_DATA_DIR)
+- uploads: `{uploads_dir()}`
+- eval runs: `{eval_runs_dir()}`
+"""
+)
+
+st.subheader("Settings")
+st.caption("Set with environment variables before `citewise ui`, e.g. CITEWISE_TOP_K=8.")
+# Every field of the settings object, the explained ones first, so a new setting shows up here by itself.
+order = {name: i for i, name in enumerate(SETTINGS)}
+rows = []
+for name in sorted(type(settings).model_fields, key=lambda n: order.get(n, len(order))):
+    value = getattr(settings, name)
+    rows.append(
+        {
+            "setting": f"CITEWISE_{name.upper()}",
+            "value": "" if value is None else str(value),
+            "meaning": SETTINGS.get(name, ""),
+        }
+    )
+st.table(pd.DataFrame(rows).set_index("setting"))
