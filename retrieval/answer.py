@@ -68,7 +68,10 @@ class Answerer:
 
     def is_relevant(self, retrieved: Retrieved) -> bool:
         """False when nothing retrieved is close enough to answer from: refuse without the model."""
-        return bool(retrieved.hits) and retrieved.best_dense >= self.settings.min_relevance
+        return bool(retrieved.hits) and (
+            retrieved.best_dense >= self.settings.min_relevance
+            or retrieved.best_keyword >= self.settings.min_keyword_score
+        )
 
     def stream(self, question: str, k: int | None = None) -> Iterator[Token | Answer]:
         """Tokens of the draft as they come, then the verified Answer."""

@@ -21,15 +21,19 @@ class Retrieved:
     hits: tuple[ScoredChunk, ...]
     best_dense: float
     timings_ms: dict[str, float]
+    best_keyword: float = 0.0
 
 
-def rrf_fuse(rankings: dict[str, list[str]], rrf_k: int) -> list[tuple[str, float, tuple[str, ...]]]:
-    """Reciprocal rank fusion: (id, score, the rankings it came from), best first."""
+def rrf_fuse(
+    rankings: dict[str, list[str]], rrf_k: int, weights: dict[str, float] | None = None
+) -> list[tuple[str, float, tuple[str, ...]]]:
+    """Weighted reciprocal rank fusion: (id, score, the rankings it came from), best first."""
     scores: dict[str, float] = {}
     found_by: dict[str, list[str]] = {}
     for name, ids in rankings.items():
+        weight = (weights or {}).get(name, 1.0)
         for rank, chunk_id in enumerate(ids, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (rrf_k + rank)
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (rrf_k + rank)
             found_by.setdefault(chunk_id, []).append(name)
     ordered = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     return [(chunk_id, score, tuple(found_by[chunk_id])) for chunk_id, score in ordered]
@@ -86,6 +90,7 @@ class HybridRetriever:
             question=question,
             hits=hits,
             best_dense=max(dense_score.values(), default=0.0),
+            best_keyword=max(keyword_score.values(), default=0.0),
             timings_ms={
                 "dense": round((dense_done - started) * 1000, 1),
                 "keyword": round((keyword_done - dense_done) * 1000, 1),

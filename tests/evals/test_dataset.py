@@ -38,22 +38,14 @@ def items() -> list[EvalItem]:
 
 def test_dev_dataset_meets_minimum_counts(items: list[EvalItem]) -> None:
     answerable = [item for item in items if item.answerable]
-    chinese = [
-        item
-        for item in items
-        if item.id.startswith("zh-") and CJK.search(item.question)
-    ]
+    chinese = [item for item in items if item.id.startswith("zh-") and CJK.search(item.question)]
     assert len(answerable) >= 60
     assert len(items) - len(answerable) >= 15
     assert len(chinese) >= 5
 
 
 def test_unanswerable_items_carry_no_answers_or_evidence(items: list[EvalItem]) -> None:
-    offenders = [
-        item.id
-        for item in items
-        if not item.answerable and (item.answers or item.evidence)
-    ]
+    offenders = [item.id for item in items if not item.answerable and (item.answers or item.evidence)]
     assert not offenders
 
 
@@ -80,9 +72,7 @@ def test_every_article_has_ten_questions(items: list[EvalItem]) -> None:
 
 def write_lines(path: Path, *records: dict | str) -> Path:
     """Write records (dicts as JSON, strings verbatim) one per line."""
-    lines = [
-        json.dumps(record) if isinstance(record, dict) else record for record in records
-    ]
+    lines = [json.dumps(record) if isinstance(record, dict) else record for record in records]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -93,8 +83,7 @@ def write_lines(path: Path, *records: dict | str) -> Path:
         ('{"id": "b-01", "question": ', "invalid JSON"),
         ('["not", "an", "object"]', "JSON object"),
         (
-            {key: value for key, value in VALID.items() if key != "question"}
-            | {"id": "b-01"},
+            {key: value for key, value in VALID.items() if key != "question"} | {"id": "b-01"},
             "missing key 'question'",
         ),
         (VALID | {"id": "b-01", "answers": "A"}, "'answers'"),
@@ -114,13 +103,9 @@ def write_lines(path: Path, *records: dict | str) -> Path:
         "answerable-without-answers",
     ],
 )
-def test_malformed_line_raises_with_line_number(
-    tmp_path: Path, bad_line: dict | str, reason: str
-) -> None:
+def test_malformed_line_raises_with_line_number(tmp_path: Path, bad_line: dict | str, reason: str) -> None:
     path = write_lines(tmp_path / "bad.jsonl", VALID, "", bad_line)
-    with pytest.raises(
-        DatasetError, match=re.escape(f"{path}:3: ") + ".*" + re.escape(reason)
-    ):
+    with pytest.raises(DatasetError, match=re.escape(f"{path}:3: ") + ".*" + re.escape(reason)):
         load_dataset(path)
 
 
@@ -139,8 +124,6 @@ def test_extra_keys_are_tolerated_and_blank_lines_skipped(tmp_path: Path) -> Non
         unanswerable,
     )
     assert load_dataset(path) == [
-        EvalItem(
-            id="a-01", question="Q?", answers=("A",), evidence=("e",), answerable=True
-        ),
+        EvalItem(id="a-01", question="Q?", answers=("A",), evidence=("e",), answerable=True),
         EvalItem(id="u-01", question="Q?", answers=(), evidence=(), answerable=False),
     ]

@@ -24,7 +24,7 @@ def _passages(*texts: str) -> list[Evidence]:
 
 
 @pytest.fixture(scope="module")
-def embed(embedding_model: str):  # noqa: ANN201
+def embed(embedding_model: str):
     function = CitewiseEmbeddingFunction(embedding_model)
     return lambda texts: np.asarray(function(texts), dtype=np.float32)
 

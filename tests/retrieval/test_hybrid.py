@@ -165,3 +165,8 @@ def test_keyword_index_follows_changes_made_by_another_client(store_backend: Set
 
     other.remove_document("/docs/compressor.md")
     assert retriever.search("ZK-551 compressor", k=3, mode="keyword").hits == ()
+
+
+def test_rrf_weights_scale_each_ranking() -> None:
+    fused = rrf_fuse({"dense": ["a"], "keyword": ["b"]}, rrf_k=60, weights={"dense": 0.5})
+    assert [(i, round(s, 6)) for i, s, _ in fused] == [("b", round(1 / 61, 6)), ("a", round(0.5 / 61, 6))]

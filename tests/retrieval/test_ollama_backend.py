@@ -32,9 +32,7 @@ def settings_for(url: str, model: str = MODEL, context_tokens: int = 2048) -> Se
     ("wanted", "listed"),
     [("llama3", "llama3:latest"), ("llama3:latest", "llama3:latest"), (MODEL, MODEL)],
 )
-def test_probe_finds_the_model_with_or_without_latest(
-    fake_ollama: FakeOllama, wanted: str, listed: str
-) -> None:
+def test_probe_finds_the_model_with_or_without_latest(fake_ollama: FakeOllama, wanted: str, listed: str) -> None:
     fake_ollama.set_models([MODEL, "llama3:latest"], context_length=8192)
 
     status = probe_ollama(fake_ollama.url, wanted)
@@ -74,9 +72,7 @@ def test_probe_reports_a_down_server_without_raising() -> None:
 
     assert not status.reachable and not status.has_model
     assert status.models == ()
-    assert status.reason == (
-        f"Ollama at {url} is not reachable (connection refused); start it with `ollama serve`"
-    )
+    assert status.reason == (f"Ollama at {url} is not reachable (connection refused); start it with `ollama serve`")
 
 
 @pytest.mark.parametrize(("code", "got"), [(404, "HTTP 404"), (200, "no JSON")])
@@ -88,7 +84,7 @@ def test_probe_reports_a_server_that_is_not_ollama(code: int, got: str) -> None:
             self.end_headers()
             self.wfile.write(b"<html")
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), NotOllama)
@@ -103,9 +99,7 @@ def test_probe_reports_a_server_that_is_not_ollama(code: int, got: str) -> None:
         server.server_close()
 
     assert not status.reachable and not status.has_model
-    assert status.reason == (
-        f"{url} is not an Ollama server (GET /api/tags gave {got}); check CITEWISE_OLLAMA_HOST"
-    )
+    assert status.reason == (f"{url} is not an Ollama server (GET /api/tags gave {got}); check CITEWISE_OLLAMA_HOST")
 
 
 def test_a_bare_host_gets_a_scheme_and_ollamas_port() -> None:
@@ -186,8 +180,7 @@ def test_a_server_gone_since_connecting_raises_backend_unavailable(
         list(generator.stream(QUESTION, max_tokens=64))
 
     assert str(raised.value) == (
-        f"Ollama at {fake_ollama.url} stopped answering (connection refused); "
-        "check that `ollama serve` is running"
+        f"Ollama at {fake_ollama.url} stopped answering (connection refused); check that `ollama serve` is running"
     )
 
 
@@ -216,9 +209,7 @@ def test_connect_raises_when_the_server_is_down() -> None:
         connect_ollama(settings_for(unused_url()))
 
 
-@pytest.mark.parametrize(
-    ("configured", "model_max", "expected"), [(2048, 32768, 2048), (4096, 1024, 1024)]
-)
+@pytest.mark.parametrize(("configured", "model_max", "expected"), [(2048, 32768, 2048), (4096, 1024, 1024)])
 def test_connect_caps_the_context_at_the_models_own_length(
     fake_ollama: FakeOllama, configured: int, model_max: int, expected: int
 ) -> None:

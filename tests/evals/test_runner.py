@@ -1,0 +1,224 @@
+"""The eval runner and command on a tiny real index (real Chroma, real embedding model)."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from evals import command
+from evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError
+from evals.dataset import EvalItem
+from evals.runner import format_table, run_evaluation
+from ingest.pipeline import ingest_paths
+from retrieval.service import Citewise
+from retrieval.settings import Settings, get_settings
+from retrieval.store import Store
+
+# Plain prose: the small model reads it reliably (markdown headings inside one chunk confuse it).
+BEES = (
+    "A honey bee colony has a single queen and tens of thousands of workers. "
+    "In spring the queen lays up to 2,000 eggs a day. "
+    "Forager bees use the waggle dance to show where flowers are.\n"
+)
+VOLCANOES = (
+    "Mount Tambora is a volcano in Indonesia. It erupted in April 1815, the largest eruption in recorded history. "
+    "The year after became known as the Year Without a Summer.\n"
+)
+ITEMS = [
+    EvalItem(
+        id="bees-1",
+        question="How many eggs does the queen lay a day?",
+        answers=("2,000", "2000"),
+        evidence=("the queen lays up to 2,000 eggs a day",),
+        answerable=True,
+    ),
+    EvalItem(
+        id="volcano-1",
+        question="When did Mount Tambora erupt?",
+        answers=("April 1815", "1815"),
+        evidence=("It erupted in April 1815", "Year Without a Summer"),
+        answerable=True,
+    ),
+    EvalItem(
+        id="missing-1",
+        question="What colour are the queen's wings?",
+        answers=("clear",),
+        evidence=("The queen has clear wings",),
+        answerable=True,
+    ),
+    EvalItem(id="off-1", question="Who won the 2022 FIFA World Cup?", answers=(), evidence=(), answerable=False),
+]
+
+
+def _write_docs(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bees.txt").write_text(BEES, encoding="utf-8")
+    (folder / "volcanoes.txt").write_text(VOLCANOES, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def service(store: Store, settings: Settings, tmp_path: Path) -> Citewise:
+    """A citewise service on a fresh index holding the two small documents."""
+    report = ingest_paths(store, [_write_docs(tmp_path / "docs")])
+    assert report.added == 2 and not report.failed
+    return Citewise(settings)
+
+
+def test_retrieval_only_run_scores_every_configuration(service: Citewise) -> None:
+    seen: list[tuple[int, int, str]] = []
+    result = run_evaluation(
+        ITEMS, list(CONFIGS), retrieval_only=True, service=service, progress=lambda *args: seen.append(args)
+    )
+
+    summary = result["summary"]
+    assert list(summary) == list(CONFIGS)
+    for name, values in summary.items():
+        assert values["questions"] == 4
+        assert values["k"] == (4 if name == "textbook" else service.settings.top_k)
+        # Each document is one chunk, found first; the third item's evidence is in neither.
+        assert values["hit@k"] == pytest.approx(2 / 3)
+        assert values["evidence_recall@k"] == pytest.approx(2 / 3)
+        assert values["mrr"] == pytest.approx(2 / 3)
+        assert values["errors"] == 0
+        assert values["retrieve_ms_p50"] is not None
+        assert "answer_accuracy" not in values
+    assert len(seen) == 4 * len(CONFIGS) and seen[-1][:2] == (16, 16)
+
+    first = result["items"][0]
+    assert first["id"] == "bees-1" and first["config"] == DEFAULT_CONFIG
+    assert first["answer"] is None and first["refused"] is None and first["citations"] == []
+    assert "the queen lays up to 2,000 eggs" in first["retrieved"][0]["text"]
+    assert first["metrics"]["hit"] == 1.0 and first["metrics"]["reciprocal_rank"] == 1.0
+    assert set(first["configs"]) == set(CONFIGS)
+    assert first["configs"]["textbook"]["retrieved"][0].startswith("textbook-")
+
+    table = format_table(summary)
+    header = table.splitlines()[0]
+    assert all(name in header for name in CONFIGS)
+    assert "| hit@k" in table and "0.667" in table
+
+
+def test_k_overrides_every_configuration(service: Citewise) -> None:
+    result = run_evaluation(ITEMS[:1], ["textbook", "dense"], retrieval_only=True, k=1, service=service)
+    assert {name: values["k"] for name, values in result["summary"].items()} == {"textbook": 1, "dense": 1}
+    assert len(result["items"][0]["retrieved"]) == 1
+    assert result["items"][0]["config"] == "textbook"  # the default configuration did not run
+
+
+def test_unknown_configuration_is_refused(service: Citewise) -> None:
+    with pytest.raises(ValueError, match="unknown configuration 'nope'"):
+        run_evaluation(ITEMS, ["nope"], retrieval_only=True, service=service)
+
+
+def test_textbook_refuses_to_run_without_an_indexed_source_file(service: Citewise, tmp_path: Path) -> None:
+    (tmp_path / "docs" / "bees.txt").unlink()
+    with pytest.raises(ConfigError, match=r"bees\.txt"):
+        run_evaluation(ITEMS, ["textbook"], retrieval_only=True, service=service)
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(command.eval_command)
+    return app
+
+
+@pytest.fixture
+def data_dir_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedding_model: str) -> Iterator[Path]:
+    """CITEWISE_DATA_DIR on a fresh folder, for the command that reads settings from the environment."""
+    for name in ("CITEWISE_CHROMA_URL", "CITEWISE_COLLECTION", "CITEWISE_EMBEDDING_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CITEWISE_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def _dataset(path: Path, items: list[EvalItem]) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "id": i.id,
+                "question": i.question,
+                "answers": list(i.answers),
+                "evidence": list(i.evidence),
+                "answerable": i.answerable,
+            }
+        )
+        for i in items
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_command_indexes_an_empty_store_and_writes_json(
+    data_dir_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(command, "BUNDLED_CORPUS", _write_docs(tmp_path / "corpus"))
+    out = tmp_path / "out" / "result.json"
+    result = CliRunner().invoke(
+        _app(),
+        [
+            "--dataset",
+            str(_dataset(tmp_path / "set.jsonl", ITEMS)),
+            "--retrieval-only",
+            "--config",
+            "dense",
+            "--config",
+            "hybrid+verifier",
+            "--json",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "The index is empty" in result.output
+    assert "| metric" in result.output and "hybrid+verifier" in result.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert list(written["summary"]) == ["dense", "hybrid+verifier"]
+    assert [item["id"] for item in written["items"]] == [i.id for i in ITEMS]
+
+
+def test_bad_dataset_line_fails_with_its_line_number(tmp_path: Path) -> None:
+    bad = _dataset(tmp_path / "bad.jsonl", ITEMS[:1])
+    bad.write_text(bad.read_text(encoding="utf-8") + '{"id": "x", "question": \n', encoding="utf-8")
+    result = CliRunner().invoke(_app(), ["--dataset", str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:2" in result.output and "invalid JSON" in result.output
+
+
+def test_unknown_configuration_fails_before_any_work(tmp_path: Path) -> None:
+    dataset = _dataset(tmp_path / "set.jsonl", ITEMS[:1])
+    result = CliRunner().invoke(_app(), ["--dataset", str(dataset), "--config", "nope"])
+    assert result.exit_code == 2 and "unknown configuration nope" in result.output
+
+
+@pytest.fixture(scope="module")
+def model_path() -> Path:
+    """The embedded model, assembled once where `citewise prepare` puts it."""
+    from retrieval.llm.model_files import ensure_model
+
+    return ensure_model(Settings().models_dir)
+
+
+@pytest.mark.slow
+def test_default_configuration_with_the_embedded_model(
+    store: Store, settings: Settings, tmp_path: Path, model_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    ingest_paths(store, [_write_docs(tmp_path / "docs")])
+    service = Citewise(make_settings(settings.data_dir, llm="embedded", model_path=model_path))
+    items = [ITEMS[1], ITEMS[3]]
+    result = run_evaluation(items, [DEFAULT_CONFIG], service=service)
+
+    summary = result["summary"][DEFAULT_CONFIG]
+    assert summary["answer_accuracy"] == 1.0
+    assert summary["refusal_accuracy"] == 1.0
+    assert summary["false_refusal_rate"] == 0.0
+    assert summary["citation_recall"] == 1.0
+    answered, refused = result["items"]
+    assert "April 1815" in answered["answer"] and answered["refused"] is False
+    assert "It erupted in April 1815" in answered["citations"][0]["text"]
+    assert answered["backend"] == "embedded" and "first_token" in answered["timings_ms"]
+    assert refused["refused"] is True
