@@ -1,0 +1,92 @@
+"""`citewise eval`: run configurations over a dataset, print one side-by-side table, write JSON."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from evals.configs import CONFIGS, ConfigError
+from evals.dataset import DatasetError, load_dataset
+from evals.runner import format_table, run_evaluation
+from ingest.pipeline import ingest_paths
+from retrieval.llm.base import BackendUnavailable
+from retrieval.service import Citewise
+from retrieval.store import StoreError
+
+BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"Error: {message}", fg="red", err=True)
+    return typer.Exit(code)
+
+
+def _ensure_documents(service: Citewise) -> None:
+    """An empty index gets the bundled corpus, so the dev set runs from a fresh clone."""
+    if service.store.count_chunks() > 0:
+        return
+    typer.echo(f"The index is empty: indexing {BUNDLED_CORPUS} first.", err=True)
+    report = ingest_paths(service.store, [BUNDLED_CORPUS])
+    if report.failed or report.chunks == 0:
+        details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
+        raise _fail(f"Could not index {BUNDLED_CORPUS} ({details}).")
+    typer.echo(f"Indexed {report.added} documents ({report.chunks} chunks).", err=True)
+
+
+def eval_command(
+    dataset: Annotated[
+        Path, typer.Option("--dataset", help="JSONL questions: id, question, answers, evidence, answerable.")
+    ],
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Write the summary and per-item results here.")
+    ] = None,
+    retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only; no model.")] = False,
+    config: Annotated[
+        list[str] | None, typer.Option("--config", help=f"A configuration to run (repeatable): {', '.join(CONFIGS)}.")
+    ] = None,
+    k: Annotated[
+        int | None, typer.Option("-k", min=1, help="Passages to retrieve (default: each configuration's own).")
+    ] = None,
+) -> None:
+    """Measure retrieval, answers, citations and refusals on a dataset, configurations side by side."""
+    try:
+        items = load_dataset(dataset)
+    except DatasetError as exc:
+        raise _fail(f"bad dataset: {exc}") from exc
+    except OSError as exc:
+        raise _fail(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from exc
+    if not items:
+        raise _fail(f"{dataset} has no questions.")
+    names = list(dict.fromkeys(config or CONFIGS))
+    unknown = [name for name in names if name not in CONFIGS]
+    if unknown:
+        raise _fail(f"unknown configuration {', '.join(unknown)}; known: {', '.join(CONFIGS)}.")
+
+    try:
+        service = Citewise()
+        _ensure_documents(service)
+        with tqdm(total=len(items) * len(names), desc="Evaluating", unit="q", file=sys.stderr, mininterval=1.0) as bar:
+
+            def progress(done: int, total: int, label: str) -> None:
+                bar.set_postfix_str(label, refresh=False)
+                bar.update(done - bar.n)
+
+            if not retrieval_only:
+                bar.set_postfix_str("loading the model")
+            result = run_evaluation(
+                items, names, retrieval_only=retrieval_only, k=k, service=service, progress=progress
+            )
+    except (StoreError, BackendUnavailable, ConfigError) as exc:
+        raise _fail(str(exc)) from exc
+
+    typer.echo(format_table(result["summary"]))
+    errors = sum(values["errors"] or 0 for values in result["summary"].values())
+    if errors:
+        typer.secho(f"{errors} question runs failed; their errors are in the per-item results.", fg="yellow", err=True)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        typer.echo(f"Wrote {json_out}", err=True)

@@ -1,0 +1,269 @@
+"""The configurations the evals compare, by name: citewise's pipelines and the textbook baseline.
+
+`textbook` is the plain LangChain RAG pipeline that citewise must beat: each indexed document's
+source file split by RecursiveCharacterTextSplitter(1000, 200) into an in-memory Chroma with the
+same packaged embedding model, the 4 nearest chunks given whole to the model with a plain prompt,
+and the model's own [n] markers taken as written (no relevance gate, no verifier). Every
+configuration shares the index's documents and the one loaded generator.
+"""
+
+import re
+import time
+import uuid
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from langchain_core.documents import Document
+from langchain_core.embeddings import Embeddings
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from ingest.loaders import LoadError, load_file
+from retrieval.answer import Answer, Answerer, Pipeline
+from retrieval.citations import take_markers_as_written
+from retrieval.embeddings import CitewiseEmbeddingFunction
+from retrieval.evidence import Evidence, EvidenceSet
+from retrieval.hybrid import Retrieved
+from retrieval.llm.base import Generator, Message
+from retrieval.service import Citewise
+from retrieval.store import source_key
+from retrieval.types import Chunk, ScoredChunk
+
+DEFAULT_CONFIG = "hybrid+verifier"
+CONFIGS: dict[str, str] = {
+    "textbook": "LangChain baseline: 1000/200 chunks, dense k=4, whole chunks, the model's own markers",
+    "dense": "citewise, dense retrieval only, relevance gate and verifier",
+    "hybrid": "citewise, dense + BM25 fused, relevance gate, the model's own markers (no verifier)",
+    "hybrid+verifier": "citewise's default: hybrid retrieval, relevance gate, verified citations",
+}
+_PIPELINES = {
+    "dense": Pipeline(mode="dense"),
+    "hybrid": Pipeline(verify=False),
+    "hybrid+verifier": Pipeline(),
+}
+
+TEXTBOOK_PROMPT = "Answer using the context. Cite sources like [1]. If you don't know, say you don't know."
+TEXTBOOK_CHUNK_SIZE = 1000
+TEXTBOOK_CHUNK_OVERLAP = 200
+TEXTBOOK_K = 4
+# The baseline's prompt asks it to "say you don't know", in words the citewise refusal
+# patterns (written for its own prompt) do not all cover; a refusal is judged by what it says.
+_TEXTBOOK_DONT_KNOW = re.compile(
+    r"\b(?:do not|don.t|does not|doesn.t) know\b|"
+    r"context (?:does not|doesn.t) (?:say|contain|mention|provide|specify|include)|"
+    r"not (?:mentioned|stated|specified|provided|given|included) in the (?:context|text)|不知道",
+    re.I,
+)
+
+
+class ConfigError(RuntimeError):
+    """A configuration cannot be built; the message says what to do."""
+
+
+class EvalConfig(Protocol):
+    """One way of answering, run on every item: its retrieval alone, or the whole answer."""
+
+    name: str
+    default_k: int
+
+    def prepare(self, answering: bool) -> None:
+        """Build what the configuration needs before anything is timed (the model, when answering)."""
+        ...
+
+    def search(self, question: str, k: int | None) -> Retrieved: ...
+
+    def ask(self, question: str, k: int | None) -> Answer: ...
+
+
+class CitewiseConfig:
+    """citewise's own Answerer with one set of Pipeline switches."""
+
+    def __init__(self, name: str, service: Citewise, pipeline: Pipeline) -> None:
+        self.name = name
+        self.service = service
+        self.pipeline = pipeline
+        self.default_k = service.settings.top_k
+
+    @cached_property
+    def _answerer(self) -> Answerer:
+        return self.service.answerer(pipeline=self.pipeline)
+
+    def prepare(self, answering: bool) -> None:
+        _ = self.service.retriever
+        if answering:
+            _ = self._answerer
+
+    def search(self, question: str, k: int | None) -> Retrieved:
+        return self.service.search(question, k, self.pipeline.mode)
+
+    def ask(self, question: str, k: int | None) -> Answer:
+        return self._answerer.ask(question, k)
+
+
+class _LangChainEmbeddings(Embeddings):
+    """The index's packaged embedding model behind LangChain's interface (Chroma's default downloads)."""
+
+    def __init__(self, function: CitewiseEmbeddingFunction) -> None:
+        self.function = function
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [vector.tolist() for vector in self.function(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.function.embed_query([text])[0].tolist()
+
+
+class TextbookConfig:
+    """The LangChain baseline over the source files of the documents in the citewise index."""
+
+    name = "textbook"
+    default_k = TEXTBOOK_K
+
+    def __init__(self, service: Citewise) -> None:
+        self.service = service
+
+    @cached_property
+    def _chunks(self) -> dict[str, Chunk]:
+        splitter = RecursiveCharacterTextSplitter(
+            chunk_size=TEXTBOOK_CHUNK_SIZE, chunk_overlap=TEXTBOOK_CHUNK_OVERLAP, add_start_index=True
+        )
+        chunks: dict[str, Chunk] = {}
+        for record in self.service.store.documents():
+            try:
+                loaded = load_file(Path(record.source))
+            except (LoadError, OSError) as exc:
+                # Leaving it out would handicap the baseline and skew the comparison.
+                raise ConfigError(
+                    f"textbook: cannot read the indexed document {record.source} ({exc}); "
+                    f"restore it, or drop it from the index with `citewise remove {record.source}`."
+                ) from exc
+            for index, piece in enumerate(splitter.create_documents([loaded.text])):
+                start = piece.metadata["start_index"]
+                chunk_id = f"textbook-{source_key(record.source)}-{index}"
+                chunks[chunk_id] = Chunk(
+                    id=chunk_id,
+                    source=record.source,
+                    title=loaded.title,
+                    heading="",
+                    text=piece.page_content,
+                    start=start,
+                    end=start + len(piece.page_content),
+                    doc_hash=record.content_hash,
+                    index=index,
+                )
+        return chunks
+
+    @cached_property
+    def _vectorstore(self) -> Chroma:
+        client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
+        store = Chroma(
+            collection_name=f"textbook-{uuid.uuid4().hex[:12]}",
+            embedding_function=_LangChainEmbeddings(self.service.store.embedding),
+            client=client,
+        )
+        if self._chunks:
+            store.add_documents(
+                [Document(page_content=c.text, metadata={"chunk_id": c.id}) for c in self._chunks.values()],
+                ids=list(self._chunks),
+            )
+        return store
+
+    @cached_property
+    def _generator(self) -> Generator:
+        return self.service.answerer().generator
+
+    def prepare(self, answering: bool) -> None:
+        self.service.store.embedding.load()
+        _ = self._vectorstore
+        if answering:
+            _ = self._generator
+
+    def search(self, question: str, k: int | None) -> Retrieved:
+        started = time.perf_counter()
+        found = self._vectorstore.similarity_search_with_score(question, k=k or self.default_k)
+        # Chroma's default space is squared L2; on unit vectors cosine = 1 - d / 2.
+        hits = tuple(
+            ScoredChunk(
+                chunk=self._chunks[document.metadata["chunk_id"]],
+                rank=rank,
+                score=1.0 - distance / 2,
+                dense=1.0 - distance / 2,
+                sources=("dense",),
+            )
+            for rank, (document, distance) in enumerate(found, start=1)
+        )
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        return Retrieved(
+            question=question,
+            hits=hits,
+            best_dense=max((h.score for h in hits), default=0.0),
+            timings_ms={"dense": elapsed, "keyword": 0.0, "total": elapsed},
+        )
+
+    def _context(self, question: str, retrieved: Retrieved) -> EvidenceSet:
+        """The whole retrieved chunks, numbered, as many as the model's context holds."""
+        generator = self._generator
+        settings = self.service.settings
+        budget = (
+            generator.context_tokens
+            - settings.answer_tokens
+            - generator.count_tokens(TEXTBOOK_PROMPT)
+            - generator.count_tokens(question)
+            - 60
+        )
+        passages: list[Evidence] = []
+        dropped: list[str] = []
+        used = 0
+        for hit in retrieved.hits:
+            tokens = generator.count_tokens(hit.chunk.text) + 12
+            if used + tokens > budget:
+                dropped.append(hit.chunk.id)
+                continue
+            passages.append(Evidence(len(passages) + 1, hit, 0, len(hit.chunk.text), tokens))
+            used += tokens
+        return EvidenceSet(tuple(passages), tuple(dropped), used)
+
+    def ask(self, question: str, k: int | None) -> Answer:
+        started = time.perf_counter()
+        retrieved = self.search(question, k)
+        timings = {"retrieve": retrieved.timings_ms["total"]}
+        evidence = self._context(question, retrieved)
+        context = "\n\n".join(f"[{p.n}] {p.text}" for p in evidence.passages)
+        messages = [
+            Message("system", TEXTBOOK_PROMPT),
+            Message("user", f"Context:\n{context}\n\nQuestion: {question}"),
+        ]
+        generate_start = time.perf_counter()
+        draft = ""
+        for piece in self._generator.stream(messages, self.service.settings.answer_tokens):
+            if not draft:
+                timings["first_token"] = round((time.perf_counter() - started) * 1000, 1)
+            draft += piece
+        timings["generate"] = round((time.perf_counter() - generate_start) * 1000, 1)
+        taken = take_markers_as_written(draft, evidence.passages)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
+        return Answer(
+            question=question,
+            answer=taken.answer,
+            refused=taken.refused or bool(_TEXTBOOK_DONT_KNOW.search(draft)),
+            citations=taken.citations,
+            claims=taken.claims,
+            retrieved=retrieved,
+            evidence=evidence,
+            backend=self._generator.backend,
+            model=self._generator.model,
+            draft=draft,
+            timings_ms=timings,
+        )
+
+
+def build_config(name: str, service: Citewise) -> EvalConfig:
+    """The named configuration over `service`'s index; ValueError names the known ones."""
+    if name == "textbook":
+        return TextbookConfig(service)
+    if name in _PIPELINES:
+        return CitewiseConfig(name, service, _PIPELINES[name])
+    raise ValueError(f"unknown configuration {name!r}; known: {', '.join(CONFIGS)}")

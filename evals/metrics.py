@@ -1,0 +1,218 @@
+"""Grounding metrics, per item and summarized: retrieval, answers, citations (after ALCE), refusals, latency.
+
+Every text comparison is on normalized text (case-folded, whitespace collapsed, [n] markers
+removed from answers), and "contains" means substring.
+
+- hit@k: a retrieved chunk contains one of the item's evidence strings.
+- evidence recall@k: the share of the item's evidence strings that some retrieved chunk contains.
+- MRR: 1 / rank of the first retrieved chunk that contains any evidence string (0 when none does).
+- Answer accuracy (answerable items): not refused, and the answer contains one of `answers`.
+- Citation recall (correct answers only; after ALCE's citation recall, with the gold evidence in
+  place of an NLI judge): 1 when the full text of some cited chunk contains one of the item's
+  evidence strings, else 0. A correct answer with no citation scores 0.
+- Citation precision (over all citations of answerable items; ALCE asks whether each citation
+  supports its statement): a citation supports its claim when its cited span (the part of the
+  chunk the citation points at: the verifier's supporting sentences, or the whole numbered
+  source the model saw when its own markers are taken as written) contains one of the gold
+  `answers` or one of the evidence strings, or is itself part of an evidence string. Citations on
+  unanswerable items are not judged: answering those at all is counted by refusal accuracy.
+- Refusal accuracy: the share of unanswerable items refused. False-refusal rate: the share of
+  answerable items refused.
+- Latency p50/p95 per stage (retrieve, first_token, total), linear interpolation between ranks,
+  over the items that reached the stage (a refusal before the model has no first token).
+
+Items are scored on what every configuration shares (`Outcome`), so the metrics never depend
+on how a configuration produced its answer.
+"""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from evals.dataset import EvalItem
+
+STAGES = ("retrieve", "first_token", "total")
+_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+@dataclass(frozen=True)
+class Cited:
+    """One citation of an answer: the cited chunk's full text and the span it points at."""
+
+    chunk: str
+    span: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one configuration produced for one question; `answer` is None when only retrieving."""
+
+    retrieved: tuple[str, ...]  # chunk texts, in rank order
+    answer: str | None = None
+    refused: bool = False
+    citations: tuple[Cited, ...] = ()
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemScores:
+    """One item's metrics; None where a metric does not apply to it."""
+
+    answerable: bool
+    hit: float | None = None
+    evidence_recall: float | None = None
+    reciprocal_rank: float | None = None
+    answered: bool = False  # the model was asked (not a retrieval-only run)
+    refused: bool | None = None
+    correct: bool | None = None
+    citation_recall: float | None = None
+    citations: int = 0
+    supported_citations: int | None = None
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def normalize(text: str) -> str:
+    """Case-folded, with every run of whitespace made one space."""
+    return " ".join(text.casefold().split())
+
+
+def contains(haystack: str, needle: str) -> bool:
+    return normalize(needle) in normalize(haystack)
+
+
+def strip_markers(answer: str) -> str:
+    """The answer without its [n] citation markers."""
+    return _MARKER.sub("", answer)
+
+
+def evidence_found(evidence: Sequence[str], passages: Sequence[str]) -> list[bool]:
+    """For each evidence string, whether some passage contains it."""
+    normalized = [normalize(p) for p in passages]
+    return [any(normalize(e) in p for p in normalized) for e in evidence]
+
+
+def hit(evidence: Sequence[str], passages: Sequence[str]) -> float | None:
+    """1.0 when a passage contains one of the evidence strings; None without evidence."""
+    if not evidence:
+        return None
+    return float(any(evidence_found(evidence, passages)))
+
+
+def evidence_recall(evidence: Sequence[str], passages: Sequence[str]) -> float | None:
+    """The share of evidence strings some passage contains; None without evidence."""
+    if not evidence:
+        return None
+    found = evidence_found(evidence, passages)
+    return sum(found) / len(found)
+
+
+def reciprocal_rank(evidence: Sequence[str], passages: Sequence[str]) -> float | None:
+    """1 / rank of the first passage containing any evidence string, 0.0 if none; None without evidence."""
+    if not evidence:
+        return None
+    for rank, passage in enumerate(passages, start=1):
+        if any(evidence_found(evidence, [passage])):
+            return 1.0 / rank
+    return 0.0
+
+
+def is_correct(answer: str, refused: bool, answers: Sequence[str]) -> bool:
+    """Not refused, and the answer (markers removed) contains one of the gold answers."""
+    text = strip_markers(answer)
+    return not refused and any(contains(text, gold) for gold in answers)
+
+
+def citation_recall(evidence: Sequence[str], citations: Sequence[Cited]) -> float:
+    """1.0 when some cited chunk contains one of the evidence strings, else 0.0."""
+    return float(any(evidence_found(evidence, [c.chunk for c in citations])))
+
+
+def supports(citation: Cited, answers: Sequence[str], evidence: Sequence[str]) -> bool:
+    """The cited span contains a gold answer or an evidence string, or is part of an evidence string."""
+    span = normalize(citation.span)
+    if not span:
+        return False
+    golds = [normalize(g) for g in (*answers, *evidence)]
+    return any(g in span for g in golds) or any(span in normalize(e) for e in evidence)
+
+
+def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
+    """Every metric of one item under one configuration."""
+    retrieval = {
+        "hit": hit(item.evidence, outcome.retrieved),
+        "evidence_recall": evidence_recall(item.evidence, outcome.retrieved),
+        "reciprocal_rank": reciprocal_rank(item.evidence, outcome.retrieved),
+    }
+    common = {"timings_ms": dict(outcome.timings_ms), "seconds": outcome.seconds, "error": outcome.error}
+    if outcome.answer is None:
+        return ItemScores(item.answerable, **retrieval, **common)
+    correct = is_correct(outcome.answer, outcome.refused, item.answers) if item.answerable else None
+    return ItemScores(
+        item.answerable,
+        **retrieval,
+        answered=True,
+        refused=outcome.refused,
+        correct=correct,
+        citation_recall=citation_recall(item.evidence, outcome.citations) if correct else None,
+        citations=len(outcome.citations),
+        supported_citations=(
+            sum(supports(c, item.answers, item.evidence) for c in outcome.citations) if item.answerable else None
+        ),
+        **common,
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0-100), interpolating linearly between ranks; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _share(flags: Sequence[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
+
+
+def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
+    """The summary of one configuration's item scores; answer metrics only when the model answered."""
+    answerable = [s for s in scores if s.answerable]
+    unanswerable = [s for s in scores if not s.answerable]
+    summary: dict[str, float | int | None] = {
+        "questions": len(scores),
+        "hit@k": _mean(s.hit for s in scores),
+        "evidence_recall@k": _mean(s.evidence_recall for s in scores),
+        "mrr": _mean(s.reciprocal_rank for s in scores),
+    }
+    if any(s.answered for s in scores):
+        judged = sum(s.citations for s in answerable)
+        supported = sum(s.supported_citations or 0 for s in answerable)
+        replies = [s for s in scores if s.answered and not s.refused]
+        summary |= {
+            "answer_accuracy": _share([bool(s.correct) for s in answerable]),
+            "citation_recall": _mean(s.citation_recall for s in answerable if s.correct),
+            "citation_precision": supported / judged if judged else None,
+            "cited_answers": _share([s.citations > 0 for s in replies]),
+            "refusal_accuracy": _share([bool(s.refused) for s in unanswerable]),
+            "false_refusal_rate": _share([bool(s.refused) for s in answerable]),
+        }
+    for stage in STAGES:
+        values = [s.timings_ms[stage] for s in scores if stage in s.timings_ms]
+        if values:
+            summary[f"{stage}_ms_p50"] = percentile(values, 50)
+            summary[f"{stage}_ms_p95"] = percentile(values, 95)
+    summary["seconds_per_question"] = _mean(s.seconds for s in scores)
+    summary["errors"] = sum(s.error is not None for s in scores)
+    return summary

@@ -1,0 +1,166 @@
+"""Run named configurations over a dataset in one process and compare them side by side."""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config
+from evals.dataset import EvalItem
+from evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
+from retrieval.answer import Answer
+from retrieval.hybrid import Retrieved
+from retrieval.serialize import answer_json, retrieved_json
+from retrieval.service import Citewise
+
+Progress = Callable[[int, int, str], None]
+_ROW_ONLY = ("answerable", "answered", "timings_ms", "seconds", "error")
+
+
+def _outcome(answer: Answer | None, retrieved: Retrieved, seconds: float) -> Outcome:
+    texts = tuple(hit.chunk.text for hit in retrieved.hits)
+    if answer is None:
+        return Outcome(texts, timings_ms={"retrieve": retrieved.timings_ms["total"]}, seconds=seconds)
+    return Outcome(
+        texts,
+        answer=answer.answer,
+        refused=answer.refused,
+        citations=tuple(Cited(c.text, c.text[c.span[0] : c.span[1]]) for c in answer.citations),
+        timings_ms=answer.timings_ms,
+        seconds=seconds,
+    )
+
+
+def _run_one(
+    config: EvalConfig, item: EvalItem, retrieval_only: bool, k: int | None
+) -> tuple[Outcome, Answer | None, Retrieved | None]:
+    started = time.perf_counter()
+    try:
+        if retrieval_only:
+            answer, retrieved = None, config.search(item.question, k)
+        else:
+            answer = config.ask(item.question, k)
+            retrieved = answer.retrieved
+    except Exception as exc:  # one failing question must not end an hour-long run
+        error = f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - started
+        return Outcome((), answer=None if retrieval_only else "", seconds=seconds, error=error), None, None
+    return _outcome(answer, retrieved, time.perf_counter() - started), answer, retrieved
+
+
+def _metrics(scores: ItemScores) -> dict[str, Any]:
+    return {key: value for key, value in asdict(scores).items() if key not in _ROW_ONLY}
+
+
+def _compact(scores: ItemScores, answer: Answer | None, retrieved: Retrieved | None) -> dict[str, Any]:
+    """One configuration's result for one item, small enough to keep for every configuration."""
+    result: dict[str, Any] = {}
+    if answer is not None:
+        result |= {
+            "answer": answer.answer,
+            "refused": answer.refused,
+            "citations": [
+                {"n": c.n, "chunk_id": c.chunk_id, "span": list(c.span), "quote": c.text[c.span[0] : c.span[1]]}
+                for c in answer.citations
+            ],
+            "unsupported": [claim.text for claim in answer.claims if not claim.supported],
+        }
+    result["retrieved"] = [hit.chunk.id for hit in retrieved.hits] if retrieved else []
+    result |= {
+        "metrics": _metrics(scores),
+        "seconds": round(scores.seconds, 3),
+        "timings_ms": dict(scores.timings_ms),
+        "error": scores.error,
+    }
+    return result
+
+
+def _full(item: EvalItem, answer: Answer | None, retrieved: Retrieved | None) -> dict[str, Any]:
+    """The item as `citewise ask --json` prints it (retrieval only: its passages, no answer)."""
+    if answer is not None:
+        return {"id": item.id} | answer_json(answer)
+    return {
+        "id": item.id,
+        "question": item.question,
+        "answer": None,
+        "refused": None,
+        "citations": [],
+        "retrieved": retrieved_json(retrieved) if retrieved else [],
+    }
+
+
+def run_evaluation(
+    items: Sequence[EvalItem],
+    config_names: Sequence[str],
+    retrieval_only: bool = False,
+    k: int | None = None,
+    service: Citewise | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Every configuration on every item: `{"summary": {config: {metric: value}}, "items": [...]}`.
+
+    Configurations run one after another (each keeps the model's prompt cache warm); each item
+    carries the default configuration's full result, its metrics, and every configuration's
+    compact result.
+    """
+    names = list(dict.fromkeys(config_names or CONFIGS))
+    service = service or Citewise()
+    configs = [build_config(name, service) for name in names]
+    for config in configs:
+        config.prepare(answering=not retrieval_only)
+    main = DEFAULT_CONFIG if DEFAULT_CONFIG in names else names[0]
+
+    scores: dict[str, list[ItemScores]] = {name: [] for name in names}
+    rows: list[dict[str, Any]] = [
+        {"id": item.id, "question": item.question, "answerable": item.answerable, "configs": {}} for item in items
+    ]
+    total, done = len(items) * len(configs), 0
+    for config in configs:
+        for item, row in zip(items, rows, strict=True):
+            outcome, answer, retrieved = _run_one(config, item, retrieval_only, k)
+            item_scores = score_item(item, outcome)
+            scores[config.name].append(item_scores)
+            row["configs"][config.name] = _compact(item_scores, answer, retrieved)
+            if config.name == main:
+                row |= _full(item, answer, retrieved) | {"config": main, "metrics": _metrics(item_scores)}
+            done += 1
+            if progress:
+                progress(done, total, f"{config.name} {item.id}")
+
+    summary = {config.name: {"k": k or config.default_k} | summarize(scores[config.name]) for config in configs}
+    ordered = [_order(row) for row in rows]
+    return {"summary": summary, "items": ordered}
+
+
+def _order(row: dict[str, Any]) -> dict[str, Any]:
+    """The item's keys with `configs`, the longest, last."""
+    return {key: value for key, value in row.items() if key != "configs"} | {"configs": row["configs"]}
+
+
+def _cell(metric: str, value: float | int | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    if metric.endswith(("_p50", "_p95")):
+        return f"{value:.0f}"
+    if metric == "seconds_per_question":
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def format_table(summary: dict[str, dict[str, float | int | None]]) -> str:
+    """One Markdown table: a row per metric, a column per configuration."""
+    configs = list(summary)
+    metrics = list(dict.fromkeys(metric for values in summary.values() for metric in values))
+    cells = [["metric", *configs]] + [
+        [metric, *(_cell(metric, summary[c].get(metric)) for c in configs)] for metric in metrics
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+
+    def line(row: list[str]) -> str:
+        first = row[0].ljust(widths[0])
+        return "| " + " | ".join([first, *(v.rjust(w) for v, w in zip(row[1:], widths[1:], strict=True))]) + " |"
+
+    rule = "|" + "|".join(["-" * (widths[0] + 2), *("-" * (w + 1) + ":" for w in widths[1:])]) + "|"
+    return "\n".join([line(cells[0]), rule, *(line(row) for row in cells[1:])])
