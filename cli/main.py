@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
+from evals.command import eval_command
 from ingest.pipeline import FileDone, ingest_paths, remove_source
 from retrieval.answer import Answer, Token
 from retrieval.llm.base import BackendUnavailable
@@ -254,6 +255,9 @@ def status(as_json: JsonFlag = False) -> None:
         if key == "backend":
             value = f"{value['name']} ({value['model']}): {value['reason']}"
         typer.echo(f"{key:>16}: {value}")
+
+
+app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)
 
 
 def main() -> None:

@@ -68,9 +68,8 @@ class HybridRetriever:
 
         dense_score = {chunk.id: score for chunk, score in dense}
         keyword_score = dict(keyword)
-        fused = rrf_fuse({"dense": [c.id for c, _ in dense], "keyword": [i for i, _ in keyword]}, self.settings.rrf_k)[
-            :k
-        ]
+        rankings = {"dense": [c.id for c, _ in dense], "keyword": [i for i, _ in keyword]}
+        fused = rrf_fuse(rankings, self.settings.rrf_k, {"dense": self.settings.dense_weight})[:k]
         chunks = {chunk.id: chunk for chunk, _ in dense}
         missing = [chunk_id for chunk_id, _, _ in fused if chunk_id not in chunks]
         chunks.update(self.store.get_chunks(missing))
