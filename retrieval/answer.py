@@ -98,7 +98,7 @@ class Answerer:
             yield Token(piece)
         timings["generate"] = _ms_since(generate_start)
         if self.pipeline.verify:
-            verified = verify(draft, evidence.passages, self._embed, self.settings.support_threshold)
+            verified = verify(draft, evidence.passages, self._embed, self.settings.support_threshold, question)
         else:
             verified = take_markers_as_written(draft, evidence.passages)
         yield self._answer(question, verified, retrieved, evidence, draft, timings, started)

@@ -24,6 +24,8 @@ from retrieval.tokenize import tokenize
 
 Embed = Callable[[list[str]], np.ndarray]
 
+# Share of the question's words (those the sentence repeats) that its passage must contain.
+QUESTION_COVERAGE = 0.5
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DONT_KNOW = re.compile(
@@ -80,7 +82,17 @@ def _candidate_spans(text: str) -> list[tuple[int, int]]:
     return spans + [(a[0], b[1]) for a, b in pairwise(spans)]
 
 
-def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float) -> Verified:
+def _on_topic(tokens: list[str], question_tokens: set[str], passage_tokens: set[str]) -> bool:
+    """The passage holds most of the words the sentence took from the question.
+
+    Without this, "GPT-3's learning rate was 175 billion parameters" passes on a passage about
+    GPT-3's size: most of its words are there, only the ones naming what was asked are not.
+    """
+    asked = {t for t in tokens if t in question_tokens}
+    return not asked or len(asked & passage_tokens) / len(asked) >= QUESTION_COVERAGE
+
+
+def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> Verified:
     """Attribute each sentence of `answer` to its best-supporting passage; drop the unsupported."""
     sentences = [answer[s:e] for s, e in split_sentences(answer)]
     parsed = []
@@ -99,6 +111,8 @@ def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: f
     claim_vectors, span_vectors = vectors[: len(claims_text)], vectors[len(claims_text) :]
     span_tokens = [set(tokenize(t)) for t in span_texts]
     passage_numbers = [_numbers(p.hit.chunk.text) for p in passages]
+    passage_tokens = [set(tokenize(p.hit.chunk.text)) for p in passages]
+    question_tokens = set(tokenize(question))
 
     claims: list[Claim] = []
     citations: dict[tuple[str, tuple[int, int]], Citation] = {}
@@ -107,9 +121,13 @@ def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: f
         tokens = tokenize(text)
         numbers = _numbers(text)
         cosine = span_vectors @ vector
+        grounded = [
+            numbers <= passage_numbers[p] and _on_topic(tokens, question_tokens, passage_tokens[p])
+            for p in range(len(passages))
+        ]
         scores = np.array(
             [
-                0.6 * _recall(tokens, span_tokens[i]) + 0.4 * float(cosine[i]) if numbers <= passage_numbers[p] else 0.0
+                0.6 * _recall(tokens, span_tokens[i]) + 0.4 * float(cosine[i]) if grounded[p] else 0.0
                 for i, (p, _) in enumerate(span_index)
             ]
         )

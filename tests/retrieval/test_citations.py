@@ -96,3 +96,18 @@ def test_baseline_takes_markers_as_written() -> None:
     result = take_markers_as_written("GPT-1 had 340 million parameters [2].", _passages(GPT, RLHF))
     assert not result.refused
     assert [c.chunk_id for c in result.citations] == ["c2"]  # wrong, and the baseline cannot tell
+
+
+def test_sentence_that_answers_another_question_is_not_supported(embed) -> None:
+    """Most words are in the passage, but not the ones naming what was asked."""
+    passages = _passages("GPT-3 was trained on a large dataset and has 175 billion parameters.")
+    answer = "The learning rate used to train GPT-3 was 175 billion parameters."
+    assert not verify(answer, passages, embed, 0.45).refused  # without the question, it slips through
+    result = verify(answer, passages, embed, 0.45, question="What learning rate was used to train GPT-3?")
+    assert result.refused
+
+
+def test_restating_the_question_is_fine_when_the_passage_is_about_it(embed) -> None:
+    passages = _passages(GPT)
+    result = verify("GPT-1 had 117 million parameters.", passages, embed, 0.45, "How many parameters did GPT-1 have?")
+    assert not result.refused
