@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from evals.command import eval_command
+from cli.errors import fail
+from cli.eval_command import eval_command
 from ingest.pipeline import FileDone, ingest_paths, remove_source
 from retrieval.answer import Answer, Token
 from retrieval.llm.base import BackendUnavailable
@@ -22,11 +23,6 @@ DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"Error: {message}", fg="red", err=True)
-    return typer.Exit(code)
-
-
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
@@ -36,7 +32,7 @@ def _service() -> Citewise:
     try:
         _ = service.store
     except StoreError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     return service
 
 
@@ -53,7 +49,7 @@ def ingest(
     try:
         store = Store(Citewise().settings, rebuild=rebuild)
     except StoreError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     targets = paths or [DEFAULT_CORPUS]
     bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
     chunks = 0
@@ -97,7 +93,7 @@ def prepare() -> None:
         try:
             path = ensure_model(settings.models_dir, progress=lambda done, total: bar.update(done - bar.n))
         except ModelFileError as exc:
-            raise _fail(str(exc)) from exc
+            raise fail(str(exc)) from exc
     typer.echo(f"{MODEL_NAME}: {path} (sha256 verified)")
 
 
@@ -108,7 +104,7 @@ def remove(
     """Drop one document from the index."""
     service = _service()
     if not remove_source(service.store, source):
-        raise _fail(f"{source} is not indexed; `citewise docs` lists what is.", 1)
+        raise fail(f"{source} is not indexed; `citewise docs` lists what is.", 1)
     typer.echo(f"removed {source}")
 
 
@@ -121,10 +117,10 @@ def search(
 ) -> None:
     """Find the passages that answer a question (no model involved)."""
     if mode not in ("hybrid", "dense", "keyword"):
-        raise _fail(f"--mode must be hybrid, dense or keyword, not {mode!r}")
+        raise fail(f"--mode must be hybrid, dense or keyword, not {mode!r}")
     service = _service()
     if service.store.count_chunks() == 0:
-        raise _fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+        raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
     result = service.search(question, k, mode)  # type: ignore[arg-type]
     if as_json:
         _print_json({"question": question, "retrieved": retrieved_json(result), "timings_ms": result.timings_ms})
@@ -148,7 +144,7 @@ def ask(
     """Answer from the documents, every sentence cited; refuse when they don't say."""
     service = _service()
     if service.store.count_chunks() == 0:
-        raise _fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+        raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
     answerer = service.answerer(backend)
     if as_json:
         _print_json(answer_json(answerer.ask(question, k)))

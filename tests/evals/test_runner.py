@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from evals import command
+from cli import eval_command as command
 from evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError
 from evals.dataset import EvalItem
 from evals.runner import format_table, run_evaluation

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
+from cli.errors import fail
 from evals.configs import CONFIGS, ConfigError
 from evals.dataset import DatasetError, load_dataset
 from evals.runner import format_table, run_evaluation
@@ -19,11 +20,6 @@ from retrieval.store import StoreError
 BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.secho(f"Error: {message}", fg="red", err=True)
-    return typer.Exit(code)
-
-
 def _ensure_documents(service: Citewise) -> None:
     """An empty index gets the bundled corpus, so the dev set runs from a fresh clone."""
     if service.store.count_chunks() > 0:
@@ -32,7 +28,7 @@ def _ensure_documents(service: Citewise) -> None:
     report = ingest_paths(service.store, [BUNDLED_CORPUS])
     if report.failed or report.chunks == 0:
         details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
-        raise _fail(f"Could not index {BUNDLED_CORPUS} ({details}).")
+        raise fail(f"Could not index {BUNDLED_CORPUS} ({details}).")
     typer.echo(f"Indexed {report.added} documents ({report.chunks} chunks).", err=True)
 
 
@@ -55,15 +51,15 @@ def eval_command(
     try:
         items = load_dataset(dataset)
     except DatasetError as exc:
-        raise _fail(f"bad dataset: {exc}") from exc
+        raise fail(f"bad dataset: {exc}") from exc
     except OSError as exc:
-        raise _fail(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from exc
+        raise fail(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from exc
     if not items:
-        raise _fail(f"{dataset} has no questions.")
+        raise fail(f"{dataset} has no questions.")
     names = list(dict.fromkeys(config or CONFIGS))
     unknown = [name for name in names if name not in CONFIGS]
     if unknown:
-        raise _fail(f"unknown configuration {', '.join(unknown)}; known: {', '.join(CONFIGS)}.")
+        raise fail(f"unknown configuration {', '.join(unknown)}; known: {', '.join(CONFIGS)}.")
 
     try:
         service = Citewise()
@@ -80,7 +76,7 @@ def eval_command(
                 items, names, retrieval_only=retrieval_only, k=k, service=service, progress=progress
             )
     except (StoreError, BackendUnavailable, ConfigError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
     typer.echo(format_table(result["summary"]))
     errors = sum(values["errors"] or 0 for values in result["summary"].values())
