@@ -61,11 +61,6 @@ class Answerer:
         self.pipeline = pipeline or Pipeline()
         self.reason = ""  # why this backend answers (set by whoever chose it)
 
-    def _embed(self, texts: list[str]):
-        import numpy as np
-
-        return np.asarray(self.retriever.store.embedding(texts), dtype=np.float32)
-
     def is_relevant(self, retrieved: Retrieved) -> bool:
         """False when nothing retrieved is close enough to answer from: refuse without the model."""
         return bool(retrieved.hits) and (
@@ -87,7 +82,9 @@ class Answerer:
             - self.settings.answer_tokens
             - fixed_prompt_tokens(self.generator.count_tokens, question)
         )
-        evidence = select_evidence(question, retrieved.hits, self._embed, self.generator.count_tokens, max(budget, 0))
+        evidence = select_evidence(
+            question, retrieved.hits, self.retriever.store.embedding.matrix, self.generator.count_tokens, max(budget, 0)
+        )
         messages = build_messages(question, evidence.passages)
         generate_start = time.perf_counter()
         draft = ""
@@ -98,7 +95,13 @@ class Answerer:
             yield Token(piece)
         timings["generate"] = _ms_since(generate_start)
         if self.pipeline.verify:
-            verified = verify(draft, evidence.passages, self._embed, self.settings.support_threshold, question)
+            verified = verify(
+                draft,
+                evidence.passages,
+                self.retriever.store.embedding.matrix,
+                self.settings.support_threshold,
+                question,
+            )
         else:
             verified = take_markers_as_written(draft, evidence.passages)
         yield self._answer(question, verified, retrieved, evidence, draft, timings, started)

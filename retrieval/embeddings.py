@@ -78,9 +78,12 @@ class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
     def embed_query(self, input: Documents) -> Embeddings:
         return self._encode(list(input))
 
+    def matrix(self, texts: list[str]) -> np.ndarray:
+        """Unit-length embeddings of `texts` as one float32 matrix (one row a text)."""
+        return np.asarray(_load_encoder(self.model)(texts), dtype=np.float32).reshape(len(texts), -1)
+
     def _encode(self, texts: list[str]) -> Embeddings:
-        vectors = np.asarray(_load_encoder(self.model)(texts), dtype=np.float32)
-        return list(vectors.reshape(len(texts), -1))
+        return list(self.matrix(texts))
 
     @staticmethod
     def name() -> str:
@@ -95,8 +98,3 @@ class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> "CitewiseEmbeddingFunction":
         return CitewiseEmbeddingFunction(config["model"])
-
-
-def embed_texts(model: str, texts: list[str]) -> np.ndarray:
-    """Unit-length embeddings of `texts` as one float32 matrix (one row a text)."""
-    return np.asarray(CitewiseEmbeddingFunction(model)(texts), dtype=np.float32)
