@@ -7,6 +7,7 @@ and the model's own [n] markers taken as written (no relevance gate, no verifier
 configuration shares the index's documents and the one loaded generator.
 """
 
+import dataclasses
 import re
 import time
 import uuid
@@ -22,7 +23,7 @@ from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from ingest.loaders import LoadError, load_file
-from retrieval.answer import Answer, Answerer, Pipeline
+from retrieval.answer import Answer, Answerer, Pipeline, make_answer, timed_draft
 from retrieval.citations import take_markers_as_written
 from retrieval.embeddings import CitewiseEmbeddingFunction
 from retrieval.evidence import Evidence, EvidenceSet
@@ -236,28 +237,10 @@ class TextbookConfig:
             Message("system", TEXTBOOK_PROMPT),
             Message("user", f"Context:\n{context}\n\nQuestion: {question}"),
         ]
-        generate_start = time.perf_counter()
-        draft = ""
-        for piece in self._generator.stream(messages, self.service.settings.answer_tokens):
-            if not draft:
-                timings["first_token"] = round((time.perf_counter() - started) * 1000, 1)
-            draft += piece
-        timings["generate"] = round((time.perf_counter() - generate_start) * 1000, 1)
+        draft = "".join(timed_draft(self._generator, messages, self.service.settings.answer_tokens, started, timings))
         taken = take_markers_as_written(draft, evidence.passages)
-        timings["total"] = round((time.perf_counter() - started) * 1000, 1)
-        return Answer(
-            question=question,
-            answer=taken.answer,
-            refused=taken.refused or bool(_TEXTBOOK_DONT_KNOW.search(draft)),
-            citations=taken.citations,
-            claims=taken.claims,
-            retrieved=retrieved,
-            evidence=evidence,
-            backend=self._generator.backend,
-            model=self._generator.model,
-            draft=draft,
-            timings_ms=timings,
-        )
+        taken = dataclasses.replace(taken, refused=taken.refused or bool(_TEXTBOOK_DONT_KNOW.search(draft)))
+        return make_answer(question, taken, retrieved, evidence, self._generator, draft, timings, started)
 
 
 def build_config(name: str, service: Citewise) -> EvalConfig:

@@ -36,9 +36,7 @@ def _string(record: dict[str, Any], key: str) -> str:
 
 def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
     value = _field(record, key)
-    if not isinstance(value, list) or not all(
-        isinstance(item, str) and item.strip() for item in value
-    ):
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise TypeError(f"'{key}' must be a list of non-empty strings")
     return tuple(value)
 
@@ -70,9 +68,7 @@ def load_dataset(path: Path) -> list[EvalItem]:
     """Read a JSONL dataset, skipping blank lines; DatasetError on a malformed line."""
     items: list[EvalItem] = []
     seen: set[str] = set()
-    for number, line in enumerate(
-        path.read_text(encoding="utf-8").splitlines(), start=1
-    ):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:

@@ -5,9 +5,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from retrieval.citations import Citation, Claim, Verified, take_markers_as_written, verify
+from retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
 from retrieval.evidence import EvidenceSet, select_evidence
 from retrieval.hybrid import HybridRetriever, Mode, Retrieved
-from retrieval.llm.base import Generator
+from retrieval.llm.base import Generator, Message
 from retrieval.prompt import build_messages, fixed_prompt_tokens
 from retrieval.settings import Settings
 
@@ -60,6 +61,8 @@ class Answerer:
         self.settings = settings
         self.pipeline = pipeline or Pipeline()
         self.reason = ""  # why this backend answers (set by whoever chose it)
+        self.attribution = CitewiseEmbeddingFunction(ATTRIBUTION_MODEL)
+        self.attribution.load()
 
     def is_relevant(self, retrieved: Retrieved) -> bool:
         """False when nothing retrieved is close enough to answer from: refuse without the model."""
@@ -75,7 +78,7 @@ class Answerer:
         timings = {"retrieve": retrieved.timings_ms["total"]}
         if self.pipeline.gate and not self.is_relevant(retrieved):
             verified = Verified(NOTHING_RELEVANT, True, (), ())
-            yield self._answer(question, verified, retrieved, None, "", timings, started)
+            yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
             return
         budget = (
             self.generator.context_tokens
@@ -83,28 +86,24 @@ class Answerer:
             - fixed_prompt_tokens(self.generator.count_tokens, question)
         )
         evidence = select_evidence(
-            question, retrieved.hits, self.retriever.store.embedding.matrix, self.generator.count_tokens, max(budget, 0)
+            question, retrieved.hits, self.attribution.matrix, self.generator.count_tokens, max(budget, 0)
         )
         messages = build_messages(question, evidence.passages)
-        generate_start = time.perf_counter()
         draft = ""
-        for piece in self.generator.stream(messages, self.settings.answer_tokens):
-            if not draft:
-                timings["first_token"] = _ms_since(started)
+        for piece in timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings):
             draft += piece
             yield Token(piece)
-        timings["generate"] = _ms_since(generate_start)
         if self.pipeline.verify:
             verified = verify(
                 draft,
                 evidence.passages,
-                self.retriever.store.embedding.matrix,
+                self.attribution.matrix,
                 self.settings.support_threshold,
                 question,
             )
         else:
             verified = take_markers_as_written(draft, evidence.passages)
-        yield self._answer(question, verified, retrieved, evidence, draft, timings, started)
+        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer (the draft's tokens are consumed silently)."""
@@ -113,29 +112,43 @@ class Answerer:
                 return event
         raise AssertionError("Answerer.stream ended without an Answer")
 
-    def _answer(
-        self,
-        question: str,
-        verified: Verified,
-        retrieved: Retrieved,
-        evidence: EvidenceSet | None,
-        draft: str,
-        timings: dict[str, float],
-        started: float,
-    ) -> Answer:
-        return Answer(
-            question=question,
-            answer=verified.answer,
-            refused=verified.refused,
-            citations=verified.citations,
-            claims=verified.claims,
-            retrieved=retrieved,
-            evidence=evidence,
-            backend=self.generator.backend,
-            model=self.generator.model,
-            draft=draft,
-            timings_ms={**timings, "total": _ms_since(started)},
-        )
+
+def timed_draft(
+    generator: Generator, messages: list[Message], max_tokens: int, started: float, timings: dict[str, float]
+) -> Iterator[str]:
+    """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`."""
+    generate_start = time.perf_counter()
+    for piece in generator.stream(messages, max_tokens):
+        if "first_token" not in timings:
+            timings["first_token"] = _ms_since(started)
+        yield piece
+    timings["generate"] = _ms_since(generate_start)
+
+
+def make_answer(
+    question: str,
+    verified: Verified,
+    retrieved: Retrieved,
+    evidence: EvidenceSet | None,
+    generator: Generator,
+    draft: str,
+    timings: dict[str, float],
+    started: float,
+) -> Answer:
+    """The Answer, its total time measured now."""
+    return Answer(
+        question=question,
+        answer=verified.answer,
+        refused=verified.refused,
+        citations=verified.citations,
+        claims=verified.claims,
+        retrieved=retrieved,
+        evidence=evidence,
+        backend=generator.backend,
+        model=generator.model,
+        draft=draft,
+        timings_ms={**timings, "total": _ms_since(started)},
+    )
 
 
 def _ms_since(start: float) -> float:

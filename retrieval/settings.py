@@ -5,8 +5,13 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
+# spreads its cosines differently (e5's unrelated pairs still score about 0.75). Tuned on the dev set
+# (evals/RESULTS.md). A model not named here gets no dense floor: only BM25 can refuse before the model.
+RELEVANCE_FLOOR = {"all-MiniLM-L6-v2": 0.22, "multilingual-e5-small": 0.78, "use-multilingual-v3": 0.12}
 
 
 class Settings(BaseSettings):
@@ -29,8 +34,9 @@ class Settings(BaseSettings):
     # evidence in the top 5 for 91.7 % of questions, equal weights 89.3 % (evals/RESULTS.md).
     dense_weight: float = Field(default=0.5, ge=0)
     # Nothing retrieved is relevant - refuse without calling the model - when the best dense similarity
-    # is below min_relevance and the best BM25 score below min_keyword_score. Tuned on the dev set.
-    min_relevance: float = 0.22
+    # is below min_relevance and the best BM25 score below min_keyword_score. Tuned on the dev set;
+    # unset, min_relevance is the embedding model's own floor (retrieval/embeddings.py).
+    min_relevance: float = 0.0
     min_keyword_score: float = 3.0
     # An answer sentence counts as supported by a passage at or above this score (see
     # retrieval/citations.py). Tuned on the dev set's drafts: evals/RESULTS.md.
@@ -46,6 +52,14 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=2048, ge=512)
     answer_tokens: int = Field(default=120, ge=16)
     threads: int = Field(default=2, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_relevance_floor(cls, values: object) -> object:
+        if isinstance(values, dict) and values.get("min_relevance") is None:
+            model = values.get("embedding_model") or cls.model_fields["embedding_model"].default
+            values = {**values, "min_relevance": RELEVANCE_FLOOR.get(str(model), 0.0)}
+        return values
 
     @property
     def chroma_dir(self) -> Path:

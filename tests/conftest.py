@@ -1,11 +1,8 @@
 """Fixtures shared by every test: settings on a fresh data dir, a real store, a real Chroma server."""
 
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,11 +12,10 @@ import pytest
 from retrieval.embeddings import CitewiseEmbeddingFunction
 from retrieval.settings import Settings
 from retrieval.store import Store
+from tests.local_http import free_port, responds
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 SERVER_START_TIMEOUT_S = 60
-# The heartbeat goes straight to 127.0.0.1, whatever proxy the environment names.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -63,26 +59,12 @@ def store(settings: Settings, embedding_model: str) -> Store:
     return Store(settings)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with _DIRECT.open(f"{url}/api/v2/heartbeat", timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` on 127.0.0.1 for the session; yields its URL."""
     root = tmp_path_factory.mktemp("chroma-server")
     log_path = root / "server.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     # The `chroma` CLI sits beside this interpreter in the project's virtual environment.
     chroma = Path(sys.executable).parent / "chroma"
@@ -94,7 +76,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         )
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not _answers(url):
+        while not responds(f"{url}/api/v2/heartbeat"):
             if process.poll() is not None or time.monotonic() > deadline:
                 why = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
                 pytest.fail(f"Chroma server at {url} {why}; its output:\n{log_path.read_text(errors='replace')}")

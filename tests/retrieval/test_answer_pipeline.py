@@ -7,6 +7,7 @@ import pytest
 
 from ingest.pipeline import ingest_paths
 from retrieval.answer import Answer, Answerer, Token
+from retrieval.embeddings import MULTILINGUAL_E5
 from retrieval.llm.embedded import load_embedded
 from retrieval.llm.ollama import OllamaGenerator
 from retrieval.service import Citewise
@@ -62,6 +63,24 @@ def test_nothing_relevant_refuses_without_calling_the_model(service, fake_ollama
     answer = _ollama_answerer(service, fake_ollama).ask("Who wrote Pride and Prejudice?")
     assert answer.refused and answer.draft == ""
     assert fake_ollama.bodies("/api/chat") == []
+
+
+@pytest.fixture(scope="module")
+def e5_service(tmp_path_factory, make_settings) -> Citewise:
+    service = Citewise(make_settings(tmp_path_factory.mktemp("answers-e5"), embedding_model=MULTILINGUAL_E5))
+    assert not ingest_paths(service.store, [CORPUS]).failed
+    return service
+
+
+def test_an_e5_index_refuses_by_its_own_floor_and_finds_english_for_a_chinese_question(e5_service, fake_ollama) -> None:
+    assert e5_service.settings.min_relevance == 0.78  # e5's unrelated passages still score about 0.75
+    off_topic = _ollama_answerer(e5_service, fake_ollama).ask("Who wrote Pride and Prejudice?")
+    assert off_topic.refused and off_topic.draft == ""
+
+    fake_ollama.set_reply("GPT-1 had 117 million parameters.")
+    answer = _ollama_answerer(e5_service, fake_ollama).ask("GPT-1 有多少个参数？")
+    assert not answer.refused, answer.claims
+    assert any("117 million" in c.text[c.span[0] : c.span[1]] for c in answer.citations)
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,9 @@ Screenshots of every page go to test-artifacts/screenshots/ (their paths are pri
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from ingest.pipeline import ingest_paths
 from retrieval.llm.model_files import ensure_model
 from retrieval.settings import Settings
 from retrieval.store import Store
+from tests.local_http import free_port, responds
 from tests.ui.conftest import CLOSED_PORT_URL
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -41,21 +39,6 @@ CHROMIUM_ARGS = [
 ]
 START_S = 120
 ANSWER_MS = 600_000  # the embedded model on 2 busy cores, the model's first load included
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with _DIRECT.open(f"{url}/_stcore/health", timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +52,7 @@ def app_url(
     ensure_model(data / "models")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "embedded", "CITEWISE_OLLAMA_HOST": CLOSED_PORT_URL}
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = data / "ui.log"
     citewise = Path(sys.executable).parent / "citewise"
@@ -85,7 +68,7 @@ def app_url(
         )
     try:
         deadline = time.monotonic() + START_S
-        while not _healthy(url):
+        while not responds(f"{url}/_stcore/health"):
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"citewise ui did not start; its output:\n{log_path.read_text(errors='replace')}")
             time.sleep(0.3)
