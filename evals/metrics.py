@@ -25,14 +25,13 @@ Items are scored on what every configuration shares (`Outcome`), so the metrics 
 on how a configuration produced its answer.
 """
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from evals.dataset import EvalItem
+from retrieval.citations import strip_markers
 
 STAGES = ("retrieve", "first_token", "total")
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -82,11 +81,6 @@ def normalize(text: str) -> str:
 
 def contains(haystack: str, needle: str) -> bool:
     return normalize(needle) in normalize(haystack)
-
-
-def strip_markers(answer: str) -> str:
-    """The answer without its [n] citation markers."""
-    return _MARKER.sub("", answer)
 
 
 def evidence_found(evidence: Sequence[str], passages: Sequence[str]) -> list[bool]:

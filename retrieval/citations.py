@@ -76,6 +76,17 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+def strip_markers(text: str) -> str:
+    """`text` without its [n] citation markers."""
+    return _MARKER.sub("", text)
+
+
+def _split_markers(sentence: str) -> tuple[str, tuple[int, ...]]:
+    """The sentence without its [n] markers, and the source numbers they name."""
+    markers = tuple(int(n) for group in _MARKER.findall(sentence) for n in group.split(","))
+    return strip_markers(sentence).strip(), markers
+
+
 def _candidate_spans(text: str) -> list[tuple[int, int]]:
     """Single sentences and pairs of neighbours: a claim may join two source sentences."""
     spans = split_sentences(text)
@@ -94,11 +105,7 @@ def _on_topic(tokens: list[str], question_tokens: set[str], passage_tokens: set[
 
 def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> Verified:
     """Attribute each sentence of `answer` to its best-supporting passage; drop the unsupported."""
-    sentences = [answer[s:e] for s, e in split_sentences(answer)]
-    parsed = []
-    for sentence in sentences:
-        markers = tuple(int(n) for group in _MARKER.findall(sentence) for n in group.split(","))
-        parsed.append((_MARKER.sub("", sentence).strip(), markers))
+    parsed = [_split_markers(answer[s:e]) for s, e in split_sentences(answer)]
     claims_text = [(text, markers) for text, markers in parsed if text and not _DONT_KNOW.search(text)]
     if not claims_text or not passages:
         return Verified(NOT_FOUND, True, (), ())
@@ -160,8 +167,7 @@ def take_markers_as_written(answer: str, passages: Sequence[Evidence]) -> Verifi
     citations: dict[int, Citation] = {}
     claims = []
     for start, end in split_sentences(answer):
-        sentence = answer[start:end]
-        markers = tuple(int(n) for group in _MARKER.findall(sentence) for n in group.split(","))
+        text, markers = _split_markers(answer[start:end])
         for n in markers:
             passage = by_number.get(n)
             if passage and n not in citations:
@@ -175,6 +181,6 @@ def take_markers_as_written(answer: str, passages: Sequence[Evidence]) -> Verifi
                     chunk.text,
                     (passage.start, passage.end),
                 )
-        claims.append(Claim(_MARKER.sub("", sentence).strip(), True, 0.0, markers[0] if markers else None, markers))
+        claims.append(Claim(text, True, 0.0, markers[0] if markers else None, markers))
     refused = not answer.strip() or bool(_DONT_KNOW.search(answer))
     return Verified(answer.strip() or NOT_FOUND, refused, tuple(claims), tuple(citations.values()))

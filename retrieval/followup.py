@@ -7,6 +7,7 @@ back to the question as asked, which is never worse than no rewrite.
 
 import re
 
+from retrieval.citations import strip_markers
 from retrieval.llm.base import Generator, Message
 from retrieval.tokenize import tokenize
 
@@ -21,7 +22,6 @@ Keep the user's own words: do not expand abbreviations or add facts.
 If the question is already complete, repeat it unchanged.
 Reply with the rewritten question only: one line, no answer, no explanation."""
 
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _LABEL = re.compile(r"^(?:standalone|rewritten)?\s*question\s*:\s*", re.I)
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
 _QUESTION_MARKS = ("?", "\uff1f")  # ASCII and full-width (Chinese)
@@ -37,7 +37,7 @@ SHORT_WORDS = 2
 
 
 def _clip(text: str, limit: int) -> str:
-    text = " ".join(_MARKER.sub("", text).split())
+    text = " ".join(strip_markers(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

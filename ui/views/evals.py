@@ -12,10 +12,11 @@ import streamlit as st
 import evals
 from evals.configs import CONFIGS, DEFAULT_CONFIG
 from evals.dataset import DatasetError, EvalItem, load_dataset
-from evals.metrics import contains, strip_markers
+from evals.metrics import contains
 from evals.runner import run_evaluation
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest_paths
+from retrieval.citations import strip_markers
 from retrieval.llm.base import BackendUnavailable
 from ui.eval_runs import EvalRun, load_runs, save_run
 from ui.state import SAMPLE_CORPUS, eval_runs_dir, service
