@@ -4,7 +4,6 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from retrieval.citations import Claim
 from retrieval.types import Chunk
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -49,12 +48,12 @@ def draft_html(draft: str) -> str:
     return f'<div class="cw-draft">{escape(draft)}▌</div>'
 
 
-def unsupported_html(claims: Sequence[Claim]) -> str:
-    """Claims of the draft that no passage supports, struck through and labelled."""
+def unsupported_html(claims: Sequence[str]) -> str:
+    """Sentences of the draft that no passage supports, struck through and labelled."""
     rows = "".join(
-        f'<div class="cw-unsupported"><del>{escape(c.text)}</del> '
+        f'<div class="cw-unsupported"><del>{escape(claim)}</del> '
         "&mdash; <b>not supported by the documents</b>, left out of the answer</div>"
-        for c in claims
+        for claim in claims
     )
     return f"<div>{rows}</div>"
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ingest.loaders import SUPPORTED_SUFFIXES
 from retrieval.llm.base import BackendUnavailable
 from retrieval.llm.select import BackendChoice
 from retrieval.service import Citewise
@@ -42,6 +43,16 @@ def backend_status() -> BackendStatus:
         return BackendStatus(_citewise().choose_backend(), None)
     except BackendUnavailable as exc:
         return BackendStatus(None, str(exc))
+
+
+def sample_article_paths() -> list[Path]:
+    """The sample articles that ship in corpus/."""
+    return sorted(p for p in SAMPLE_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
+
+
+def sample_articles_indexed() -> bool:
+    sample = str(SAMPLE_CORPUS)
+    return any(d.source.startswith(sample) for d in service().store.documents())
 
 
 def uploads_dir() -> Path:

@@ -1,7 +1,6 @@
 """The HTML the UI shows (ui/render.py): escaped text, highlighted spans, documents rebuilt exactly."""
 
 from ingest.chunking import chunk_text
-from retrieval.citations import Claim
 from tests.ui.conftest import MODELS_HISTORY
 from ui.render import answer_html, document_html, document_text, passage_html, unsupported_html
 
@@ -19,7 +18,7 @@ def test_passage_marks_the_span_and_shows_where_it_sits() -> None:
 
 
 def test_unsupported_claims_are_struck_through() -> None:
-    html = unsupported_html([Claim("It has <9> GPUs.", False, 0.2, None, ())])
+    html = unsupported_html(["It has <9> GPUs."])
     assert "<del>It has &lt;9&gt; GPUs.</del>" in html and "not supported by the documents" in html
 
 

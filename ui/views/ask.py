@@ -11,7 +11,7 @@ from retrieval.followup import standalone_question
 from retrieval.llm.base import BackendUnavailable
 from retrieval.types import ScoredChunk
 from ui import render
-from ui.state import SAMPLE_CORPUS, backend_status, service
+from ui.state import backend_status, sample_articles_indexed, service
 
 CLOSEST = 3  # passages shown under a refusal
 EXAMPLES = (
@@ -105,14 +105,14 @@ def _show_answer(index: int, turn: Turn) -> None:
         st.warning(answer.answer, icon=":material/help:")
         if unsupported:
             st.caption("The model's draft said this, but no passage supports it:")
-            st.html(render.unsupported_html(unsupported))
+            st.html(render.unsupported_html([c.text for c in unsupported]))
         if answer.retrieved.hits:
             st.markdown("**Closest passages in your documents**")
             _closest(f"t{index}", answer.retrieved.hits)
     else:
         st.html(render.answer_html(answer.answer))
         if unsupported:
-            st.html(render.unsupported_html(unsupported))
+            st.html(render.unsupported_html([c.text for c in unsupported]))
         st.markdown(f"**Sources** ({len(answer.citations)})")
         for c in answer.citations:
             _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span)
@@ -190,8 +190,7 @@ def _header() -> bool:
 
 def _examples() -> str | None:
     """Example questions about the sample articles, for a first visit; the one clicked, if any."""
-    sample = str(SAMPLE_CORPUS)
-    if _turns() or not any(d.source.startswith(sample) for d in service().store.documents()):
+    if _turns() or not sample_articles_indexed():
         return None
     box = st.empty()
     with box.container():

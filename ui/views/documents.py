@@ -9,7 +9,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import FileDone, IngestReport, ingest_paths, remove_source
 from retrieval.types import DocumentRecord
-from ui.state import SAMPLE_CORPUS, service, uploads_dir
+from ui.state import sample_article_paths, service, uploads_dir
 from ui.uploads import MAX_UPLOAD_MB, UploadRejected, save_upload
 
 _ICONS = {"added": ":material/check_circle:", "updated": ":material/sync:", "unchanged": ":material/remove:"}
@@ -150,8 +150,7 @@ if not documents:
         "articles about large language models that come with citewise."
     )
     if st.button("Index the sample articles", icon=":material/library_add:"):
-        paths = sorted(p for p in SAMPLE_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
-        report = _index(paths, {}, "Indexing")
+        report = _index(sample_article_paths(), {}, "Indexing")
         st.success(_summary(report), icon=":material/task_alt:")
         documents = service().store.documents()
 

@@ -14,12 +14,12 @@ from evals.configs import CONFIGS, DEFAULT_CONFIG
 from evals.dataset import DatasetError, EvalItem, load_dataset
 from evals.metrics import contains
 from evals.runner import run_evaluation
-from ingest.loaders import SUPPORTED_SUFFIXES
 from ingest.pipeline import ingest_paths
 from retrieval.citations import strip_markers
 from retrieval.llm.base import BackendUnavailable
 from ui.eval_runs import EvalRun, load_runs, save_run
-from ui.state import SAMPLE_CORPUS, eval_runs_dir, service
+from ui.render import unsupported_html
+from ui.state import eval_runs_dir, sample_article_paths, sample_articles_indexed, service
 
 DEV_SET = Path(evals.__file__).resolve().parent / "datasets" / "dev.jsonl"
 SECONDS_PER_ANSWER = 10  # the embedded model on a laptop CPU; shown as an estimate only
@@ -75,20 +75,14 @@ def _dataset() -> tuple[str, list[EvalItem]] | None:
     return upload.name, items
 
 
-def _sample_articles_indexed() -> bool:
-    sample = str(SAMPLE_CORPUS)
-    return any(d.source.startswith(sample) for d in service().store.documents())
-
-
 def _offer_sample_articles() -> None:
     st.warning(
         "The dev set asks about the four sample articles, and they are not indexed: most answers would be refusals.",
         icon=":material/warning:",
     )
     if st.button("Index the sample articles", icon=":material/library_add:"):
-        paths = sorted(p for p in SAMPLE_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
         with st.spinner("Indexing the sample articles…"):
-            ingest_paths(service().store, paths)
+            ingest_paths(service().store, sample_article_paths())
         st.rerun()
 
 
@@ -228,11 +222,8 @@ def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
             if not run.retrieval_only:
                 answer = result.get("answer") or ""
                 (st.warning if result.get("refused") else st.info)(answer or "(no answer)")
-                for claim in result.get("unsupported", []):
-                    st.html(
-                        f'<div class="cw-unsupported"><del>{escape(claim)}</del> '
-                        "&mdash; <b>not supported by the documents</b></div>"
-                    )
+                if result.get("unsupported"):
+                    st.html(unsupported_html(result["unsupported"]))
                 for c in result.get("citations", []):
                     st.html(f'<div><span class="cw-ref">[{c["n"]}]</span> “{escape(c["quote"])}”</div>')
             st.markdown("**Retrieved passages**")
@@ -301,7 +292,7 @@ st.caption(
 picked = _dataset()
 if picked is not None:
     dataset_name, items = picked
-    if dataset_name == DEV_SET.name and not _sample_articles_indexed():
+    if dataset_name == DEV_SET.name and not sample_articles_indexed():
         _offer_sample_articles()
     configs = st.multiselect(
         "Configurations",
