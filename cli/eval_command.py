@@ -12,12 +12,11 @@ from cli.errors import fail
 from evals.configs import CONFIGS, ConfigError
 from evals.dataset import DatasetError, load_dataset
 from evals.runner import format_table, run_evaluation
+from ingest import BUNDLED_CORPUS
 from ingest.pipeline import ingest_paths
 from retrieval.llm.base import BackendUnavailable
 from retrieval.service import Citewise
 from retrieval.store import StoreError
-
-BUNDLED_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def _ensure_documents(service: Citewise) -> None:

@@ -10,6 +10,7 @@ from tqdm import tqdm
 
 from cli.errors import fail
 from cli.eval_command import eval_command
+from ingest import BUNDLED_CORPUS
 from ingest.pipeline import FileDone, ingest_paths, remove_source
 from retrieval.answer import Answer, Token
 from retrieval.llm.base import BackendUnavailable
@@ -18,7 +19,6 @@ from retrieval.service import Citewise
 from retrieval.store import Store, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
@@ -50,7 +50,7 @@ def ingest(
         store = Store(Citewise().settings, rebuild=rebuild)
     except StoreError as exc:
         raise fail(str(exc)) from exc
-    targets = paths or [DEFAULT_CORPUS]
+    targets = paths or [BUNDLED_CORPUS]
     bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
     chunks = 0
 

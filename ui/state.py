@@ -5,13 +5,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from ingest import BUNDLED_CORPUS
 from ingest.loaders import SUPPORTED_SUFFIXES
 from retrieval.llm.base import BackendUnavailable
 from retrieval.llm.select import BackendChoice
 from retrieval.service import Citewise
 from retrieval.store import StoreError
-
-SAMPLE_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 @st.cache_resource(show_spinner="Opening the index and loading the embedding model…")
@@ -47,11 +46,11 @@ def backend_status() -> BackendStatus:
 
 def sample_article_paths() -> list[Path]:
     """The sample articles that ship in corpus/."""
-    return sorted(p for p in SAMPLE_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
+    return sorted(p for p in BUNDLED_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
 
 
 def sample_articles_indexed() -> bool:
-    sample = str(SAMPLE_CORPUS)
+    sample = str(BUNDLED_CORPUS)
     return any(d.source.startswith(sample) for d in service().store.documents())
 
 
