@@ -1,6 +1,5 @@
 """`citewise eval`: run configurations over a dataset, print one side-by-side table, write JSON."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -8,23 +7,23 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from cli.errors import fail
-from evals.configs import CONFIGS, ConfigError
-from evals.dataset import DatasetError, load_dataset
-from evals.runner import format_table, run_evaluation
-from ingest import BUNDLED_CORPUS
-from ingest.pipeline import ingest_paths
-from retrieval.llm.base import BackendUnavailable
-from retrieval.service import Citewise
-from retrieval.store import StoreError
+from citewise.answer.llm.base import BackendUnavailable
+from citewise.cli.errors import fail
+from citewise.evals.configs import CONFIGS, ConfigError
+from citewise.evals.dataset import DatasetError, load_dataset
+from citewise.evals.runner import format_table
+from citewise.evals.runs import write_run
+from citewise.ingest import BUNDLED_CORPUS
+from citewise.retrieval.store import StoreError
+from citewise.service import Citewise
 
 
 def _ensure_documents(service: Citewise) -> None:
     """An empty index gets the bundled corpus, so the dev set runs from a fresh clone."""
-    if service.store.count_chunks() > 0:
+    if service.has_documents():
         return
     typer.echo(f"The index is empty: indexing {BUNDLED_CORPUS} first.", err=True)
-    report = ingest_paths(service.store, [BUNDLED_CORPUS])
+    report = service.ingest([BUNDLED_CORPUS])
     if report.failed or report.chunks == 0:
         details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
         raise fail(f"Could not index {BUNDLED_CORPUS} ({details}).")
@@ -36,7 +35,8 @@ def eval_command(
         Path, typer.Option("--dataset", help="JSONL questions: id, question, answers, evidence, answerable.")
     ],
     json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the summary and per-item results here.")
+        Path | None,
+        typer.Option("--json", help="Also write the run (summary, per-item results) here."),
     ] = None,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only; no model.")] = False,
     config: Annotated[
@@ -71,17 +71,15 @@ def eval_command(
 
             if not retrieval_only:
                 bar.set_postfix_str("loading the model")
-            result = run_evaluation(
-                items, names, retrieval_only=retrieval_only, k=k, service=service, progress=progress
-            )
+            run = service.evaluate(dataset.name, items, names, retrieval_only=retrieval_only, k=k, progress=progress)
     except (StoreError, BackendUnavailable, ConfigError) as exc:
         raise fail(str(exc)) from exc
 
-    typer.echo(format_table(result["summary"]))
-    errors = sum(values["errors"] or 0 for values in result["summary"].values())
+    typer.echo(format_table(run.summary))
+    errors = sum(values["errors"] or 0 for values in run.summary.values())
     if errors:
         typer.secho(f"{errors} question runs failed; their errors are in the per-item results.", fg="yellow", err=True)
+    typer.echo(f"Kept as eval run {run.id} (the web UI's Evals page lists it).", err=True)
     if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        write_run(json_out, run)
         typer.echo(f"Wrote {json_out}", err=True)

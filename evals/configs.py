@@ -7,13 +7,15 @@ and the model's own [n] markers taken as written (no relevance gate, no verifier
 configuration shares the index's documents and the one loaded generator.
 """
 
+from __future__ import annotations
+
 import dataclasses
 import re
 import time
 import uuid
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
@@ -22,16 +24,17 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from ingest.loaders import LoadError, load_file
-from retrieval.answer import Answer, Answerer, Pipeline, make_answer, timed_draft
-from retrieval.citations import take_markers_as_written
-from retrieval.embeddings import CitewiseEmbeddingFunction
-from retrieval.evidence import Evidence, EvidenceSet
-from retrieval.hybrid import Retrieved
-from retrieval.llm.base import Generator, Message
-from retrieval.service import Citewise
-from retrieval.store import source_key
-from retrieval.types import Chunk, ScoredChunk
+from citewise.answer.answerer import Answerer, Pipeline, make_answer, timed_draft
+from citewise.answer.citations import take_markers_as_written
+from citewise.answer.llm.base import Generator, Message
+from citewise.answer.prompt import SOURCE_LABEL_TOKENS, evidence_budget
+from citewise.core.types import Answer, Chunk, Evidence, EvidenceSet, Retrieved, ScoredChunk
+from citewise.ingest.loaders import LoadError, load_file
+from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
+from citewise.retrieval.store import source_key
+
+if TYPE_CHECKING:  # the facade calls the evals, and hands itself in
+    from citewise.service import Citewise
 
 DEFAULT_CONFIG = "hybrid+verifier"
 CONFIGS: dict[str, str] = {
@@ -207,19 +210,12 @@ class TextbookConfig:
     def _context(self, question: str, retrieved: Retrieved) -> EvidenceSet:
         """The whole retrieved chunks, numbered, as many as the model's context holds."""
         generator = self._generator
-        settings = self.service.settings
-        budget = (
-            generator.context_tokens
-            - settings.answer_tokens
-            - generator.count_tokens(TEXTBOOK_PROMPT)
-            - generator.count_tokens(question)
-            - 60
-        )
+        budget = evidence_budget(generator, self.service.settings.answer_tokens, TEXTBOOK_PROMPT, question)
         passages: list[Evidence] = []
         dropped: list[str] = []
         used = 0
         for hit in retrieved.hits:
-            tokens = generator.count_tokens(hit.chunk.text) + 12
+            tokens = generator.count_tokens(hit.chunk.text) + SOURCE_LABEL_TOKENS
             if used + tokens > budget:
                 dropped.append(hit.chunk.id)
                 continue

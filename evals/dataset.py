@@ -5,6 +5,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# The hand-written questions about the bundled corpus/ (the sample articles).
+DEV_SET = Path(__file__).resolve().parent / "datasets" / "dev.jsonl"
+
 
 class DatasetError(ValueError):
     """A dataset line is malformed; the message names the file and line number."""

@@ -1,6 +1,6 @@
 """Speed benchmark: ingest of corpus/, search latency, and ask latency on the embedded model.
 
-    python -m evals.latency [--asks 10] [--data-dir DIR]
+    python -m citewise.evals.latency [--asks 10] [--data-dir DIR]
 
 Prints figures; asserts nothing (speed targets live here, not in timed tests).
 """
@@ -10,12 +10,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from evals.dataset import load_dataset
-from ingest.pipeline import ingest_paths
-from retrieval.service import Citewise
-from retrieval.settings import Settings
+from citewise.core.settings import Settings
+from citewise.evals.dataset import DEV_SET, load_dataset
+from citewise.evals.metrics import percentile
+from citewise.ingest import BUNDLED_CORPUS
+from citewise.ingest.pipeline import ingest_paths
+from citewise.service import Citewise
 
-ROOT = Path(__file__).resolve().parent.parent
 ASK_QUESTIONS = [
     "How many parameters did GPT-1 have?",
     "What is RLHF?",
@@ -30,15 +31,8 @@ ASK_QUESTIONS = [
 ]
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def _line(name: str, values: list[float]) -> str:
-    return (
-        f"{name:<14} p50 {percentile(values, 0.5):8.0f} ms   p95 {percentile(values, 0.95):8.0f} ms   (n={len(values)})"
-    )
+    return f"{name:<14} p50 {percentile(values, 50):8.0f} ms   p95 {percentile(values, 95):8.0f} ms   (n={len(values)})"
 
 
 def main() -> None:
@@ -50,17 +44,17 @@ def main() -> None:
     service = Citewise(Settings(data_dir=data_dir))
 
     started = time.perf_counter()
-    report = ingest_paths(service.store, [ROOT / "corpus"])
+    report = ingest_paths(service.store, [BUNDLED_CORPUS])
     print(
         f"ingest corpus/: {report.added} added, {report.chunks} chunks in {time.perf_counter() - started:.1f} s "
         f"(model load included)"
     )
     started = time.perf_counter()
-    again = ingest_paths(service.store, [ROOT / "corpus"])
+    again = ingest_paths(service.store, [BUNDLED_CORPUS])
     seconds = time.perf_counter() - started
     print(f"re-ingest: {again.unchanged} unchanged, {again.chunks} chunks embedded in {seconds:.2f} s")
 
-    questions = [item.question for item in load_dataset(ROOT / "evals" / "datasets" / "dev.jsonl")]
+    questions = [item.question for item in load_dataset(DEV_SET)]
     service.search("warm up")
     searches = [service.search(q).timings_ms["total"] for q in questions]
     print(_line("search", searches))

@@ -27,11 +27,39 @@ on how a configuration produced its answer.
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from evals.dataset import EvalItem
-from retrieval.citations import strip_markers
+from citewise.answer.citations import strip_markers
+from citewise.evals.dataset import EvalItem
 
 STAGES = ("retrieve", "first_token", "total")
+
+# What each summary metric means, for the UI's tables and charts.
+METRIC_MEANINGS = {
+    "questions": "questions run",
+    "k": "passages retrieved per question",
+    "hit@k": "share of questions where a retrieved passage contains the expected evidence",
+    "evidence_recall@k": "share of the expected evidence found in the retrieved passages",
+    "mrr": "1 / rank of the first passage with the evidence, averaged",
+    "answer_accuracy": "answerable questions answered with an expected answer",
+    "citation_recall": "correct answers citing a passage that contains the evidence",
+    "citation_precision": "citations whose highlighted span holds the answer or its evidence",
+    "cited_answers": "answers that cite at least one passage",
+    "refusal_accuracy": "unanswerable questions refused (higher is better)",
+    "false_refusal_rate": "answerable questions refused (lower is better)",
+    "seconds_per_question": "wall time per question",
+    "errors": "questions whose run failed",
+}
+# Counts, not measures: they make no sense as a bar chart.
+NOT_CHARTED = frozenset({"questions", "k", "errors"})
+
+
+def describe(metric: str) -> str:
+    """What a summary metric means; latency metrics (`stage_ms_p50`) are described from their name."""
+    if metric in METRIC_MEANINGS:
+        return METRIC_MEANINGS[metric]
+    stage, _, pct = metric.partition("_ms_")
+    return f"{stage.replace('_', ' ')} time in ms, {pct}" if pct else ""
 
 
 @dataclass(frozen=True)
@@ -210,3 +238,11 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
     summary["seconds_per_question"] = _mean(s.seconds for s in scores)
     summary["errors"] = sum(s.error is not None for s in scores)
     return summary
+
+
+def item_right(metrics: Mapping[str, Any], answerable: bool, retrieval_only: bool) -> bool:
+    """Whether one item's saved metrics count as a success: the evidence retrieved (retrieval only),
+    else a correct answer, or a refusal of an unanswerable question."""
+    if retrieval_only:
+        return bool(metrics.get("hit"))
+    return bool(metrics.get("correct")) if answerable else bool(metrics.get("refused"))

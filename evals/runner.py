@@ -1,17 +1,20 @@
 """Run named configurations over a dataset in one process and compare them side by side."""
 
+from __future__ import annotations
+
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config
-from evals.dataset import EvalItem
-from evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
-from retrieval.answer import Answer
-from retrieval.hybrid import Retrieved
-from retrieval.serialize import answer_json, retrieved_json
-from retrieval.service import Citewise
+from citewise.core.serialize import answer_json, retrieved_json
+from citewise.core.types import Answer, Retrieved
+from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config
+from citewise.evals.dataset import EvalItem
+from citewise.evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
+
+if TYPE_CHECKING:  # the facade calls the evals, and hands itself in
+    from citewise.service import Citewise
 
 Progress = Callable[[int, int, str], None]
 _ROW_ONLY = ("answerable", "answered", "timings_ms", "seconds", "error")
@@ -94,7 +97,8 @@ def run_evaluation(
     config_names: Sequence[str],
     retrieval_only: bool = False,
     k: int | None = None,
-    service: Citewise | None = None,
+    *,
+    service: Citewise,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Every configuration on every item: `{"summary": {config: {metric: value}}, "items": [...]}`.
@@ -104,7 +108,6 @@ def run_evaluation(
     compact result.
     """
     names = list(dict.fromkeys(config_names or CONFIGS))
-    service = service or Citewise()
     configs = [build_config(name, service) for name in names]
     for config in configs:
         config.prepare(answering=not retrieval_only)
@@ -137,7 +140,8 @@ def _order(row: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in row.items() if key != "configs"} | {"configs": row["configs"]}
 
 
-def _cell(metric: str, value: float | int | None) -> str:
+def format_metric(metric: str, value: float | int | None) -> str:
+    """A summary value as the CLI's table and the UI's tables show it."""
     if value is None:
         return "-"
     if isinstance(value, int):
@@ -154,7 +158,7 @@ def format_table(summary: dict[str, dict[str, float | int | None]]) -> str:
     configs = list(summary)
     metrics = list(dict.fromkeys(metric for values in summary.values() for metric in values))
     cells = [["metric", *configs]] + [
-        [metric, *(_cell(metric, summary[c].get(metric)) for c in configs)] for metric in metrics
+        [metric, *(format_metric(metric, summary[c].get(metric)) for c in configs)] for metric in metrics
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
 

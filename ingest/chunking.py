@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-from retrieval.store import source_key
-from retrieval.types import Chunk
+from citewise.core.types import Chunk
+from citewise.retrieval.store import source_key
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$", re.M)
 # Sections shorter than this are folded into the next one, so a lone heading never becomes a chunk.

@@ -5,10 +5,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.chunking import chunk_text, content_hash
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, unsupported_reason
-from retrieval.keyword import KeywordIndex
-from retrieval.store import Store
+from citewise.ingest.chunking import chunk_text, content_hash
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, unsupported_reason
+from citewise.retrieval.keyword import KeywordIndex
+from citewise.retrieval.store import Store
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,15 @@
 """Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused by reciprocal rank."""
 
 import time
-from dataclasses import dataclass
 from typing import Literal
 
-from retrieval.keyword import KeywordIndex
-from retrieval.settings import Settings
-from retrieval.store import Store
-from retrieval.tokenize import tokenize
-from retrieval.types import Chunk, ScoredChunk
+from citewise.core.settings import Settings
+from citewise.core.types import Chunk, Retrieved, ScoredChunk
+from citewise.retrieval.keyword import KeywordIndex
+from citewise.retrieval.store import Store
+from citewise.retrieval.tokenize import tokenize
 
 Mode = Literal["hybrid", "dense", "keyword"]
-
-
-@dataclass(frozen=True)
-class Retrieved:
-    """The ranked passages for one question, and how long finding them took."""
-
-    question: str
-    hits: tuple[ScoredChunk, ...]
-    best_dense: float
-    timings_ms: dict[str, float]
-    best_keyword: float = 0.0
 
 
 def rrf_fuse(

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import bm25s
 
-from retrieval.store import Store
-from retrieval.tokenize import tokenize
+from citewise.retrieval.store import Store
+from citewise.retrieval.tokenize import tokenize
 
 _META = "citewise.json"
 
@@ -68,7 +68,8 @@ class KeywordIndex:
         return _Loaded(fingerprint, ids, bm25)
 
     def _save(self, loaded: _Loaded) -> None:
-        # Write to a fresh folder, then swap it in, so a crash never leaves half an index.
+        # Write to a fresh folder, then swap it in by renames. A crash between the two renames
+        # leaves no index folder, and it is rebuilt from the store on the next load.
         tmp = self.directory.with_name(self.directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)

@@ -14,12 +14,17 @@ from urllib.parse import urlparse
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from retrieval.embeddings import CitewiseEmbeddingFunction
-from retrieval.settings import Settings
-from retrieval.types import Chunk, DocumentRecord
+from citewise.core.settings import Settings
+from citewise.core.types import Chunk, DocumentRecord, source_label
+from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 
 _EMBEDDING_KEY = "embedding_model"
 _PLACEHOLDER_VECTOR = [1.0]  # registry records are looked up by id, never by similarity
+# Chunks embedded and written per Chroma call: bounds the memory of one call on a large document.
+WRITE_BATCH = 256
+# Dense search asks Chroma for this many times n: chunks of a replaced version may still sit in
+# the collection for a moment (or after a crash) and are filtered out after the query.
+OVERFETCH = 2
 
 
 class StoreError(RuntimeError):
@@ -165,8 +170,8 @@ class Store:
     def put_document(self, source: str, title: str, content_hash: str, chunks: Sequence[Chunk], chars: int) -> None:
         """Add or replace one document's chunks; readers switch versions in one step."""
         if chunks:
-            for start in range(0, len(chunks), 256):
-                batch = chunks[start : start + 256]
+            for start in range(0, len(chunks), WRITE_BATCH):
+                batch = chunks[start : start + WRITE_BATCH]
                 self._chunks.upsert(
                     ids=[c.id for c in batch],
                     documents=[c.text for c in batch],
@@ -238,7 +243,7 @@ class Store:
         vector = self.embedding.embed_query([query])
         got = self._chunks.query(
             query_embeddings=vector,
-            n_results=min(total, n * 2),
+            n_results=min(total, n * OVERFETCH),
             include=["documents", "metadatas", "distances"],
         )
         hits = [
@@ -253,5 +258,5 @@ class Store:
 
 def _embedding_text(chunk: Chunk) -> str:
     """What is embedded: the chunk prefixed by where it sits, so a passage keeps its topic."""
-    context = " > ".join(part for part in (chunk.title, chunk.heading) if part)
+    context = source_label(chunk.title, chunk.heading)
     return f"{context}\n{chunk.text}" if context else chunk.text

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.embeddings import CitewiseEmbeddingFunction
-from retrieval.settings import Settings
-from retrieval.store import Store
+from citewise.core.settings import Settings
+from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
+from citewise.retrieval.store import Store
 from tests.local_http import free_port, responds
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"

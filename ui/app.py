@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui.render import CSS
+from citewise.ui.render import CSS
 
 st.set_page_config(page_title="citewise", page_icon=":material/format_quote:", layout="wide")
 st.html(CSS)

@@ -4,7 +4,7 @@ import re
 from collections.abc import Sequence
 from html import escape
 
-from retrieval.types import Chunk
+from citewise.core.types import Chunk, source_label
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
@@ -58,10 +58,15 @@ def unsupported_html(claims: Sequence[str]) -> str:
     return f"<div>{rows}</div>"
 
 
+def text_html(text: str, css_class: str = "", bold: bool = False) -> str:
+    """Document, file or model text shown exactly as it is: escaped, never read as Markdown."""
+    body = f"<b>{escape(text)}</b>" if bold else escape(text)
+    return f'<div class="{css_class}">{body}</div>' if css_class else f"<div>{body}</div>"
+
+
 def where(title: str, heading: str) -> str:
     """'Title › Heading › Subheading', the way a reader finds the passage in the document."""
-    parts = [title, *(p.strip() for p in heading.split(">") if p.strip())]
-    return " › ".join(p for p in parts if p)
+    return source_label(title, heading, " › ")
 
 
 def passage_html(n: int | None, title: str, heading: str, source: str, text: str, span: tuple[int, int] | None) -> str:

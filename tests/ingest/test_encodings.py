@@ -1,6 +1,6 @@
 """Text files that are not plain UTF-8 are read, not rejected."""
 
-from ingest.loaders import load_file
+from citewise.ingest.loaders import load_file
 
 
 def test_latin1_text_is_decoded(tmp_path) -> None:

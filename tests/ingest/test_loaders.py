@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file
 
 PUMP_HTML = """<!doctype html>
 <html><head><title>Pump Care Guide</title>

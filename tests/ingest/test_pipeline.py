@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from ingest.pipeline import FileDone, ingest_paths, remove_source
-from retrieval.keyword import KeywordIndex
-from retrieval.store import Store
+from citewise.ingest.pipeline import FileDone, ingest_paths, remove_source
+from citewise.retrieval.keyword import KeywordIndex
+from citewise.retrieval.store import Store
 
 KETTLE = "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
 KETTLE_V2 = "# Kettle\n\nNever boil the kettle dry; the thermal fuse trips and must be replaced.\n"

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from ingest.pipeline import ingest_paths
-from retrieval.hybrid import HybridRetriever
-from retrieval.settings import Settings
-from retrieval.store import Store
+from citewise.core.settings import Settings
+from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.hybrid import HybridRetriever
+from citewise.retrieval.store import Store
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 

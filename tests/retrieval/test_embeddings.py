@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from retrieval.embeddings import (
+from citewise.retrieval.embeddings import (
     MULTILINGUAL_E5,
     MULTILINGUAL_USE,
     CitewiseEmbeddingFunction,

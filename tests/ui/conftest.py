@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from ingest.pipeline import ingest_paths
-from retrieval.settings import get_settings
-from retrieval.store import Store
+from citewise.core.settings import get_settings
+from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ingest.pipeline import ingest_paths
-from retrieval.llm.model_files import ensure_model
-from retrieval.settings import Settings
-from retrieval.store import Store
+from citewise.answer.llm.model_files import ensure_model
+from citewise.core.settings import Settings
+from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.store import Store
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 from tests.ui.conftest import APP
 
@@ -120,7 +120,8 @@ def test_follow_up_is_rewritten_shown_and_searched(on_ollama: FakeOllama) -> Non
     at = _ask(_app(), GPT1)
     on_ollama.set_reply("How many parameters did GPT-2 have?")
     at = _ask(at, "and GPT-2?")
-    assert "Searched for: *How many parameters did GPT-2 have?*" in _texts(at, "caption")
+    # Shown as text (escaped HTML), never as Markdown: the rewrite is the model's output.
+    assert '<div class="cw-file">Searched for: How many parameters did GPT-2 have?</div>' in _html(at)
     rewrite, answer = on_ollama.bodies("/api/chat")[1:]
     assert "GPT-1 had 117 million parameters." in rewrite["messages"][1]["content"]
     assert "Question: How many parameters did GPT-2 have?" in answer["messages"][1]["content"]
@@ -183,22 +184,22 @@ def test_upload_indexes_good_files_and_reports_bad_ones(fresh_index: Path) -> No
         ("valves.md", b"# Valve manual\n\nThe XQ-7734 valve opens at 35 bar.\n"),
         ("broken.pdf", b"this is not a PDF"),
     )
-    lines = _texts(at, "markdown")
-    assert "**valves.md** added (1 passage)" in lines
-    assert "**broken.pdf** was not indexed" in _texts(at, "error")
+    lines = _html(at)  # file names and titles are shown as text, never as Markdown
+    assert "<div>✓ valves.md added (1 passage)</div>" in lines
+    assert "broken.pdf was not indexed" in _texts(at, "error")
     assert "1 added, 0 updated, 0 unchanged, 1 failed" in _texts(at, "success")
-    assert "**Valve manual**" in lines  # listed
+    assert "<div><b>Valve manual</b></div>" in lines  # listed
     assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
 
 
 def test_uploading_the_same_file_again_changes_nothing(fresh_index: Path) -> None:
     doc = ("valves.md", b"# Valve manual\n\nThe XQ-7734 valve opens at 35 bar.\n")
     at = _upload(_upload(_app("documents"), doc), doc)
-    assert "**valves.md** unchanged, already indexed" in _texts(at, "markdown")
+    assert "<div>– valves.md unchanged, already indexed</div>" in _html(at)
     assert "0 added, 0 updated, 1 unchanged" in _texts(at, "success")
     assert len(Store(Settings(data_dir=fresh_index)).documents()) == 2  # the small document and valves.md
     renamed = _upload(at, ("copy of valves.md", doc[1]))
-    assert "same content as **valves.md**" in _texts(renamed, "info")
+    assert "copy of valves.md has the same content as valves.md" in _texts(renamed, "info")
     assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
 
 
@@ -209,7 +210,7 @@ def test_upload_names_cannot_escape_the_uploads_folder(fresh_index: Path) -> Non
 
 
 def test_oversized_upload_is_refused_with_the_limit(fresh_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ui.uploads.MAX_UPLOAD_MB", 1)
+    monkeypatch.setattr("citewise.ingest.uploads.MAX_UPLOAD_MB", 1)
     at = _upload(_app("documents"), ("big.md", b"# Big\n\n" + b"word " * 500_000))
     assert "big.md is 2.5 MB; the limit is 1 MB a file" in _texts(at, "error")
     assert not (fresh_index / "uploads").exists()
@@ -219,8 +220,8 @@ def test_delete_removes_the_document_and_its_upload(fresh_index: Path) -> None:
     at = _upload(_app("documents"), ("valves.md", b"# Valve manual\n\nThe XQ-7734 valve opens at 35 bar.\n"))
     source = str((fresh_index / "uploads" / "valves.md").resolve())
     at.button(key=f"delete-{source}").click().run()
-    assert "Removed **Valve manual**" in _texts(at, "success")
-    assert "**Valve manual**" not in _texts(at, "markdown")
+    assert "Removed Valve manual" in _texts(at, "success")
+    assert "<b>Valve manual</b>" not in _html(at)
     assert not (fresh_index / "uploads" / "valves.md").exists()
 
 
@@ -231,7 +232,7 @@ def test_reindex_picks_up_a_changed_file(fresh_index: Path, tmp_path: Path, smal
     edited.write_text("# Notes\n\nSecond version, now longer.\n")
     at = _app("documents")
     at.button(key=f"reindex-{edited.resolve()}").click().run()
-    assert "**Notes** updated (replaces the earlier version)" in _texts(at, "markdown")
+    assert "<div>↻ Notes updated (replaces the earlier version) (1 passage)</div>" in _html(at)
 
 
 def test_empty_index_offers_the_sample_articles(use_data_dir, tmp_path: Path, embedding_model: str) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from ingest.pipeline import ingest_paths
-from retrieval.llm.model_files import ensure_model
-from retrieval.settings import Settings
-from retrieval.store import Store
+from citewise.answer.llm.model_files import ensure_model
+from citewise.core.settings import Settings
+from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.store import Store
 from tests.local_http import free_port, responds
 from tests.ui.conftest import CLOSED_PORT_URL
 

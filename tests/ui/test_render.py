@@ -1,8 +1,8 @@
 """The HTML the UI shows (ui/render.py): escaped text, highlighted spans, documents rebuilt exactly."""
 
-from ingest.chunking import chunk_text
+from citewise.ingest.chunking import chunk_text
+from citewise.ui.render import answer_html, document_html, document_text, passage_html, unsupported_html
 from tests.ui.conftest import MODELS_HISTORY
-from ui.render import answer_html, document_html, document_text, passage_html, unsupported_html
 
 
 def test_answer_markers_become_badges_and_text_is_escaped() -> None:

@@ -1,17 +1,15 @@
 """Ask: a chat whose answers stream, then are replaced by the verified answer and its sources."""
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
-from retrieval.answer import Answer, Token
-from retrieval.followup import standalone_question
-from retrieval.llm.base import BackendUnavailable
-from retrieval.types import ScoredChunk
-from ui import render
-from ui.state import backend_status, sample_articles_indexed, service
+from citewise.answer.llm.base import BackendUnavailable
+from citewise.core.types import Answer, ScoredChunk, Token
+from citewise.service import Rewritten
+from citewise.ui import render
+from citewise.ui.state import backend_status, service
 
 CLOSEST = 3  # passages shown under a refusal
 EXAMPLES = (
@@ -27,7 +25,6 @@ class Turn:
     asked: str  # the standalone question that was searched for
     answer: Answer | None
     error: str | None = None
-    rewrite_ms: float | None = None
 
 
 def _turns() -> list[Turn]:
@@ -36,12 +33,12 @@ def _turns() -> list[Turn]:
 
 @st.dialog("Document", width="large")
 def _open_document(source: str, chunk_id: str, span: tuple[int, int] | None) -> None:
-    chunks = service().store.chunks([source])
+    chunks = service().chunks(source)
     if not chunks:
         st.warning(f"{source} is no longer indexed.")
         return
     chunk = next((c for c in chunks if c.id == chunk_id), None)
-    st.markdown(f"**{render.where(chunks[0].title, chunk.heading if chunk else '')}**")
+    st.html(render.text_html(render.where(chunks[0].title, chunk.heading if chunk else ""), bold=True))
     st.caption(source)
     if chunk is None:
         st.info("The document changed since this answer; showing its current text without the passage marked.")
@@ -83,8 +80,8 @@ def _timings(turn: Turn) -> str:
     assert answer is not None
     t = answer.timings_ms
     parts = [f"{answer.backend} · {answer.model}"]
-    if turn.rewrite_ms is not None:
-        parts.append(f"follow-up rewrite {turn.rewrite_ms / 1000:.1f} s")
+    if "rewrite" in t:
+        parts.append(f"follow-up rewrite {t['rewrite'] / 1000:.1f} s")
     parts.append(f"retrieve {t.get('retrieve', 0):.0f} ms")
     if "first_token" in t:
         parts.append(f"first token {t['first_token'] / 1000:.1f} s")
@@ -94,7 +91,7 @@ def _timings(turn: Turn) -> str:
 
 def _show_answer(index: int, turn: Turn) -> None:
     if turn.asked != turn.question:
-        st.caption(f"Searched for: *{turn.asked}*")
+        st.html(render.text_html(f"Searched for: {turn.asked}", "cw-file"))
     if turn.error:
         st.error(turn.error, icon=":material/error:")
         return
@@ -127,20 +124,18 @@ def _ask(question: str) -> Turn:
     """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
     citewise = service()
     live = st.empty()
+    history = _history()
     try:
         with live.container():
             with st.spinner("Loading the answer model (the first question takes longer)…"):
-                answerer = citewise.answerer()
-            asked, rewrite_ms = question, None
-            history = _history()
+                citewise.answerer()
+            events = citewise.stream(question, history)
             if history:
-                started = time.perf_counter()
                 with st.spinner("Reading the conversation to understand the follow-up…"):
-                    asked = standalone_question(question, history, answerer.generator)
-                rewrite_ms = (time.perf_counter() - started) * 1000
-                if asked != question:
-                    st.caption(f"Searched for: *{asked}*")
-            events = answerer.stream(asked)
+                    rewritten = next(events)
+                assert isinstance(rewritten, Rewritten)
+                if rewritten.standalone != question:
+                    st.html(render.text_html(f"Searched for: {rewritten.standalone}", "cw-file"))
             with st.spinner("Searching your documents and reading the best passages…"):
                 event = next(events)
             box = st.empty()
@@ -155,13 +150,14 @@ def _ask(question: str) -> Turn:
         return Turn(question, question, None, f"No model can answer right now: {exc}")
     finally:
         live.empty()
-    return Turn(question, asked, event, rewrite_ms=rewrite_ms)
+    assert isinstance(event, Answer)
+    return Turn(question, event.question, event)
 
 
 def _header() -> bool:
     """The page's notices; False when nothing can be asked yet."""
     st.title("Ask your documents")
-    documents = service().store.documents()
+    documents = service().documents()
     status = backend_status()
     if status.problem:
         st.error(
@@ -190,7 +186,7 @@ def _header() -> bool:
 
 def _examples() -> str | None:
     """Example questions about the sample articles, for a first visit; the one clicked, if any."""
-    if _turns() or not sample_articles_indexed():
+    if _turns() or not service().sample_articles_indexed():
         return None
     box = st.empty()
     with box.container():

@@ -1,18 +1,20 @@
 """Documents: upload files, see what is indexed, re-index or delete a document."""
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from ingest.loaders import SUPPORTED_SUFFIXES
-from ingest.pipeline import FileDone, IngestReport, ingest_paths, remove_source
-from retrieval.types import DocumentRecord
-from ui.state import sample_article_paths, service, uploads_dir
-from ui.uploads import MAX_UPLOAD_MB, UploadRejected, save_upload
+from citewise.core.types import DocumentRecord
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES
+from citewise.ingest.pipeline import FileDone, IngestReport
+from citewise.ingest.uploads import MAX_UPLOAD_MB, is_stored_upload
+from citewise.ui import render
+from citewise.ui.state import service
 
-_ICONS = {"added": ":material/check_circle:", "updated": ":material/sync:", "unchanged": ":material/remove:"}
+_SAID_ICON = {"added": "✓", "updated": "↻", "unchanged": "–"}
 _SAID = {
     "added": "added",
     "updated": "updated (replaces the earlier version)",
@@ -24,9 +26,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _index(paths: list[Path], names: dict[str, str], label: str) -> IngestReport:
-    """Index `paths` with a progress bar and one line per file; `names` maps a source to its shown name."""
-    bar = st.progress(0.0, text=f"{label} {_plural(len(paths), 'file')}…")
+def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[FileDone], None], Callable[[], None]]:
+    """A progress bar with one line per file (`names` maps a source to its shown name), and its closer."""
+    bar = st.progress(0.0, text=f"{label} {_plural(count, 'file')}…")
     lines = st.container()
 
     def progress(event: FileDone) -> None:
@@ -34,44 +36,39 @@ def _index(paths: list[Path], names: dict[str, str], label: str) -> IngestReport
         bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {name}")
         if event.status in _SAID:
             chunks = f" ({_plural(event.chunks, 'passage')})" if event.chunks else ""
-            lines.markdown(f"{_ICONS[event.status]} **{name}** {_SAID[event.status]}{chunks}")
+            lines.html(render.text_html(f"{_SAID_ICON[event.status]} {name} {_SAID[event.status]}{chunks}"))
 
-    with st.spinner(f"{label} (embedding every passage)…"):
-        report = ingest_paths(service().store, paths, progress=progress)
-    bar.empty()
+    return progress, bar.empty
+
+
+def _failures(report: IngestReport, names: dict[str, str]) -> None:
     for failure in report.failed:
         name = names.get(failure.path, Path(failure.path).name)
-        lines.error(f"**{name}** was not indexed: {failure.error}", icon=":material/error:")
+        st.error(f"{name} was not indexed: {failure.error}", icon=":material/error:")
+
+
+def _index(paths: list[Path], names: dict[str, str], label: str) -> IngestReport:
+    """Index `paths` with a progress bar and one line per file."""
+    progress, done = _progress(label, len(paths), names)
+    with st.spinner(f"{label} (embedding every passage)…"):
+        report = service().ingest(paths, progress=progress)
+    done()
+    _failures(report, names)
     return report
 
 
 def _add_uploads(files: list[UploadedFile]) -> None:
-    folder = uploads_dir()
-    saved: list[Path] = []
-    names: dict[str, str] = {}
-    new: set[str] = set()
-    indexed = {d.source for d in service().store.documents()}
-    for upload in files:
-        try:
-            result = save_upload(folder, upload.name, upload.getvalue())
-        except UploadRejected as exc:
-            st.error(str(exc), icon=":material/block:")
-            continue
-        source = str(result.path.resolve())
-        if result.duplicate_of is not None:
-            st.info(f"**{upload.name}** has the same content as **{result.duplicate_of.name}**, already uploaded.")
-        if source not in indexed:
-            new.add(source)
-        names[source] = upload.name
-        saved.append(result.path)
-    if not saved:
-        return
-    report = _index(saved, names, "Indexing")
-    for failure in report.failed:
-        # A file that could not be indexed is not kept, unless an earlier version of it is indexed.
-        if failure.path in new:
-            Path(failure.path).unlink(missing_ok=True)
-    st.success(_summary(report), icon=":material/task_alt:")
+    progress, done = _progress("Indexing", len(files), {})
+    with st.spinner("Indexing (embedding every passage)…"):
+        result = service().add_uploads([(upload.name, upload.getvalue()) for upload in files], progress=progress)
+    done()
+    for message in result.rejected:
+        st.error(message, icon=":material/block:")
+    for name, earlier in result.duplicates:
+        st.info(f"{name} has the same content as {earlier}, already uploaded.")
+    if result.ingest is not None:
+        _failures(result.ingest, result.names)
+        st.success(_summary(result.ingest), icon=":material/task_alt:")
 
 
 def _summary(report: IngestReport) -> str:
@@ -89,20 +86,21 @@ def _indexed_at(record: DocumentRecord) -> str:
 
 
 def _delete(record: DocumentRecord) -> None:
-    remove_source(service().store, record.source)
-    path = Path(record.source)
-    if path.parent == uploads_dir().resolve():
-        path.unlink(missing_ok=True)  # an upload's copy is ours; files elsewhere are the user's
-    st.session_state["documents_notice"] = f"Removed **{record.title}** from the index."
+    service().remove(record.source)
+    st.session_state["documents_notice"] = f"Removed {record.title} from the index."
 
 
 def _document_row(record: DocumentRecord) -> None:
     with st.container(border=True):
         info, reindex, delete = st.columns([5, 1.3, 1.3], vertical_alignment="center")
-        uploaded = Path(record.source).parent == uploads_dir().resolve()
-        info.markdown(f"**{record.title}**")
+        uploaded = is_stored_upload(service().uploads_dir, Path(record.source))
+        info.html(render.text_html(record.title, bold=True))
         where = f"uploaded · {Path(record.source).name}" if uploaded else record.source
-        info.caption(f"{where} · {_plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}")
+        info.html(
+            render.text_html(
+                f"{where} · {_plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}", "cw-file"
+            )
+        )
         key = record.source
         if reindex.button(
             "Re-index",
@@ -115,16 +113,16 @@ def _document_row(record: DocumentRecord) -> None:
             if report.failed and not Path(record.source).exists():
                 st.warning("The file is gone from disk. Delete the document, or put the file back and re-index.")
         with delete.popover("Delete", icon=":material/delete:", width="stretch"):
-            st.markdown(f"Remove **{record.title}** from the index?")
+            st.html(render.text_html(f"Remove {record.title} from the index?"))
             st.button("Delete", key=f"delete-{key}", type="primary", on_click=_delete, args=(record,))
 
 
 st.title("Documents")
-documents = service().store.documents()
+documents = service().documents()
 passages = sum(d.chunks for d in documents)
 st.caption(
     f"{_plural(len(documents), 'document')}, {_plural(passages, 'passage')}. Uploaded files are copied to "
-    f"{uploads_dir()}; uploading the same file again changes nothing."
+    f"{service().uploads_dir}; uploading the same file again changes nothing."
 )
 if notice := st.session_state.pop("documents_notice", None):
     st.success(notice, icon=":material/delete:")
@@ -140,7 +138,7 @@ with st.form("upload", clear_on_submit=True, border=True):
 if submitted:
     if files:
         _add_uploads(files)
-        documents = service().store.documents()
+        documents = service().documents()
     else:
         st.warning("Choose one or more files first (drag them onto the box above).")
 
@@ -150,15 +148,15 @@ if not documents:
         "articles about large language models that come with citewise."
     )
     if st.button("Index the sample articles", icon=":material/library_add:"):
-        report = _index(sample_article_paths(), {}, "Indexing")
+        report = _index(service().sample_articles(), {}, "Indexing")
         st.success(_summary(report), icon=":material/task_alt:")
-        documents = service().store.documents()
+        documents = service().documents()
 
 if documents:
     header, action = st.columns([4, 1.4], vertical_alignment="bottom")
     header.subheader("In the knowledge base")
     if action.button("Re-index all", icon=":material/refresh:", help="Pick up changes to any indexed file."):
         _index([Path(d.source) for d in documents], {d.source: d.title for d in documents}, "Re-indexing")
-        documents = service().store.documents()
+        documents = service().documents()
     for record in documents:
         _document_row(record)

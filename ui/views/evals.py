@@ -9,44 +9,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-import evals
-from evals.configs import CONFIGS, DEFAULT_CONFIG
-from evals.dataset import DatasetError, EvalItem, load_dataset
-from evals.metrics import contains
-from evals.runner import run_evaluation
-from ingest.pipeline import ingest_paths
-from retrieval.citations import strip_markers
-from retrieval.llm.base import BackendUnavailable
-from ui.eval_runs import EvalRun, load_runs, save_run
-from ui.render import unsupported_html
-from ui.state import eval_runs_dir, sample_article_paths, sample_articles_indexed, service
+from citewise.answer.citations import strip_markers
+from citewise.answer.llm.base import BackendUnavailable
+from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG
+from citewise.evals.dataset import DEV_SET, DatasetError, EvalItem, load_dataset
+from citewise.evals.metrics import NOT_CHARTED, contains, describe, item_right
+from citewise.evals.runner import format_metric
+from citewise.evals.runs import EvalRun
+from citewise.ui.render import unsupported_html
+from citewise.ui.state import service
 
-DEV_SET = Path(evals.__file__).resolve().parent / "datasets" / "dev.jsonl"
 SECONDS_PER_ANSWER = 10  # the embedded model on a laptop CPU; shown as an estimate only
-
-METRICS = {
-    "questions": "questions run",
-    "k": "passages retrieved per question",
-    "hit@k": "share of questions where a retrieved passage contains the expected evidence",
-    "evidence_recall@k": "share of the expected evidence found in the retrieved passages",
-    "mrr": "1 / rank of the first passage with the evidence, averaged",
-    "answer_accuracy": "answerable questions answered with an expected answer",
-    "citation_recall": "correct answers citing a passage that contains the evidence",
-    "citation_precision": "citations whose highlighted span holds the answer or its evidence",
-    "cited_answers": "answers that cite at least one passage",
-    "refusal_accuracy": "unanswerable questions refused (higher is better)",
-    "false_refusal_rate": "answerable questions refused (lower is better)",
-    "seconds_per_question": "wall time per question",
-    "errors": "questions whose run failed",
-}
-_NOT_CHARTED = {"questions", "k", "errors"}
-
-
-def _describe(metric: str) -> str:
-    if metric in METRICS:
-        return METRICS[metric]
-    stage, _, pct = metric.partition("_ms_")
-    return f"{stage.replace('_', ' ')} time in ms, {pct}" if pct else ""
 
 
 def _dataset() -> tuple[str, list[EvalItem]] | None:
@@ -82,7 +55,7 @@ def _offer_sample_articles() -> None:
     )
     if st.button("Index the sample articles", icon=":material/library_add:"):
         with st.spinner("Indexing the sample articles…"):
-            ingest_paths(service().store, sample_article_paths())
+            service().index_sample_articles()
         st.rerun()
 
 
@@ -93,32 +66,20 @@ def _run(name: str, items: list[EvalItem], configs: list[str], retrieval_only: b
         bar.progress(done / total, text=f"{done} of {total}: {label}")
 
     try:
-        result = run_evaluation(items, configs, retrieval_only=retrieval_only, service=service(), progress=progress)
+        run = service().evaluate(name, items, configs, retrieval_only=retrieval_only, progress=progress)
     except BackendUnavailable as exc:
         st.error(f"No model can answer: {exc}. Tick 'Retrieval only' to score retrieval without it.")
         return None
     bar.empty()
-    return save_run(eval_runs_dir(), name, configs, retrieval_only, result, items)
-
-
-def _cell(metric: str, value: Any) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int) or metric in ("questions", "k", "errors"):
-        return str(value)
-    if "_ms_" in metric:
-        return f"{value:,.0f}"
-    if metric == "seconds_per_question":
-        return f"{value:.2f}"
-    return f"{value:.3f}"
+    return run
 
 
 def _metrics_table(columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
     metrics = list(dict.fromkeys(m for values in columns.values() for m in values))
     table = pd.DataFrame(
-        {name: [_cell(m, values.get(m)) for m in metrics] for name, values in columns.items()}, index=metrics
+        {name: [format_metric(m, values.get(m)) for m in metrics] for name, values in columns.items()}, index=metrics
     )
-    table.insert(len(table.columns), "meaning", [_describe(m) for m in metrics])
+    table.insert(len(table.columns), "meaning", [describe(m) for m in metrics])
     return table
 
 
@@ -126,7 +87,7 @@ def _charts(summary: dict[str, dict[str, Any]]) -> None:
     metrics = [
         m
         for m in dict.fromkeys(m for values in summary.values() for m in values)
-        if m not in _NOT_CHARTED and any(isinstance(v.get(m), int | float) for v in summary.values())
+        if m not in NOT_CHARTED and any(isinstance(v.get(m), int | float) for v in summary.values())
     ]
     for start in range(0, len(metrics), 3):
         for column, metric in zip(st.columns(3), metrics[start : start + 3], strict=False):
@@ -142,7 +103,7 @@ def _charts(summary: dict[str, dict[str, Any]]) -> None:
                 .properties(height=36 * len(summary))
             )
             with column:
-                st.markdown(f"**{metric}**", help=_describe(metric))
+                st.markdown(f"**{metric}**", help=describe(metric))
                 st.altair_chart(chart, width="stretch")
 
 
@@ -211,7 +172,6 @@ def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
     else:
         st.caption("Expected: a refusal (the documents don't answer this)")
     evidence = gold.get("evidence", [])
-    store = service().store
     main = row.get("config")
     names = sorted(row["configs"], key=lambda name: name != main)  # the main configuration's tab first
     for tab, name in zip(st.tabs(names), names, strict=True):
@@ -231,7 +191,7 @@ def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
                 texts = [hit["text"] for hit in row.get("retrieved", [])]
             else:
                 ids = result.get("retrieved", [])
-                found = store.get_chunks(ids)
+                found = service().get_chunks(ids)
                 texts = [found[i].text for i in ids if i in found]
                 if len(texts) < len(ids):
                     st.caption(
@@ -254,10 +214,7 @@ def _show_run(run: EvalRun) -> None:
     def label(item_id: str) -> str:
         row = rows[item_id]
         m = row["configs"].get(main, {}).get("metrics", {})
-        if run.retrieval_only:
-            ok = bool(m.get("hit"))
-        else:
-            ok = bool(m.get("correct")) if row.get("answerable", True) else bool(m.get("refused"))
+        ok = item_right(m, row.get("answerable", True), run.retrieval_only)
         return f"{'right' if ok else 'WRONG'} · {item_id}: {row['question']}"
 
     chosen = st.selectbox(f"Question (right or wrong under {main})", list(rows), format_func=label)
@@ -273,7 +230,7 @@ def _compare(runs: list[EvalRun]) -> None:
         list(by_id),
         default=list(by_id)[:2],
         format_func=lambda i: by_id[i].label,
-        help="Every run is kept under " + str(eval_runs_dir()),
+        help="Every run is kept under " + str(service().eval_runs_dir),
     )
     if not chosen:
         return
@@ -292,7 +249,7 @@ st.caption(
 picked = _dataset()
 if picked is not None:
     dataset_name, items = picked
-    if dataset_name == DEV_SET.name and not sample_articles_indexed():
+    if dataset_name == DEV_SET.name and not service().sample_articles_indexed():
         _offer_sample_articles()
     configs = st.multiselect(
         "Configurations",
@@ -316,7 +273,10 @@ if picked is not None:
     if st.button("Run evaluation", type="primary", icon=":material/play_arrow:", disabled=not configs):
         _run(dataset_name, items[: int(count)], configs, retrieval_only)
 
-past = load_runs(eval_runs_dir())
+saved = service().runs()
+for problem in saved.damaged:
+    st.warning(f"A kept eval run cannot be read and is left out: {problem}", icon=":material/warning:")
+past = saved.runs
 if past:
     st.divider()
     by_id = {run.id: run for run in past}

@@ -3,8 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from retrieval.llm.ollama import probe_ollama
-from ui.state import backend_status, eval_runs_dir, service, uploads_dir
+from citewise.ui.state import service
 
 SETTINGS = {
     "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded or ollama",
@@ -30,23 +29,23 @@ SETTINGS = {
 }
 
 citewise = service()
-settings = citewise.settings
+status = citewise.status()
+settings = status.settings
 st.title("Status")
 
 st.subheader("Who answers")
-status = backend_status()
-if status.choice:
-    st.success(f"**{status.choice.backend}** · {status.choice.model}", icon=":material/smart_toy:")
-    st.caption(f"Why: {status.choice.reason}.")
+if status.backend:
+    st.success(f"**{status.backend.backend}** · {status.backend.model}", icon=":material/smart_toy:")
+    st.caption(f"Why: {status.backend.reason}.")
 else:
     st.error(
-        f"No model can answer: {status.problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
+        f"No model can answer: {status.backend_problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
         "to the embedded model.",
         icon=":material/cloud_off:",
     )
 
 st.subheader("Ollama")
-probe = probe_ollama(settings.ollama_host, settings.ollama_model)
+probe = status.ollama
 if probe.reachable:
     st.markdown(f"{probe.reason}.")
     if probe.models:
@@ -64,15 +63,14 @@ else:
     )
 
 st.subheader("Index")
-documents = citewise.store.documents()
 store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else f"Chroma in {settings.chroma_dir}"
 st.markdown(
     f"""
-- **{len(documents)}** documents, **{sum(d.chunks for d in documents)}** passages (chunks)
+- **{status.documents}** documents, **{status.chunks}** passages (chunks)
 - store: {store}
 - data directory: `{settings.data_dir}` (CITEWISE_DATA_DIR)
-- uploads: `{uploads_dir()}`
-- eval runs: `{eval_runs_dir()}`
+- uploads: `{status.uploads_dir}`
+- eval runs: `{status.eval_runs_dir}`
 """
 )
 

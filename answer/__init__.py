@@ -1,0 +1,1 @@
+"""Answers from retrieved passages: evidence windows, prompt, answer models, citation verifier, follow-ups."""

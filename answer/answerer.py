@@ -1,0 +1,135 @@
+"""Answer a question from the documents: retrieve, gate, select evidence, generate, verify."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from citewise.answer.citations import Verified, take_markers_as_written, verify
+from citewise.answer.evidence import select_evidence
+from citewise.answer.llm.base import Generator, Message
+from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
+from citewise.core.settings import Settings
+from citewise.core.types import Answer, EvidenceSet, Retrieved, Token
+from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
+from citewise.retrieval.hybrid import HybridRetriever, Mode
+
+NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The switches the evals compare; the defaults are citewise's configuration."""
+
+    mode: Mode = "hybrid"
+    gate: bool = True  # refuse without the model when nothing relevant is retrieved
+    verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
+
+
+class Answerer:
+    """Answers questions with one retriever and one generator, both loaded once."""
+
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        generator: Generator,
+        settings: Settings,
+        pipeline: Pipeline | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.settings = settings
+        self.pipeline = pipeline or Pipeline()
+        self.reason = ""  # why this backend answers (set by whoever chose it)
+        self.attribution = CitewiseEmbeddingFunction(ATTRIBUTION_MODEL)
+        self.attribution.load()
+
+    def is_relevant(self, retrieved: Retrieved) -> bool:
+        """False when nothing retrieved is close enough to answer from: refuse without the model."""
+        return bool(retrieved.hits) and (
+            retrieved.best_dense >= self.settings.min_relevance
+            or retrieved.best_keyword >= self.settings.min_keyword_score
+        )
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[Token | Answer]:
+        """Tokens of the draft as they come, then the verified Answer."""
+        started = time.perf_counter()
+        retrieved = self.retriever.search(question, k, self.pipeline.mode)
+        timings = {"retrieve": retrieved.timings_ms["total"]}
+        if self.pipeline.gate and not self.is_relevant(retrieved):
+            verified = Verified(NOTHING_RELEVANT, True, (), ())
+            yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
+            return
+        evidence = select_evidence(
+            question,
+            retrieved.hits,
+            self.attribution.matrix,
+            self.generator.count_tokens,
+            evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question),
+            self.settings.evidence_passages,
+            self.settings.evidence_window_chars,
+        )
+        messages = build_messages(question, evidence.passages)
+        draft = ""
+        for piece in timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings):
+            draft += piece
+            yield Token(piece)
+        if self.pipeline.verify:
+            verified = verify(
+                draft,
+                evidence.passages,
+                self.attribution.matrix,
+                self.settings.support_threshold,
+                question,
+            )
+        else:
+            verified = take_markers_as_written(draft, evidence.passages)
+        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """The verified answer (the draft's tokens are consumed silently)."""
+        for event in self.stream(question, k):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("Answerer.stream ended without an Answer")
+
+
+def timed_draft(
+    generator: Generator, messages: list[Message], max_tokens: int, started: float, timings: dict[str, float]
+) -> Iterator[str]:
+    """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`."""
+    generate_start = time.perf_counter()
+    for piece in generator.stream(messages, max_tokens):
+        if "first_token" not in timings:
+            timings["first_token"] = _ms_since(started)
+        yield piece
+    timings["generate"] = _ms_since(generate_start)
+
+
+def make_answer(
+    question: str,
+    verified: Verified,
+    retrieved: Retrieved,
+    evidence: EvidenceSet | None,
+    generator: Generator,
+    draft: str,
+    timings: dict[str, float],
+    started: float,
+) -> Answer:
+    """The Answer, its total time measured now."""
+    return Answer(
+        question=question,
+        answer=verified.answer,
+        refused=verified.refused,
+        citations=verified.citations,
+        claims=verified.claims,
+        retrieved=retrieved,
+        evidence=evidence,
+        backend=generator.backend,
+        model=generator.model,
+        draft=draft,
+        timings_ms={**timings, "total": _ms_since(started)},
+    )
+
+
+def _ms_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 1)

