@@ -1,0 +1,66 @@
+"""Run `citewise` as real processes: plain, or stopped at a named point by tests/interrupted_cli.py."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CITEWISE = Path(sys.executable).parent / "citewise"
+INTERRUPTED = Path(__file__).with_name("interrupted_cli.py")
+PROCESS_TIMEOUT_S = 180
+
+
+def citewise_env(data_dir: Path, **env: str) -> dict[str, str]:
+    """This environment without any CITEWISE_* variable, plus CITEWISE_DATA_DIR and `env`."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    return clean | {"CITEWISE_DATA_DIR": str(data_dir)} | env
+
+
+def interrupted(at: str, do: str, *args: str, nth: int = 1, signals: Path | None = None) -> list[str]:
+    """The command line of `citewise ARGS` with the nth call of `at` killed, paused or slowed."""
+    command = [sys.executable, str(INTERRUPTED), "--at", at, "--nth", str(nth), "--do", do]
+    if signals is not None:
+        command += ["--signals", str(signals)]
+    return [*command, "--", *args]
+
+
+def run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S)
+
+
+def citewise(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return run([str(CITEWISE), *args], env)
+
+
+def citewise_json(*args: str, env: dict[str, str]) -> Any:
+    done = citewise(*args, "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `command` in the background, its stdout and stderr both going to `log`."""
+    with log.open("wb") as out:
+        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = PROCESS_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def finish(process: subprocess.Popen[bytes], timeout: float = PROCESS_TIMEOUT_S) -> int:
+    """Wait for `process`; kill it if it outlives `timeout`."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
