@@ -1,10 +1,10 @@
 """The facade the CLI and the web UI call: one object per index builds the parts once and runs each use
 case (status, ingest, uploads, remove, ask, evaluate, past runs), so neither surface holds logic of its own."""
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,12 @@ from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
 from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
 from citewise.ingest import BUNDLED_CORPUS
+from citewise.ingest.doctor import DoctorReport, doctor
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths, remove_source
 from citewise.ingest.uploads import UploadRejected, is_stored_upload, save_upload
 from citewise.retrieval.hybrid import HybridRetriever, Mode
+from citewise.retrieval.locks import Waiting
 from citewise.retrieval.store import Store
 
 
@@ -86,21 +88,37 @@ class UploadsReport:
 
 
 class Citewise:
-    """The store, retriever and answer models of one index, each built once, on first use."""
+    """The store, retriever and answer models of one index, each built once, on first use.
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    One object serves every thread of a process (the web UI runs each browser session in a thread): a lock makes
+    sure each part is built, and each answer model loaded, once. The store follows other processes' writes by
+    itself, so a long-lived object sees what `citewise ingest` indexed meanwhile."""
+
+    def __init__(self, settings: Settings | None = None, on_wait: Waiting | None = None) -> None:
+        """`on_wait` is told when a write waits for another process's (e.g. to print it)."""
         self.settings = settings or get_settings()
+        self.on_wait = on_wait
         self._generators: dict[str, Generator] = {}
+        self._store: Store | None = None
+        self._retriever: HybridRetriever | None = None
+        self._building = threading.RLock()
+        self._loading_model = threading.Lock()  # apart: a search need not wait for a model to load
 
-    @cached_property
+    @property
     def store(self) -> Store:
-        return Store(self.settings)
+        with self._building:
+            if self._store is None:
+                self._store = Store(self.settings, on_wait=self.on_wait)
+            return self._store
 
-    @cached_property
+    @property
     def retriever(self) -> HybridRetriever:
-        retriever = HybridRetriever(self.store, self.settings)
-        retriever.warm_up()
-        return retriever
+        with self._building:
+            if self._retriever is None:
+                retriever = HybridRetriever(self.store, self.settings)
+                retriever.warm_up()
+                self._retriever = retriever
+            return self._retriever
 
     @property
     def uploads_dir(self) -> Path:
@@ -130,8 +148,9 @@ class Citewise:
     ) -> IngestReport:
         """Index files and folders; `rebuild` drops the whole index first (after changing the embedding model)."""
         if rebuild:
-            self.__dict__.pop("retriever", None)
-            self.__dict__["store"] = Store(self.settings, rebuild=True)
+            with self._building:
+                self._retriever = None
+                self._store = Store(self.settings, rebuild=True, on_wait=self.on_wait)
         return ingest_paths(self.store, paths, prune=prune, progress=progress)
 
     def remove(self, source: str) -> bool:
@@ -140,6 +159,10 @@ class Citewise:
         if removed and is_stored_upload(self.uploads_dir, Path(source)):
             Path(source).unlink(missing_ok=True)
         return removed
+
+    def doctor(self, repair: bool = False) -> DoctorReport:
+        """Chunks no document owns, documents missing chunks, a stale keyword index; `repair` fixes them."""
+        return doctor(self.store, repair)
 
     def add_uploads(self, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> UploadsReport:
         """Store uploaded files (name, bytes) under the uploads folder and index them. A file that cannot be
@@ -190,9 +213,11 @@ class Citewise:
     def answerer(self, requested: str | None = None, pipeline: Pipeline | None = None) -> Answerer:
         """An Answerer on the chosen backend; the model is loaded once per backend per process."""
         choice = self.choose_backend(requested)
-        if choice.backend not in self._generators:
-            self._generators[choice.backend] = load_generator(self.settings, choice)
-        answerer = Answerer(self.retriever, self._generators[choice.backend], self.settings, pipeline)
+        with self._loading_model:  # two sessions' first questions must not load two models
+            if choice.backend not in self._generators:
+                self._generators[choice.backend] = load_generator(self.settings, choice)
+            generator = self._generators[choice.backend]
+        answerer = Answerer(self.retriever, generator, self.settings, pipeline)
         answerer.reason = choice.reason
         return answerer
 

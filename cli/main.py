@@ -17,6 +17,7 @@ from citewise.cli.eval_command import eval_command
 from citewise.core.serialize import answer_json, retrieved_json
 from citewise.core.types import Answer, Token, source_label
 from citewise.ingest import BUNDLED_CORPUS
+from citewise.ingest.doctor import DoctorReport
 from citewise.ingest.pipeline import FileDone
 from citewise.retrieval.store import StoreError
 from citewise.service import Citewise, Rewritten
@@ -30,8 +31,13 @@ def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _say_waiting(message: str) -> None:
+    """A write waits for another process's: say so on stderr (`another ingest is running (pid N); waiting…`)."""
+    typer.echo(message, err=True)
+
+
 def _service() -> Citewise:
-    service = Citewise()
+    service = Citewise(on_wait=_say_waiting)
     try:
         _ = service.store
     except StoreError as exc:
@@ -57,7 +63,7 @@ def ingest(
     as_json: JsonFlag = False,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
-    service = Citewise()
+    service = Citewise(on_wait=_say_waiting)
     bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
     chunks = 0
 
@@ -194,6 +200,48 @@ def docs(as_json: JsonFlag = False) -> None:
     for record in records:
         typer.echo(f"{record.chunks:>5} chunks  {record.indexed_at}  {record.title}  ({record.source})")
     typer.echo(f"{len(records)} documents")
+
+
+@app.command()
+def doctor(
+    repair: Annotated[
+        bool, typer.Option(help="Repair what is found: stray chunks, missing ones, the keyword index.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Check the index for what an interrupted write left; exit 1 when something was found."""
+    report = _service().doctor(repair)
+    if as_json:
+        _print_json(report.to_json())
+    else:
+        _print_doctor(report)
+    if not report.healthy:
+        raise typer.Exit(1)
+
+
+def _print_doctor(report: DoctorReport) -> None:
+    if report.healthy:
+        typer.echo(f"The index is healthy: {report.documents} documents, {report.chunks} chunks.")
+        return
+    if report.orphan_chunks:
+        typer.echo(f"{report.orphan_chunks} chunks belong to no document (left by an interrupted write).")
+    for gap in report.missing_chunks:
+        fix = (
+            "`citewise doctor --repair` indexes it again"
+            if gap.file_exists
+            else f"and the file is gone; `citewise remove {gap.source}` drops it"
+        )
+        typer.echo(f"{gap.source}: {gap.found} of {gap.expected} chunks, {fix}")
+    if report.keyword_index != "ok":
+        typer.echo(f"The keyword index is {report.keyword_index}.")
+    done = report.repaired
+    if done is None:
+        typer.echo("Run `citewise doctor --repair` to repair it.")
+        return
+    typer.echo(
+        f"Repaired: deleted {done.deleted_orphan_chunks} stray chunks; indexed {len(done.reindexed)} documents again"
+        + ("; rebuilt the keyword index." if done.keyword_index_rebuilt else ".")
+    )
 
 
 @app.command()

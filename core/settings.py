@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     chroma_url: str | None = None
     collection: str = "citewise"
     embedding_model: str = "all-MiniLM-L6-v2"
+    # How long a write (ingest, remove, rebuild, repair) waits for another process's write to end, in seconds.
+    lock_timeout: float = Field(default=300.0, ge=0)
 
     chunk_size: int = Field(default=800, gt=100)
     chunk_overlap: int = Field(default=120, ge=0)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from citewise.ingest.chunking import chunk_text, content_hash
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, unsupported_reason
-from citewise.retrieval.keyword import KeywordIndex
 from citewise.retrieval.store import Store
 
 
@@ -69,29 +68,36 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Index every supported file under `paths`; one bad file never stops the batch."""
+    """Index every supported file under `paths`; one bad file never stops the batch.
+
+    The whole run is one write of the store: it holds the index's lock, first repairs what an interrupted write
+    left (a record missing chunks counts as changed), and readers see the result when it ends."""
     started = time.perf_counter()
     settings = store.settings
     files, failures = discover(paths)
     report = IngestReport(failed=list(failures))
-    known = store.active_hashes()
-    for done, path in enumerate(files, start=1):
-        source = str(path)
-        status, chunks = _ingest_one(store, path, known.get(source), settings.chunk_size, settings.chunk_overlap)
-        if isinstance(status, FileFailure):
-            report.failed.append(status)
-            status_name = "failed"
-        else:
-            status_name = status
-            setattr(report, status, getattr(report, status) + 1)
-            report.chunks += chunks
-        if progress:
-            progress(FileDone(source, status_name, chunks, done, len(files)))
-    if prune:
-        for source in known:
-            if not Path(source).exists() and store.remove_document(source):
-                report.removed += 1
-    KeywordIndex(store, settings.keyword_dir).refresh()
+    with store.writing("ingest"):
+        store.reconcile()
+        recorded = store.registered()
+        known = store.indexed_versions()
+        for done, path in enumerate(files, start=1):
+            source = str(path)
+            status, chunks = _ingest_one(store, path, known.get(source), settings.chunk_size, settings.chunk_overlap)
+            if isinstance(status, FileFailure):
+                report.failed.append(status)
+                status_name = "failed"
+            else:
+                if status == "added" and source in recorded:
+                    status = "updated"  # its record had lost chunks: indexed again
+                status_name = status
+                setattr(report, status, getattr(report, status) + 1)
+                report.chunks += chunks
+            if progress:
+                progress(FileDone(source, status_name, chunks, done, len(files)))
+        if prune:
+            for source in recorded:
+                if not Path(source).exists() and store.remove_document(source):
+                    report.removed += 1
     report.seconds = round(time.perf_counter() - started, 2)
     return report
 
@@ -121,8 +127,6 @@ def _ingest_one(
 
 
 def remove_source(store: Store, source: str) -> bool:
-    """Drop one document (by its source path) and keep the keyword index in step."""
-    removed = store.remove_document(source) or store.remove_document(str(Path(source).resolve()))
-    if removed:
-        KeywordIndex(store, store.settings.keyword_dir).refresh()
-    return removed
+    """Drop one document (by its source path, as listed or relative to here)."""
+    with store.writing("remove"):
+        return store.remove_document(source) or store.remove_document(str(Path(source).resolve()))

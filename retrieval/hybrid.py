@@ -5,7 +5,7 @@ from typing import Literal
 
 from citewise.core.settings import Settings
 from citewise.core.types import Chunk, Retrieved, ScoredChunk
-from citewise.retrieval.keyword import KeywordIndex
+from citewise.retrieval.errors import IndexReopened
 from citewise.retrieval.store import Store
 from citewise.retrieval.tokenize import tokenize
 
@@ -33,25 +33,31 @@ class HybridRetriever:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.keyword = KeywordIndex(store, settings.keyword_dir)
 
     def warm_up(self) -> None:
         """Load the embedding model, the Chinese word list and the keyword index before timing anything."""
         self.store.embedding.load()
         tokenize("预热 warm-up")
-        self.keyword.refresh()
+        self.store.view()
 
     def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieved:
+        try:
+            return self._search(question, k, mode)
+        except IndexReopened:  # rebuilt by another process meanwhile: once more, on the new index
+            return self._search(question, k, mode)
+
+    def _search(self, question: str, k: int | None, mode: Mode) -> Retrieved:
         k = k or self.settings.top_k
         n = max(self.settings.candidates, k)
         started = time.perf_counter()
+        view = self.store.view()  # both rankings and the passages come from one published version
         dense: list[tuple[Chunk, float]] = []
         keyword: list[tuple[str, float]] = []
         if mode in ("hybrid", "dense"):
-            dense = self.store.dense_search(question, n)
+            dense = self.store.dense_search(question, n, view)
         dense_done = time.perf_counter()
         if mode in ("hybrid", "keyword"):
-            keyword = self.keyword.search(question, n)
+            keyword = self.store.keyword_search(question, n, view)
         keyword_done = time.perf_counter()
 
         dense_score = {chunk.id: score for chunk, score in dense}
@@ -60,7 +66,7 @@ class HybridRetriever:
         fused = rrf_fuse(rankings, self.settings.rrf_k, {"dense": self.settings.dense_weight})[:k]
         chunks = {chunk.id: chunk for chunk, _ in dense}
         missing = [chunk_id for chunk_id, _, _ in fused if chunk_id not in chunks]
-        chunks.update(self.store.get_chunks(missing))
+        chunks.update(self.store.get_chunks(missing, view))
         hits = tuple(
             ScoredChunk(
                 chunk=chunks[chunk_id],

@@ -1,95 +1,80 @@
-"""BM25 keyword index over the store's chunks, persisted beside the data and kept in step with it.
+"""BM25 over a set of chunks (bm25s), saved together with the chunk ids its rows stand for.
 
-The index is derived data: it records the store fingerprint it was built from, and is rebuilt
-(once, then saved) whenever the store has changed since — after an ingest or a removal by this
-process or by any other client of the same Chroma server.
+Row i of the BM25 matrix is chunk_ids[i]; a pair that does not match (a file missing, another row count, a
+damaged id list) is refused on load, and the caller rebuilds it from the store.
 """
 
+import hashlib
 import json
-import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 
-from citewise.retrieval.store import Store
+from citewise.core.types import Chunk
 from citewise.retrieval.tokenize import tokenize
 
-_META = "citewise.json"
+_IDS = "chunk_ids.json"
 
 
-@dataclass
-class _Loaded:
-    fingerprint: str
-    chunk_ids: list[str]
-    bm25: bm25s.BM25 | None
+class KeywordIndexDamaged(Exception):
+    """The saved BM25 files and their chunk ids do not belong together, or cannot be read."""
 
 
+def _digest(chunk_ids: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(chunk_ids).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class KeywordIndex:
-    """BM25 over every visible chunk; `search` returns (chunk id, score), best first."""
+    """BM25 over chunks; `search` returns (chunk id, score), best first."""
 
-    def __init__(self, store: Store, directory: Path) -> None:
-        self.store = store
-        self.directory = directory / store.settings.collection
-        self._loaded: _Loaded | None = None
+    chunk_ids: tuple[str, ...]
+    bm25: bm25s.BM25 | None  # None when there are no chunks
 
-    def refresh(self, fingerprint: str | None = None) -> None:
-        """Make the index match the store, rebuilding and saving it only if the store changed."""
-        fingerprint = fingerprint or self.store.fingerprint()
-        if self._loaded and self._loaded.fingerprint == fingerprint:
-            return
-        loaded = self._load_saved()
-        if loaded is None or loaded.fingerprint != fingerprint:
-            loaded = self._build(fingerprint)
-        self._loaded = loaded
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk]) -> "KeywordIndex":
+        if not chunks:
+            return cls((), None)
+        bm25 = bm25s.BM25()
+        bm25.index([tokenize(f"{c.title} {c.heading} {c.text}") for c in chunks], show_progress=False)
+        return cls(tuple(c.id for c in chunks), bm25)
 
-    def search(self, query: str, n: int, fingerprint: str | None = None) -> list[tuple[str, float]]:
-        self.refresh(fingerprint)
-        assert self._loaded is not None
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
         tokens = tokenize(query)
-        bm25 = self._loaded.bm25
-        if bm25 is None or not tokens:
+        if self.bm25 is None or not tokens:
             return []
-        known = [t for t in tokens if t in bm25.vocab_dict]
+        known = [t for t in tokens if t in self.bm25.vocab_dict]
         if not known:
             return []
-        k = min(n, len(self._loaded.chunk_ids))
-        docs, scores = bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
-        return [(self._loaded.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+        k = min(n, len(self.chunk_ids))
+        docs, scores = self.bm25.retrieve([known], k=k, show_progress=False, n_threads=1)
+        return [(self.chunk_ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def _build(self, fingerprint: str) -> _Loaded:
-        chunks = self.store.chunks()
-        ids = [c.id for c in chunks]
-        bm25: bm25s.BM25 | None = None
-        if chunks:
-            bm25 = bm25s.BM25()
-            bm25.index([tokenize(f"{c.title} {c.heading} {c.text}") for c in chunks], show_progress=False)
-        self._save(_Loaded(fingerprint, ids, bm25))
-        return _Loaded(fingerprint, ids, bm25)
+    def save(self, folder: Path) -> None:
+        """Write the BM25 files and, last, the chunk ids with their count and digest."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.bm25 is not None:
+            self.bm25.save(str(folder), show_progress=False)
+        ids = {"rows": len(self.chunk_ids), "digest": _digest(self.chunk_ids), "chunk_ids": list(self.chunk_ids)}
+        (folder / _IDS).write_text(json.dumps(ids))
 
-    def _save(self, loaded: _Loaded) -> None:
-        # Write to a fresh folder, then swap it in by renames. A crash between the two renames
-        # leaves no index folder, and it is rebuilt from the store on the next load.
-        tmp = self.directory.with_name(self.directory.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        if loaded.bm25 is not None:
-            loaded.bm25.save(str(tmp), show_progress=False)
-        (tmp / _META).write_text(json.dumps({"fingerprint": loaded.fingerprint, "chunk_ids": loaded.chunk_ids}))
-        old = self.directory.with_name(self.directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if self.directory.exists():
-            self.directory.rename(old)
-        tmp.rename(self.directory)
-        shutil.rmtree(old, ignore_errors=True)
-
-    def _load_saved(self) -> _Loaded | None:
-        meta_path = self.directory / _META
-        if not meta_path.exists():
-            return None
+    @classmethod
+    def load(cls, folder: Path) -> "KeywordIndex":
+        """The index saved in `folder`; KeywordIndexDamaged unless its BM25 rows and chunk ids match."""
         try:
-            meta = json.loads(meta_path.read_text())
-            bm25 = bm25s.BM25.load(str(self.directory)) if meta["chunk_ids"] else None
-        except (OSError, ValueError, KeyError):
-            return None  # a damaged index is rebuilt from the store
-        return _Loaded(meta["fingerprint"], list(meta["chunk_ids"]), bm25)
+            ids = json.loads((folder / _IDS).read_text())
+            chunk_ids = tuple(str(i) for i in ids["chunk_ids"])
+            if len(chunk_ids) != ids["rows"] or _digest(chunk_ids) != ids["digest"]:
+                raise KeywordIndexDamaged(f"{folder / _IDS} does not match its own count and digest")
+            if not chunk_ids:
+                return cls((), None)
+            bm25 = bm25s.BM25.load(str(folder), show_progress=False)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise KeywordIndexDamaged(f"cannot read the keyword index in {folder}: {exc}") from exc
+        if int(bm25.scores["num_docs"]) != len(chunk_ids):
+            raise KeywordIndexDamaged(
+                f"the BM25 index in {folder} has {bm25.scores['num_docs']} rows for {len(chunk_ids)} chunk ids"
+            )
+        return cls(chunk_ids, bm25)

@@ -1,60 +1,102 @@
 """Chroma-backed chunk store: an embedded PersistentClient, or a Chroma server at CITEWISE_CHROMA_URL.
 
-Chroma has no transactions, so a document's replacement is made atomic for readers by a
-registry: one record per document names its current content hash, and readers only see
-chunks of that hash. Replacing writes the new chunks, flips the registry record, then deletes
-the old chunks; a reader sees the old version or the new one, never both or neither.
+Chroma has no transactions; four rules make an index one unit that a crash or a second process cannot leave
+half-written:
+
+- One writer at a time: every write holds the data folder's write lock (retrieval/locks.py) from start to end.
+- Write order: a version's chunks, then its registry record (source -> content hash, chunk count). The chunks of
+  a replaced or removed version are deleted only after the write is published.
+- Readers see the published view (retrieval/view.py): the records, chunk ids and BM25 index as of the end of the
+  last write, swapped in whole. Before each read a reader checks the view's version stamp (one small file) and,
+  when it changed, loads the new view and reopens embedded Chroma, which does not see other processes' writes
+  until reopened (chroma-core/chroma#3792).
+- Recovery: an ingest first reconciles. Chunks that neither a record nor the published view owns (a killed or
+  failed write) are deleted; records missing chunks are indexed again. When the store holds exactly the chunks the
+  registry names, that costs one count.
 """
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import NotFoundError
 
 from citewise.core.settings import Settings
 from citewise.core.types import Chunk, DocumentRecord, source_label
+from citewise.retrieval.drift import Drift, find_drift
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
+from citewise.retrieval.errors import EmbeddingModelMismatch, IndexBusy, IndexReopened, StoreError
+from citewise.retrieval.locks import IndexLocks, Waiting
+from citewise.retrieval.view import IndexView, PublishedViews, ViewDamaged, fingerprint
+
+__all__ = ["EmbeddingModelMismatch", "IndexBusy", "IndexReopened", "Store", "StoreError", "source_key"]
 
 _EMBEDDING_KEY = "embedding_model"
 _PLACEHOLDER_VECTOR = [1.0]  # registry records are looked up by id, never by similarity
 # Chunks embedded and written per Chroma call: bounds the memory of one call on a large document.
 WRITE_BATCH = 256
-# Dense search asks Chroma for this many times n: chunks of a replaced version may still sit in
-# the collection for a moment (or after a crash) and are filtered out after the query.
+# Dense search first asks Chroma for this many times n: chunks not in the published view (being written, or
+# left by a crash) are filtered out after the query, and it asks again for more when too few remain.
 OVERFETCH = 2
+T = TypeVar("T")
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened or used; the message says what to do."""
+def _chroma_settings() -> ChromaSettings:
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
 
 
-class EmbeddingModelMismatch(StoreError):
-    """The index was built with another embedding model than the configured one."""
+def _server_client(url_text: str) -> chromadb.ClientAPI:
+    url = urlparse(url_text)
+    if not url.hostname:
+        raise StoreError(f"CITEWISE_CHROMA_URL={url_text!r} is not a URL like http://host:8000")
+    try:
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=_chroma_settings(),
+        )
+    except Exception as exc:
+        raise StoreError(
+            f"Cannot reach the Chroma server at {url_text}: {exc}. "
+            "Start it (`chroma run --path DIR --port PORT`) or unset CITEWISE_CHROMA_URL."
+        ) from exc
 
 
-def _client(settings: Settings) -> chromadb.ClientAPI:
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
-        if not url.hostname:
-            raise StoreError(f"CITEWISE_CHROMA_URL={settings.chroma_url!r} is not a URL like http://host:8000")
-        try:
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
-            )
-        except Exception as exc:
-            raise StoreError(
-                f"Cannot reach the Chroma server at {settings.chroma_url}: {exc}. "
-                "Start it (`chroma run --path DIR --port PORT`) or unset CITEWISE_CHROMA_URL."
-            ) from exc
-    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+class _EmbeddedClient:
+    """The process's one client on an embedded Chroma folder, shared by every Store on it. Chroma keeps one
+    System per folder per process, so a reopen only reads the files afresh once every client on it is closed."""
+
+    _by_path: ClassVar[dict[Path, "_EmbeddedClient"]] = {}
+    _by_path_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.client: chromadb.ClientAPI | None = None
+        self.generation = 0  # bumped by each (re)open; a Store re-gets its collections when it changed
+        self.stamp: str | None = None  # the published view's version when the files were last read
+        self.lock = threading.RLock()  # no thread uses the client while another reopens it
+
+    @classmethod
+    def of(cls, path: Path) -> "_EmbeddedClient":
+        with cls._by_path_lock:
+            return cls._by_path.setdefault(path.resolve(), cls(path.resolve()))
+
+    def reopen(self) -> None:
+        """Close the client and open a new one, which reads the files as they are now (hold the load lock)."""
+        with self.lock:
+            if self.client is not None:
+                self.client.close()
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(self.path), settings=_chroma_settings())
+            self.generation += 1
 
 
 def source_key(source: str) -> str:
@@ -87,30 +129,89 @@ def _chunk_from(chunk_id: str, text: str, meta: dict) -> Chunk:
     )
 
 
-class Store:
-    """The chunks and the document registry of one citewise index."""
+def _record_from(meta: Mapping) -> DocumentRecord:
+    return DocumentRecord(
+        source=str(meta["source"]),
+        title=str(meta["title"]),
+        content_hash=str(meta["content_hash"]),
+        chunks=int(meta["chunks"]),
+        indexed_at=str(meta["indexed_at"]),
+        chars=int(meta.get("chars", 0)),
+    )
 
-    def __init__(self, settings: Settings, rebuild: bool = False) -> None:
-        """Open the index; `rebuild` drops it first (e.g. to change the embedding model)."""
+
+def _embedding_text(chunk: Chunk) -> str:
+    """What is embedded: the chunk prefixed by where it sits, so a passage keeps its topic."""
+    context = source_label(chunk.title, chunk.heading)
+    return f"{context}\n{chunk.text}" if context else chunk.text
+
+
+class Store:
+    """The chunks, the document registry and the published view of one citewise index.
+
+    Reads (documents, chunks, searches) see the published view. Writes (`put_document`, `remove_document`, and
+    anything inside `with store.writing(...)`) hold the write lock and publish when the outermost one ends.
+    """
+
+    def __init__(self, settings: Settings, rebuild: bool = False, on_wait: Waiting | None = None) -> None:
+        """Open the index; `rebuild` drops it first (e.g. to change the embedding model). `on_wait` is told
+        when a write has to wait for another process's."""
         self.settings = settings
         self.location = settings.chroma_url or str(settings.chroma_dir)
         self.embedding = CitewiseEmbeddingFunction(settings.embedding_model)
-        self._client = _client(settings)
+        self.locks = IndexLocks(settings.data_dir, settings.lock_timeout, on_wait)
+        self.views = PublishedViews(settings.keyword_dir / settings.collection)
+        self._embedded = None if settings.chroma_url else _EmbeddedClient.of(settings.chroma_dir)
+        self._guard = self._embedded.lock if self._embedded else threading.RLock()
+        self._server: chromadb.ClientAPI | None = None
+        self._generation = -1
+        self._view: IndexView | None = None
+        self._seen: str | None = None  # the version stamp self._view was loaded at
+        # Taken before the load lock and the client's lock, never while holding them.
+        self._view_lock = threading.RLock()
+        self._replaced: set[str] = set()  # sources whose older chunks go once this write is published
+        self._incomplete: set[str] = set()  # sources whose record names chunks that are gone
         if rebuild:
-            self._drop_collections()
-        self._open_collections()
+            # Drop and publish the empty view in one hold of the load lock: no reader finds the new, empty
+            # collections with the old view, which lists documents whose chunks are gone.
+            with self.locks.writing("ingest --rebuild"), self.locks.loading():
+                self._open(reopen=True, drop=True)
+                self._publish(force=True)
+        else:
+            self._open()
 
-    def _open_collections(self) -> None:
+    # -- opening -----------------------------------------------------------------------------
+
+    def _open(self, reopen: bool = False, drop: bool = False) -> None:
+        """(Re)open the client and both collections under the load lock, loading their files there and then."""
+        with self.locks.loading(), self._guard:
+            if self._embedded is not None:
+                if reopen or self._embedded.client is None:
+                    self._embedded.reopen()
+                    self._embedded.stamp = self.views.current()
+                client, generation = self._embedded.client, self._embedded.generation
+            else:
+                if reopen or self._server is None:
+                    self._server = _server_client(str(self.settings.chroma_url))
+                client, generation = self._server, 0
+            assert client is not None
+            if drop:
+                self._drop_collections(client)
+            self._open_collections(client)
+            self._generation = generation
+
+    def _open_collections(self, client: chromadb.ClientAPI) -> None:
         name = self.settings.collection
         try:
-            self._chunks = self._client.get_or_create_collection(
+            self._chunks = client.get_or_create_collection(
                 name,
                 embedding_function=self.embedding,
                 metadata={_EMBEDDING_KEY: self.settings.embedding_model},
             )
-            self._registry = self._client.get_or_create_collection(
-                f"{name}_documents", embedding_function=self.embedding
-            )
+            self._registry = client.get_or_create_collection(f"{name}_documents", embedding_function=self.embedding)
+            # The first use loads (and rewrites) the HNSW files: do it now, under the load lock.
+            self._chunks.count()
+            self._registry.count()
         except ValueError as exc:
             if "embedding function" in str(exc).lower():
                 raise self._mismatch(str(exc)) from exc
@@ -129,134 +230,375 @@ class Store:
             "`citewise ingest --rebuild [PATH...]`."
         )
 
-    def _drop_collections(self) -> None:
+    def _drop_collections(self, client: chromadb.ClientAPI) -> None:
         name = self.settings.collection
-        existing = {c.name for c in self._client.list_collections()}
+        existing = {c.name for c in client.list_collections()}
         for collection in (name, f"{name}_documents"):
             if collection in existing:
-                self._client.delete_collection(collection)
+                client.delete_collection(collection)
 
-    # -- documents ---------------------------------------------------------------------------
+    def _chroma(self, call: Callable[[], T]) -> T:
+        """Run a Chroma call on current collections; once more after reopening if another process dropped and
+        made them anew (`citewise ingest --rebuild`)."""
+        try:
+            with self._guard:
+                if self._embedded is not None and self._embedded.generation != self._generation:
+                    self._open()  # another Store of this process reopened the shared client
+                return call()
+        except NotFoundError:
+            self._open(reopen=True)
+            with self._guard:
+                return call()
+
+    def _read(self, view: IndexView, call: Callable[[], T]) -> T:
+        """A Chroma call whose result is read through `view`: if the collections were dropped under it, the
+        view is stale too, so reopen and raise IndexReopened for the read to be done again."""
+        try:
+            with self._guard:
+                if self._embedded is not None and self._embedded.generation != self._generation:
+                    self._open()
+                return call()
+        except NotFoundError as exc:
+            self._open(reopen=True)
+            with self._view_lock:
+                self._view = None
+            raise IndexReopened(f"the index at {self.location} was rebuilt during a read") from exc
+
+    def _with_view(self, view: IndexView | None, read: Callable[[IndexView], T]) -> T:
+        """`read` on the given view, or on the current one, and once more on the new one after a rebuild."""
+        try:
+            return read(view or self.view())
+        except IndexReopened:
+            if view is not None:
+                raise
+            return read(self.view())
+
+    # -- reading: the published view ---------------------------------------------------------
+
+    def view(self) -> IndexView:
+        """The published view; reloaded, with embedded Chroma reopened, when a writer has published since."""
+        stamp = self.views.current()
+        with self._view_lock:
+            if self._view is None or stamp != self._seen:
+                self._load_view()
+            if self.settings.chroma_url and not self.locks.holds_write():
+                self._follow_other_writers()
+            assert self._view is not None
+            return self._view
+
+    def _load_view(self) -> None:
+        with self.locks.loading():
+            # Under the load lock nobody writes or publishes: the files and the view read now belong together.
+            stamp = self.views.current()
+            stale = self._embedded is not None and self._embedded.stamp != stamp
+            self._open(reopen=stale and not self.locks.holds_write())
+            try:
+                view = self.views.load()
+            except ViewDamaged:
+                view = None
+        if view is None:
+            view = self._repair_view()
+        self._view, self._seen = view, view.version or stamp
+
+    def _repair_view(self) -> IndexView:
+        """No readable view is published: publish one from the store, or, while a writer is at work (it will
+        publish when it ends), build one for this process alone."""
+        with self.locks.writing_if_free("repair of the keyword index") as free:
+            return self._publish(force=True) if free else self._build_view()
+
+    def _follow_other_writers(self) -> None:
+        """On a Chroma server, a process with another data folder (or on another machine) writes without our
+        lock and publishes no view here: notice it by the registry's fingerprint and publish the view again."""
+        assert self._view is not None
+        if fingerprint(self._registry_versions()) == self._view.fingerprint:
+            return
+        with self.locks.writing_if_free("refresh of the keyword index") as free:
+            if free:
+                self._publish()
 
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, sorted by source."""
-        got = self._registry.get(include=["metadatas"])
-        records = [
-            DocumentRecord(
-                source=str(m["source"]),
-                title=str(m["title"]),
-                content_hash=str(m["content_hash"]),
-                chunks=int(m["chunks"]),
-                indexed_at=str(m["indexed_at"]),
-                chars=int(m.get("chars", 0)),
-            )
-            for m in got["metadatas"] or []
-        ]
-        return sorted(records, key=lambda r: r.source)
+        return list(self.view().records)
 
     def document(self, source: str) -> DocumentRecord | None:
-        return next((d for d in self.documents() if d.source == source), None)
+        return next((d for d in self.view().records if d.source == source), None)
 
     def active_hashes(self) -> dict[str, str]:
         """source -> content hash of the version readers may see."""
-        got = self._registry.get(include=["metadatas"])
-        return {str(m["source"]): str(m["content_hash"]) for m in got["metadatas"] or []}
+        return dict(self.view().active)
 
     def fingerprint(self) -> str:
         """Changes whenever any document is added, replaced or removed."""
-        pairs = sorted(self.active_hashes().items())
-        return hashlib.sha256(repr(pairs).encode()).hexdigest()
-
-    def put_document(self, source: str, title: str, content_hash: str, chunks: Sequence[Chunk], chars: int) -> None:
-        """Add or replace one document's chunks; readers switch versions in one step."""
-        if chunks:
-            for start in range(0, len(chunks), WRITE_BATCH):
-                batch = chunks[start : start + WRITE_BATCH]
-                self._chunks.upsert(
-                    ids=[c.id for c in batch],
-                    documents=[c.text for c in batch],
-                    embeddings=self.embedding([_embedding_text(c) for c in batch]),
-                    metadatas=[_chunk_metadata(c) for c in batch],
-                )
-        self._registry.upsert(
-            ids=[source_key(source)],
-            embeddings=[_PLACEHOLDER_VECTOR],
-            metadatas=[
-                {
-                    "source": source,
-                    "title": title,
-                    "content_hash": content_hash,
-                    "chunks": len(chunks),
-                    "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "chars": chars,
-                }
-            ],
-        )
-        self._chunks.delete(where={"$and": [{"source": source}, {"doc_hash": {"$ne": content_hash}}]})
-
-    def remove_document(self, source: str) -> bool:
-        """Drop a document and its chunks; False when it was not indexed."""
-        if self.document(source) is None:
-            return False
-        self._registry.delete(ids=[source_key(source)])
-        self._chunks.delete(where={"source": source})
-        return True
-
-    # -- chunks ------------------------------------------------------------------------------
+        return self.view().fingerprint
 
     def count_chunks(self) -> int:
-        return sum(d.chunks for d in self.documents())
+        return sum(d.chunks for d in self.view().records)
 
-    def chunks(self, sources: Iterable[str] | None = None) -> list[Chunk]:
+    def chunks(self, sources: Iterable[str] | None = None, view: IndexView | None = None) -> list[Chunk]:
         """The visible chunks (of the given sources, or all), in document order."""
-        active = self.active_hashes()
-        wanted = set(active) if sources is None else set(sources) & set(active)
+        wanted_sources = None if sources is None else list(sources)
+        return self._with_view(view, lambda v: self._visible_chunks(wanted_sources, v))
+
+    def _visible_chunks(self, sources: list[str] | None, view: IndexView) -> list[Chunk]:
+        wanted = set(view.active) if sources is None else set(sources) & set(view.active)
         if not wanted:
             return []
         where = {"source": next(iter(wanted))} if len(wanted) == 1 else {"source": {"$in": sorted(wanted)}}
-        got = self._chunks.get(where=where, include=["documents", "metadatas"])
+        got = self._read(view, lambda: self._chunks.get(where=where, include=["documents", "metadatas"]))
         chunks = [
             _chunk_from(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            if active.get(str(m["source"])) == m["doc_hash"]
+            if m and view.visible(str(m["source"]), str(m["doc_hash"]))
         ]
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
-    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+    def get_chunks(self, ids: Sequence[str], view: IndexView | None = None) -> dict[str, Chunk]:
         """The visible chunks among `ids`, by id."""
         if not ids:
             return {}
-        active = self.active_hashes()
-        got = self._chunks.get(ids=list(ids), include=["documents", "metadatas"])
+        return self._with_view(view, lambda v: self._visible_by_id(list(ids), v))
+
+    def _visible_by_id(self, ids: list[str], view: IndexView) -> dict[str, Chunk]:
+        got = self._read(view, lambda: self._chunks.get(ids=ids, include=["documents", "metadatas"]))
         return {
             i: _chunk_from(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            if active.get(str(m["source"])) == m["doc_hash"]
+            if m and view.visible(str(m["source"]), str(m["doc_hash"]))
         }
 
-    def dense_search(self, query: str, n: int) -> list[tuple[Chunk, float]]:
-        """The n chunks nearest to the query, with cosine similarity."""
-        active = self.active_hashes()
-        total = self._chunks.count()
-        if not active or total == 0:
-            return []
+    def dense_search(self, query: str, n: int, view: IndexView | None = None) -> list[tuple[Chunk, float]]:
+        """The n visible chunks nearest to the query, with cosine similarity."""
         vector = self.embedding.embed_query([query])
+        return self._with_view(view, lambda v: self._nearest(vector, n, v))
+
+    def _nearest(self, vector: list, n: int, view: IndexView) -> list[tuple[Chunk, float]]:
+        if not view.records:
+            return []
+        asked = n * OVERFETCH
+        while True:
+            total, got = self._read(view, lambda asked=asked: self._query(vector, asked))
+            hits = [
+                (_chunk_from(i, d, m), 1.0 - float(dist))
+                for i, d, m, dist in zip(
+                    got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
+                )
+                # A process that has not reopened Chroma can get ids of deleted chunks, without metadata.
+                if m and view.visible(str(m["source"]), str(m["doc_hash"]))
+            ]
+            if len(hits) >= n or asked >= total:
+                return hits[:n]
+            asked *= 4
+
+    def _query(self, vector: list, asked: int) -> tuple[int, dict]:
+        total = self._chunks.count()
+        if total == 0:
+            return 0, {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
         got = self._chunks.query(
-            query_embeddings=vector,
-            n_results=min(total, n * OVERFETCH),
-            include=["documents", "metadatas", "distances"],
+            query_embeddings=vector, n_results=min(total, asked), include=["documents", "metadatas", "distances"]
         )
-        hits = [
-            (_chunk_from(i, d, m), 1.0 - float(dist))
-            for i, d, m, dist in zip(
-                got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0], strict=True
-            )
-            if active.get(str(m["source"])) == m["doc_hash"]
+        return total, dict(got)
+
+    def keyword_search(self, query: str, n: int, view: IndexView | None = None) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the n best visible chunks for the query's words."""
+        return (view or self.view()).keyword.search(query, n)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def writing(self, what: str = "ingest", publish: bool = True) -> Iterator[None]:
+        """Hold the write lock for a whole write (nested calls join the outer one). At its start embedded Chroma
+        is reopened, to build on what other processes wrote; when it ends, what it wrote is published and the
+        chunks it replaced are deleted (`publish=False`: a check that writes nothing)."""
+        if self.locks.holds_write():
+            yield
+            return
+        with self.locks.writing(what):
+            self._open(reopen=True)
+            self._replaced, self._incomplete = set(), set()
+            try:
+                yield
+            except BaseException:
+                if publish:
+                    with suppress(Exception):
+                        self._finish()
+                raise
+            if publish:
+                self._finish()
+
+    def _finish(self) -> None:
+        self._publish()
+        for source in sorted(self._replaced):
+            self._delete_replaced(source)
+        self._replaced = set()
+
+    def registered(self) -> dict[str, DocumentRecord]:
+        """The registry as it is now (writers' view; readers see `documents`), by source."""
+        got = self._chroma(lambda: self._registry.get(include=["metadatas"]))
+        return {record.source: record for record in map(_record_from, got["metadatas"] or [])}
+
+    def _registry_versions(self) -> dict[str, str]:
+        return {source: record.content_hash for source, record in self.registered().items()}
+
+    def indexed_versions(self) -> dict[str, str]:
+        """source -> content hash of every document the registry holds whole; a record found missing chunks
+        (by `reconcile` or `check`) is left out, so that its file is indexed again."""
+        return {s: h for s, h in self._registry_versions().items() if s not in self._incomplete}
+
+    def reconcile(self, full: bool = False) -> Drift:
+        """Repair what a killed or failed write left (call inside `writing`): delete chunks that no record and
+        no published view owns, and note records missing chunks. Unless `full`, one count when the store holds
+        as many chunks as the registry names."""
+        records = self.registered()
+        if not full and self._chroma(self._chunks.count) == sum(r.chunks for r in records.values()):
+            return Drift()
+        drift = self.check(records)
+        self.delete_chunks(drift.orphans)
+        self._replaced |= drift.leftover_sources
+        return drift
+
+    def check(self, records: Mapping[str, DocumentRecord] | None = None) -> Drift:
+        """Compare every stored chunk with the registry (reads them all; call inside `writing`)."""
+        records = self.registered() if records is None else records
+        got = self._chroma(lambda: self._chunks.get(include=["metadatas"]))
+        stored = [
+            (i, (str(m["source"]), str(m["doc_hash"])))
+            for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+            if m
         ]
-        return hits[:n]
+        published = self.published()
+        drift = find_drift(records, stored, published.active if published else {})
+        self._incomplete |= {gap.record.source for gap in drift.incomplete}
+        return drift
 
+    def view_status(self, drift: Drift) -> str:
+        """The published view: ok, missing, damaged, or stale (it lists other versions or chunks than the
+        registry and the store hold); `drift` is what `check` found."""
+        with self.locks.loading():
+            try:
+                view = self.views.load()
+            except ViewDamaged:
+                return "damaged"
+        if view is None:
+            return "missing"
+        if view.fingerprint != fingerprint(self._registry_versions()) or set(view.keyword.chunk_ids) != set(
+            drift.recorded_ids
+        ):
+            return "stale"
+        return "ok"
 
-def _embedding_text(chunk: Chunk) -> str:
-    """What is embedded: the chunk prefixed by where it sits, so a passage keeps its topic."""
-    context = source_label(chunk.title, chunk.heading)
-    return f"{context}\n{chunk.text}" if context else chunk.text
+    def published(self) -> IndexView | None:
+        """The view as published on disk now; None when there is none or it cannot be read."""
+        with self.locks.loading():
+            try:
+                return self.views.load()
+            except ViewDamaged:
+                return None
+
+    def delete_chunks(self, ids: Sequence[str]) -> int:
+        for start in range(0, len(ids), WRITE_BATCH):
+            batch = list(ids[start : start + WRITE_BATCH])
+            with self.locks.loading():
+                self._chroma(lambda batch=batch: self._chunks.delete(ids=batch))
+        return len(ids)
+
+    def put_document(self, source: str, title: str, content_hash: str, chunks: Sequence[Chunk], chars: int) -> None:
+        """Add or replace one document: its chunks, then its record. Readers see it once the write is published;
+        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote."""
+        with self.writing():
+            try:
+                for start in range(0, len(chunks), WRITE_BATCH):
+                    batch = chunks[start : start + WRITE_BATCH]
+                    vectors = self.embedding([_embedding_text(c) for c in batch])
+                    with self.locks.loading():
+                        self._chroma(
+                            lambda batch=batch, vectors=vectors: self._chunks.upsert(
+                                ids=[c.id for c in batch],
+                                documents=[c.text for c in batch],
+                                embeddings=vectors,
+                                metadatas=[_chunk_metadata(c) for c in batch],
+                            )
+                        )
+            except BaseException:
+                with suppress(Exception):
+                    self._delete_unused_version(source, content_hash)
+                raise
+            record = {
+                "source": source,
+                "title": title,
+                "content_hash": content_hash,
+                "chunks": len(chunks),
+                "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "chars": chars,
+            }
+            with self.locks.loading():
+                self._chroma(
+                    lambda: self._registry.upsert(
+                        ids=[source_key(source)], embeddings=[_PLACEHOLDER_VECTOR], metadatas=[record]
+                    )
+                )
+            self._replaced.add(source)
+            self._incomplete.discard(source)
+
+    def remove_document(self, source: str) -> bool:
+        """Drop a document; False when it was not indexed. Its chunks go once the write is published."""
+        with self.writing("remove"):
+            key = source_key(source)
+            if not self._chroma(lambda: self._registry.get(ids=[key])["ids"]):
+                return False
+            with self.locks.loading():
+                self._chroma(lambda: self._registry.delete(ids=[key]))
+            self._replaced.add(source)
+            return True
+
+    def _delete_unused_version(self, source: str, content_hash: str) -> None:
+        """Delete the chunks of one version of `source`, unless the registry or the published view names it."""
+        published = self.published()
+        in_use = {self._registry_versions().get(source), published.active.get(source) if published else None}
+        if content_hash not in in_use:
+            where = {"$and": [{"source": source}, {"doc_hash": content_hash}]}
+            with self.locks.loading():
+                self._chroma(lambda: self._chunks.delete(where=where))
+
+    def _delete_replaced(self, source: str) -> None:
+        """Delete every chunk of `source` but those of the version its record names (all, without a record)."""
+        current = self._registry_versions().get(source)
+        where: dict = {"source": source}
+        if current is not None:
+            where = {"$and": [{"source": source}, {"doc_hash": {"$ne": current}}]}
+        with self.locks.loading():
+            self._chroma(lambda: self._chunks.delete(where=where))
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def _publish(self, force: bool = False) -> IndexView:
+        """Make the view match the registry (hold the write lock): write a new one unless the published one
+        already does, and switch readers to it in one step."""
+        records = self.registered()
+        published = None if force else self.published()
+        versions = {source: r.content_hash for source, r in records.items()}
+        if published is not None and published.fingerprint == fingerprint(versions):
+            view = published
+        else:
+            view = self.views.write(self._build_view(records))
+            with self.locks.loading():
+                self.views.switch_to(str(view.version))
+        with self._view_lock:
+            self._view, self._seen = view, view.version
+            if self._embedded is not None:
+                self._embedded.stamp = view.version  # this process wrote it all: nothing to reread
+        return view
+
+    def republish(self) -> IndexView:
+        """Rebuild the view from the store and publish it (hold the write lock)."""
+        return self._publish(force=True)
+
+    def _build_view(self, records: Mapping[str, DocumentRecord] | None = None) -> IndexView:
+        records = self.registered() if records is None else records
+        versions = {source: r.content_hash for source, r in records.items()}
+        got = self._chroma(lambda: self._chunks.get(include=["documents", "metadatas"]))
+        chunks = [
+            _chunk_from(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+            if m and versions.get(str(m["source"])) == m["doc_hash"]
+        ]
+        return IndexView.build(list(records.values()), sorted(chunks, key=lambda c: (c.source, c.index)))

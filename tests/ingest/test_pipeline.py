@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from citewise.ingest.pipeline import FileDone, ingest_paths, remove_source
-from citewise.retrieval.keyword import KeywordIndex
 from citewise.retrieval.store import Store
 
 KETTLE = "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
@@ -22,9 +21,10 @@ def write_three(folder: Path) -> list[Path]:
 
 
 def keyword_sources(store: Store, query: str) -> set[str]:
-    index = KeywordIndex(store, store.settings.keyword_dir)
-    found = dict(index.search(query, 10))
-    return {c.source for c in store.get_chunks(list(found)).values()}
+    """The documents the saved keyword index finds, as a new process would open it."""
+    reader = Store(store.settings)
+    found = dict(reader.keyword_search(query, 10))
+    return {c.source for c in reader.get_chunks(list(found)).values()}
 
 
 def test_first_ingest_adds_every_file(store: Store, tmp_path: Path) -> None:

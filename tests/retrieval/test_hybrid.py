@@ -1,5 +1,6 @@
 """Hybrid retrieval: RRF fusion, what each half finds alone, and the keyword index kept in step."""
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -12,7 +13,9 @@ from citewise.core.types import ScoredChunk
 from citewise.ingest.chunking import chunk_text, content_hash
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.hybrid import HybridRetriever, rrf_fuse
+from citewise.retrieval.keyword import KeywordIndex, KeywordIndexDamaged
 from citewise.retrieval.store import Store
+from citewise.retrieval.view import PublishedViews
 
 DOCS = {
     # The only passage naming XQ-7734, buried in unrelated shift news: only an exact match finds it.
@@ -111,40 +114,56 @@ def test_search_returns_k_hits(indexed: Store, settings: Settings) -> None:
     assert len(retriever.search("water").hits) == settings.top_k
 
 
-def keyword_dir(settings: Settings) -> Path:
-    return settings.keyword_dir / settings.collection
+def views(settings: Settings) -> PublishedViews:
+    return PublishedViews(settings.keyword_dir / settings.collection)
 
 
 def test_keyword_index_is_saved_and_loaded_without_a_rebuild(indexed: Store, settings: Settings) -> None:
-    saved = keyword_dir(settings)
-    meta = json.loads((saved / "citewise.json").read_text())
-    assert meta["fingerprint"] == indexed.fingerprint()
-    assert meta["chunk_ids"] == [c.id for c in indexed.chunks()]
+    saved = views(settings).folder / str(views(settings).current())
+    ids = json.loads((saved / "chunk_ids.json").read_text())
+    assert ids["chunk_ids"] == [c.id for c in indexed.chunks()] and ids["rows"] == len(DOCS)
+    assert json.loads((saved / "view.json").read_text())["fingerprint"] == indexed.fingerprint()
     assert {"params.index.json", "vocab.index.json"} <= set(os.listdir(saved))
-    # A rebuild writes a fresh folder and swaps it in, so an untouched inode means it was loaded.
-    before = (saved.stat().st_ino, (saved / "citewise.json").stat().st_mtime_ns)
+    # A rebuild writes a fresh folder and swaps it in, so an untouched folder means it was loaded.
+    before = (views(settings).current(), saved.stat().st_ino, (saved / "chunk_ids.json").stat().st_mtime_ns)
 
     retriever = HybridRetriever(Store(settings), settings)  # as a new process would
     retriever.warm_up()
     hits = retriever.search("XQ-7734", k=3, mode="keyword").hits
 
     assert names(hits) == ["handover.md"]
-    assert (saved.stat().st_ino, (saved / "citewise.json").stat().st_mtime_ns) == before
+    assert (views(settings).current(), saved.stat().st_ino, (saved / "chunk_ids.json").stat().st_mtime_ns) == before
 
 
 def test_a_damaged_keyword_index_is_rebuilt(indexed: Store, settings: Settings) -> None:
-    (keyword_dir(settings) / "citewise.json").write_text("{not json")
+    damaged = views(settings).current()
+    (views(settings).folder / str(damaged) / "chunk_ids.json").write_text("{not json")
 
-    hits = HybridRetriever(indexed, settings).search("XQ-7734", k=3, mode="keyword").hits
+    hits = HybridRetriever(Store(settings), settings).search("XQ-7734", k=3, mode="keyword").hits
 
     assert names(hits) == ["handover.md"]
-    assert json.loads((keyword_dir(settings) / "citewise.json").read_text())["fingerprint"] == indexed.fingerprint()
+    assert views(settings).current() != damaged
+    assert views(settings).load().fingerprint == indexed.fingerprint()
+
+
+def test_bm25_rows_and_chunk_ids_that_do_not_match_are_refused(indexed: Store, settings: Settings) -> None:
+    saved = views(settings).folder / str(views(settings).current())
+    ids = json.loads((saved / "chunk_ids.json").read_text())
+    shorter = ids["chunk_ids"][:-1]
+    digest = hashlib.sha256("\n".join(shorter).encode()).hexdigest()
+    (saved / "chunk_ids.json").write_text(json.dumps({"rows": len(shorter), "digest": digest, "chunk_ids": shorter}))
+
+    with pytest.raises(KeywordIndexDamaged, match=f"has {len(DOCS)} rows for {len(DOCS) - 1} chunk ids"):
+        KeywordIndex.load(saved)
+    assert names(HybridRetriever(Store(settings), settings).search("XQ-7734", k=3, mode="keyword").hits) == [
+        "handover.md"
+    ]
 
 
 def test_keyword_index_follows_changes_made_by_another_client(store_backend: Settings, tmp_path: Path) -> None:
     reader_store = Store(store_backend)
     retriever = HybridRetriever(reader_store, store_backend)
-    # Another client: its own Store; on a server, even its own data dir. It never touches our index.
+    # Another client: its own Store; on a server, even its own data dir (so none of our locks or views).
     if store_backend.chroma_url:
         other_settings = store_backend.model_copy(update={"data_dir": tmp_path / "other-client"})
     else:
@@ -159,9 +178,7 @@ def test_keyword_index_follows_changes_made_by_another_client(store_backend: Set
 
     hits = retriever.search("ZK-551 compressor", k=3, mode="keyword").hits
     assert [h.chunk.id for h in hits] == [chunks[0].id]
-    assert json.loads((keyword_dir(store_backend) / "citewise.json").read_text())["fingerprint"] == (
-        other.fingerprint()
-    )
+    assert views(store_backend).load().fingerprint == other.fingerprint()
 
     other.remove_document("/docs/compressor.md")
     assert retriever.search("ZK-551 compressor", k=3, mode="keyword").hits == ()
