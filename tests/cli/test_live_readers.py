@@ -3,6 +3,7 @@
 the ingest ends, without a restart; `citewise docs` in a third process meanwhile lists whole documents only."""
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,19 +75,24 @@ def test_a_long_lived_reader_keeps_answering_during_an_ingest_and_sees_it_when_i
     env = citewise_env(settings.data_dir)
     # Each embedding call of the ingest is slowed a little, so the readers below run while it writes.
     ingest = start(interrupted("embed", "slow", "ingest", str(folder)), env, tmp_path / "ingest.log")
-    lister = start([str(CITEWISE), "docs", "--json"], env, tmp_path / "docs.json")
-
+    lister: subprocess.Popen[bytes] | None = None
+    lister_started_mid_ingest = False
     seen: list[set[tuple[str, str, int]]] = []
     asked = 0
     try:
         while ingest.poll() is None or asked < 20:
+            if lister is None and "added" in (tmp_path / "ingest.log").read_text():
+                # A third process opens the index while the ingest writes, and lists the documents.
+                lister = start([str(CITEWISE), "docs", "--json"], env, tmp_path / "docs.json", tmp_path / "docs.err")
+                lister_started_mid_ingest = ingest.poll() is None
             seen.append(check_whole(reader, question(asked % NEW_FILES)))
             asked += 1
         assert finish(ingest) == 0, (tmp_path / "ingest.log").read_text()
-        assert finish(lister) == 0, (tmp_path / "docs.json").read_text()
+        assert lister is not None and lister_started_mid_ingest, "the ingest ended before the lister started"
+        assert finish(lister) == 0, (tmp_path / "docs.err").read_text()
     finally:
         for process in (ingest, lister):
-            if process.poll() is None:
+            if process is not None and process.poll() is None:
                 process.kill()
 
     after = check_whole(reader, "thermal fuse")
