@@ -20,16 +20,14 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import ClassVar, TypeVar
-from urllib.parse import urlparse
+from typing import TypeVar
 
 import chromadb
-from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import NotFoundError
 
 from citewise.core.settings import Settings
 from citewise.core.types import Chunk, DocumentRecord, source_label
+from citewise.retrieval.clients import EmbeddedClient, server_client
 from citewise.retrieval.drift import Drift, find_drift
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.errors import EmbeddingModelMismatch, IndexBusy, IndexReopened, StoreError
@@ -46,57 +44,6 @@ WRITE_BATCH = 256
 # left by a crash) are filtered out after the query, and it asks again for more when too few remain.
 OVERFETCH = 2
 T = TypeVar("T")
-
-
-def _chroma_settings() -> ChromaSettings:
-    return ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-
-
-def _server_client(url_text: str) -> chromadb.ClientAPI:
-    url = urlparse(url_text)
-    if not url.hostname:
-        raise StoreError(f"CITEWISE_CHROMA_URL={url_text!r} is not a URL like http://host:8000")
-    try:
-        return chromadb.HttpClient(
-            host=url.hostname,
-            port=url.port or (443 if url.scheme == "https" else 8000),
-            ssl=url.scheme == "https",
-            settings=_chroma_settings(),
-        )
-    except Exception as exc:
-        raise StoreError(
-            f"Cannot reach the Chroma server at {url_text}: {exc}. "
-            "Start it (`chroma run --path DIR --port PORT`) or unset CITEWISE_CHROMA_URL."
-        ) from exc
-
-
-class _EmbeddedClient:
-    """The process's one client on an embedded Chroma folder, shared by every Store on it. Chroma keeps one
-    System per folder per process, so a reopen only reads the files afresh once every client on it is closed."""
-
-    _by_path: ClassVar[dict[Path, "_EmbeddedClient"]] = {}
-    _by_path_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.client: chromadb.ClientAPI | None = None
-        self.generation = 0  # bumped by each (re)open; a Store re-gets its collections when it changed
-        self.stamp: str | None = None  # the published view's version when the files were last read
-        self.lock = threading.RLock()  # no thread uses the client while another reopens it
-
-    @classmethod
-    def of(cls, path: Path) -> "_EmbeddedClient":
-        with cls._by_path_lock:
-            return cls._by_path.setdefault(path.resolve(), cls(path.resolve()))
-
-    def reopen(self) -> None:
-        """Close the client and open a new one, which reads the files as they are now (hold the load lock)."""
-        with self.lock:
-            if self.client is not None:
-                self.client.close()
-            self.path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(self.path), settings=_chroma_settings())
-            self.generation += 1
 
 
 def source_key(source: str) -> str:
@@ -161,7 +108,7 @@ class Store:
         self.embedding = CitewiseEmbeddingFunction(settings.embedding_model)
         self.locks = IndexLocks(settings.data_dir, settings.lock_timeout, on_wait)
         self.views = PublishedViews(settings.keyword_dir / settings.collection)
-        self._embedded = None if settings.chroma_url else _EmbeddedClient.of(settings.chroma_dir)
+        self._embedded = None if settings.chroma_url else EmbeddedClient.of(settings.chroma_dir)
         self._guard = self._embedded.lock if self._embedded else threading.RLock()
         self._server: chromadb.ClientAPI | None = None
         self._generation = -1
@@ -174,6 +121,7 @@ class Store:
         if rebuild:
             # Drop and publish the empty view in one hold of the load lock: no reader finds the new, empty
             # collections with the old view, which lists documents whose chunks are gone.
+            # (This object is new: no other thread holds its view lock, which _publish takes inside the load lock.)
             with self.locks.writing("ingest --rebuild"), self.locks.loading():
                 self._open(reopen=True, drop=True)
                 self._publish(force=True)
@@ -192,7 +140,7 @@ class Store:
                 client, generation = self._embedded.client, self._embedded.generation
             else:
                 if reopen or self._server is None:
-                    self._server = _server_client(str(self.settings.chroma_url))
+                    self._server = server_client(str(self.settings.chroma_url))
                 client, generation = self._server, 0
             assert client is not None
             if drop:
@@ -374,6 +322,7 @@ class Store:
     def _nearest(self, vector: list, n: int, view: IndexView) -> list[tuple[Chunk, float]]:
         if not view.records:
             return []
+        n = min(n, sum(r.chunks for r in view.records))  # no more hits than the view holds
         asked = n * OVERFETCH
         while True:
             total, got = self._read(view, lambda asked=asked: self._query(vector, asked))
