@@ -72,8 +72,8 @@ def where(title: str, heading: str) -> str:
 def passage_html(n: int | None, title: str, heading: str, source: str, text: str, span: tuple[int, int] | None) -> str:
     """A source card: number, title and heading path, file, and the passage with `span` highlighted."""
     badge = f'<span class="cw-ref">[{n}]</span> ' if n is not None else ""
-    path = [p.strip() for p in heading.split(">") if p.strip()]
-    heading_html = f' <span class="cw-heading">› {escape(" › ".join(path))}</span>' if path else ""
+    path = source_label("", heading, " › ")
+    heading_html = f' <span class="cw-heading">› {escape(path)}</span>' if path else ""
     if span is None:
         body = escape(text)
     else:

@@ -163,7 +163,7 @@ def test_real_model_answers_with_a_verified_citation(use_data_dir, embedded_mode
 def test_real_model_follow_up_keeps_the_context(use_data_dir, embedded_model: Path) -> None:
     use_data_dir(embedded_model)
     at = _ask(_ask(_app(), GPT1, timeout=ANSWER_S), "and GPT-2?", timeout=ANSWER_S)
-    assert "GPT-2" in _texts(at, "caption").split("Searched for:")[1]
+    assert "GPT-2" in _html(at).split("Searched for:")[1].split("</div>")[0]
     last_answer = _html(at).split('<div class="cw-answer">')[-1].split("</div>")[0]
     assert "1.5 billion" in last_answer
 

@@ -14,6 +14,8 @@ SETTINGS = {
     "min_relevance": "below this similarity (and min_keyword_score) nothing is relevant: refuse without the model",
     "min_keyword_score": "below this BM25 score (and min_relevance) nothing is relevant",
     "support_threshold": "an answer sentence needs this support score to keep its citation",
+    "evidence_passages": "top passages the model reads a window of",
+    "evidence_window_chars": "characters of each passage's window the model reads",
     "chunk_size": "characters per passage",
     "chunk_overlap": "characters shared by neighbouring passages",
     "context_tokens": "the answer model's context window",
