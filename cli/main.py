@@ -19,7 +19,7 @@ from citewise.core.types import Answer, Token, source_label
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.pipeline import FileDone
 from citewise.retrieval.store import StoreError
-from citewise.service import Citewise, Rewritten
+from citewise.service import Citewise
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
 
@@ -141,7 +141,9 @@ def search(
 def ask(
     question: str,
     k: Annotated[int | None, typer.Option("-k", help="How many passages to retrieve.")] = None,
-    backend: Annotated[str | None, typer.Option(help="auto, embedded or ollama (default: CITEWISE_LLM).")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="auto, embedded, ollama or openai (default: CITEWISE_LLM).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer from the documents, every sentence cited; refuse when they don't say."""
@@ -151,9 +153,7 @@ def ask(
         return
     answerer = service.answerer(backend)
     typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
-    for event in service.stream(question, k=k, backend=backend):
-        if isinstance(event, Rewritten):
-            continue
+    for event in service.stream(question, k=k, backend=backend):  # no history: no follow-up rewrite
         if isinstance(event, Token):
             typer.secho(event.text, nl=False, dim=True, err=True)
             continue

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
@@ -47,12 +47,16 @@ class Settings(BaseSettings):
     evidence_window_chars: int = Field(default=400, ge=100)
     evidence_passages: int = Field(default=4, gt=0)
 
-    llm: Literal["auto", "embedded", "ollama"] = "auto"
+    llm: Literal["auto", "embedded", "ollama", "openai"] = "auto"
     ollama_host: str = Field(
         default="http://127.0.0.1:11434",
         validation_alias=AliasChoices("CITEWISE_OLLAMA_HOST", "OLLAMA_HOST"),
     )
     ollama_model: str = "qwen2.5:1.5b-instruct"
+    # An OpenAI-compatible server (vLLM, llama.cpp's llama-server) answers when llm = "openai".
+    openai_base_url: str | None = None  # e.g. http://gpu-box:8000/v1
+    openai_model: str = ""
+    openai_api_key: SecretStr | None = None
     model_path: Path | None = None
     context_tokens: int = Field(default=2048, ge=512)
     answer_tokens: int = Field(default=120, ge=16)

@@ -1,6 +1,5 @@
 """The Ollama backend: probe a local Ollama server, then stream answers from it."""
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -9,19 +8,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import ollama
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_ollama import ChatOllama
 
-from citewise.answer.llm.base import BackendUnavailable, Message
+from citewise.answer.llm.base import BackendUnavailable, Message, estimate_tokens, to_langchain
 
 DEFAULT_PORT = 11434
 # No read timeout: loading a model on a CPU can take minutes before the first token.
 _STREAM_TIMEOUT = httpx.Timeout(None, connect=5.0)
-_ROLES: dict[str, type[BaseMessage]] = {
-    "system": SystemMessage,
-    "user": HumanMessage,
-    "assistant": AIMessage,
-}
 # Network failures as the ollama client surfaces them: it turns httpx.ConnectError into the
 # builtin ConnectionError but lets timeouts and broken streams through as httpx errors.
 _NETWORK_ERRORS = (ConnectionError, httpx.HTTPError)
@@ -91,9 +84,7 @@ class OllamaGenerator:
         self.context_tokens = context_tokens
 
     def count_tokens(self, text: str) -> int:
-        """An estimate, ceil(UTF-8 bytes / 3), as Ollama has no tokenize endpoint. BPE vocabularies
-        average about 4 bytes a token on English, so this over-counts and prompts fit."""
-        return math.ceil(len(text.encode("utf-8")) / 3)
+        return estimate_tokens(text)  # Ollama has no tokenize endpoint
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way."""
@@ -107,7 +98,7 @@ class OllamaGenerator:
             client_kwargs={"timeout": _STREAM_TIMEOUT},
         )
         try:
-            for chunk in chat.stream(_to_langchain(messages)):
+            for chunk in chat.stream(to_langchain(messages)):
                 if chunk.text:
                     yield chunk.text
         except ollama.ResponseError as exc:
@@ -145,14 +136,6 @@ def _context_length(client: ollama.Client, model: str) -> int | None:
         return None
     lengths = (v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int))
     return next(lengths, None)
-
-
-def _to_langchain(messages: list[Message]) -> list[BaseMessage]:
-    try:
-        return [_ROLES[message.role](content=message.content) for message in messages]
-    except KeyError as exc:
-        roles = ", ".join(_ROLES)
-        raise ValueError(f"unknown message role {exc.args[0]!r}; expected {roles}") from None
 
 
 def _why(exc: BaseException) -> str:

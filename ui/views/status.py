@@ -6,7 +6,7 @@ import streamlit as st
 from citewise.ui.state import service
 
 SETTINGS = {
-    "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded or ollama",
+    "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded, ollama or openai",
     "top_k": "passages retrieved per question (k)",
     "candidates": "candidates each ranking (dense, keyword) contributes before fusion",
     "rrf_k": "reciprocal rank fusion constant",
@@ -24,6 +24,9 @@ SETTINGS = {
     "embedding_model": "sentence embedding model of the index",
     "ollama_host": "Ollama server (OLLAMA_HOST works too)",
     "ollama_model": "model asked on Ollama",
+    "openai_base_url": "an OpenAI-compatible server (vLLM, llama-server) for CITEWISE_LLM=openai",
+    "openai_model": "model asked on the OpenAI-compatible server",
+    "openai_api_key": "its API key, if it wants one (shown masked)",
     "model_path": "GGUF for the embedded backend (empty: the shipped Qwen model)",
     "data_dir": "index, uploads, eval runs and the assembled model",
     "chroma_url": "a Chroma server instead of the embedded store (empty: embedded)",
