@@ -242,10 +242,15 @@ class Citewise:
         retrieval_only: bool = False,
         k: int | None = None,
         progress: EvalProgress | None = None,
+        evidence_only: bool = False,
     ) -> EvalRun:
-        """Run the configurations over `items` (named `dataset`) and keep the run with the others."""
-        result = run_evaluation(items, configs, retrieval_only, k, service=self, progress=progress)
-        return save_run(self.eval_runs_dir, dataset, configs, retrieval_only, result, items)
+        """Run the configurations over `items` (named `dataset`) and keep the run with the others;
+        `evidence_only` stops before generation (and is kept as a run without answers)."""
+        result = run_evaluation(
+            items, configs, retrieval_only, k, service=self, progress=progress, evidence_only=evidence_only
+        )
+        names = list(result["summary"])  # aliases resolved
+        return save_run(self.eval_runs_dir, dataset, names, retrieval_only or evidence_only, result, items)
 
     def runs(self) -> SavedRuns:
         """Every kept eval run, from the CLI and the UI alike, newest first."""

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # rules) already costs 8-14 s before the first token (evals/RESULTS.md).
     evidence_window_chars: int = Field(default=400, ge=100)
     evidence_passages: int = Field(default=4, gt=0)
+    # With sentence selection (Pipeline.evidence="sentences"): characters of evidence in all, spent on the
+    # best sentences of every retrieved passage and their neighbours.
+    evidence_chars: int = Field(default=1000, ge=100)
 
     llm: Literal["auto", "embedded", "ollama", "openai"] = "auto"
     ollama_host: str = Field(
