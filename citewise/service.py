@@ -3,6 +3,7 @@ case (status, ingest, uploads, remove, ask, evaluate, past runs), so neither sur
 
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,7 @@ from citewise.answer.followup import standalone_question
 from citewise.answer.llm.base import BackendUnavailable, Generator
 from citewise.answer.llm.ollama import OllamaStatus, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
+from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
 from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Token
 from citewise.evals.dataset import EvalItem
@@ -22,7 +24,7 @@ from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths, remove_source
-from citewise.ingest.uploads import UploadRejected, is_stored_upload, save_upload
+from citewise.ingest.uploads import UploadRejected, forget_upload, is_stored_upload, save_upload
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 from citewise.retrieval.store import Store
 
@@ -94,6 +96,8 @@ class Citewise:
 
     @cached_property
     def store(self) -> Store:
+        with suppress(OSError):  # a folder that cannot be made is Store's to explain
+            private_folder(self.settings.data_dir)  # the index, uploads and model are the user's alone
         return Store(self.settings)
 
     @cached_property
@@ -138,7 +142,7 @@ class Citewise:
         """Drop one document; an uploaded file's stored copy goes with it (files elsewhere are the user's)."""
         removed = remove_source(self.store, source)
         if removed and is_stored_upload(self.uploads_dir, Path(source)):
-            Path(source).unlink(missing_ok=True)
+            forget_upload(self.uploads_dir, Path(source))
         return removed
 
     def add_uploads(self, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> UploadsReport:
@@ -150,9 +154,12 @@ class Citewise:
         new: set[str] = set()
         for name, data in files:
             try:
-                result = save_upload(self.uploads_dir, name, data)
+                result = save_upload(self.uploads_dir, name, data, self.settings.max_file_mb)
             except UploadRejected as exc:
                 report.rejected.append(str(exc))
+                continue
+            except OSError as exc:  # the disk is full, the folder is not writable: this file only
+                report.rejected.append(f"{name} could not be stored: {exc.strerror or exc}.")
                 continue
             source = str(result.path.resolve())
             if result.duplicate_of is not None:
@@ -165,7 +172,7 @@ class Citewise:
             report.ingest = self.ingest(saved, progress=progress)
             for failure in report.ingest.failed:
                 if failure.path in new:
-                    Path(failure.path).unlink(missing_ok=True)
+                    forget_upload(self.uploads_dir, Path(failure.path))
         return report
 
     def sample_articles(self) -> list[Path]:

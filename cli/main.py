@@ -205,6 +205,7 @@ def ui(
 ) -> None:
     """Open the web UI (Streamlit)."""
     app_path = Path(citewise.ui.__file__).resolve().parent / "app.py"
+    max_upload_mb = Citewise().settings.max_file_mb  # Streamlit refuses a larger upload before it is in memory
     command = [
         sys.executable,
         "-m",
@@ -217,6 +218,8 @@ def ui(
         str(port),
         "--server.headless",
         "true",
+        "--server.maxUploadSize",
+        str(max_upload_mb),
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=800, gt=100)
     chunk_overlap: int = Field(default=120, ge=0)
 
+    # Limits on one file, for `citewise ingest` and uploads alike (ingest/limits.py). MB are 1024 * 1024
+    # bytes, as Streamlit counts the server.maxUploadSize that `citewise ui` sets from max_file_mb.
+    max_file_mb: int = Field(default=50, gt=0)
+    max_pdf_pages: int = Field(default=2000, gt=0)
+    max_unzipped_mb: int = Field(default=100, gt=0)  # a .docx's parts once inflated
+
     top_k: int = Field(default=5, gt=0)
     candidates: int = Field(default=30, gt=0)
     rrf_k: int = Field(default=60, gt=0)

@@ -178,6 +178,11 @@ def _upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     return at
 
 
+def _stored(data_dir: Path) -> list[str]:
+    """The uploaded files kept in the uploads folder (not the hidden record of the names they came under)."""
+    return sorted(p.name for p in (data_dir / "uploads").iterdir() if not p.name.startswith("."))
+
+
 def test_upload_indexes_good_files_and_reports_bad_ones(fresh_index: Path) -> None:
     at = _upload(
         _app("documents"),
@@ -189,7 +194,7 @@ def test_upload_indexes_good_files_and_reports_bad_ones(fresh_index: Path) -> No
     assert "broken.pdf was not indexed" in _texts(at, "error")
     assert "1 added, 0 updated, 0 unchanged, 1 failed" in _texts(at, "success")
     assert "<div><b>Valve manual</b></div>" in lines  # listed
-    assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
+    assert _stored(fresh_index) == ["valves.md"]
 
 
 def test_uploading_the_same_file_again_changes_nothing(fresh_index: Path) -> None:
@@ -200,20 +205,42 @@ def test_uploading_the_same_file_again_changes_nothing(fresh_index: Path) -> Non
     assert len(Store(Settings(data_dir=fresh_index)).documents()) == 2  # the small document and valves.md
     renamed = _upload(at, ("copy of valves.md", doc[1]))
     assert "copy of valves.md has the same content as valves.md" in _texts(renamed, "info")
-    assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
+    assert _stored(fresh_index) == ["valves.md"]
 
 
 def test_upload_names_cannot_escape_the_uploads_folder(fresh_index: Path) -> None:
     _upload(_app("documents"), ("../../outside/evil?.md", b"# Evil\n\nSome text about valves.\n"))
-    assert [p.name for p in (fresh_index / "uploads").iterdir()] == ["evil_.md"]
+    assert _stored(fresh_index) == ["evil_.md"]
     assert not (fresh_index.parent / "outside").exists()
 
 
-def test_oversized_upload_is_refused_with_the_limit(fresh_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citewise.ingest.uploads.MAX_UPLOAD_MB", 1)
-    at = _upload(_app("documents"), ("big.md", b"# Big\n\n" + b"word " * 500_000))
-    assert "big.md is 2.5 MB; the limit is 1 MB a file" in _texts(at, "error")
-    assert not (fresh_index / "uploads").exists()
+def test_oversized_upload_is_refused_with_the_limit(fresh_index: Path, use_data_dir) -> None:
+    use_data_dir(fresh_index, CITEWISE_MAX_FILE_MB="1")
+    at = _app("documents")
+    [uploader] = at.file_uploader
+    assert "up to 1 MB each" in uploader.label and uploader.proto.max_upload_size_mb == 1  # what the page says
+    at = _upload(at, ("big.md", b"# Big\n\n" + b"word " * 500_000), ("small.md", b"# Small\n\nA short note.\n"))
+    assert "big.md is 2.4 MB; the limit is 1 MB a file" in _texts(at, "error")
+    assert "CITEWISE_MAX_FILE_MB" in _texts(at, "error")
+    assert _stored(fresh_index) == ["small.md"]
+
+
+def test_upload_batch_with_a_long_name_and_colliding_names_indexes_every_file(fresh_index: Path) -> None:
+    long_name = "大型语言模型" * 20 + ".md"  # 363 bytes: too long for a file name on most systems
+    at = _upload(
+        _app("documents"),
+        (long_name, b"# Models\n\nLarge language models are trained on text.\n"),
+        ("Pump.md", b"# Pump\n\nPrime the pump with water.\n"),
+        ("Pump.MD", b"# Boiler\n\nBleed the radiators each autumn.\n"),  # the same stored name as Pump.md
+        ("a?b.md", b"# Valve\n\nThe valve opens at 35 bar.\n"),
+        ("a*b.md", b"# Fan\n\nClean the fan blades monthly.\n"),
+    )
+    assert "5 added, 0 updated, 0 unchanged, 0 failed" in _texts(at, "success")
+    stored = _stored(fresh_index)
+    assert len(stored) == 5 and all(len(name.encode()) <= 120 for name in stored)
+    assert set(stored) >= {"Pump.md", "Pump (2).md", "a_b.md", "a_b (2).md"}
+    titles = {d.title for d in Store(Settings(data_dir=fresh_index)).documents()}
+    assert {"Models", "Pump", "Boiler", "Valve", "Fan"} <= titles
 
 
 def test_delete_removes_the_document_and_its_upload(fresh_index: Path) -> None:

@@ -10,7 +10,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from citewise.core.types import DocumentRecord
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import FileDone, IngestReport
-from citewise.ingest.uploads import MAX_UPLOAD_MB, is_stored_upload
+from citewise.ingest.uploads import is_stored_upload
 from citewise.ui import render
 from citewise.ui.state import service
 
@@ -127,12 +127,13 @@ st.caption(
 if notice := st.session_state.pop("documents_notice", None):
     st.success(notice, icon=":material/delete:")
 
+max_mb = service().settings.max_file_mb  # Streamlit's server.maxUploadSize too, set by `citewise ui`
 with st.form("upload", clear_on_submit=True, border=True):
     files = st.file_uploader(
-        f"Add documents ({' '.join(SUPPORTED_SUFFIXES)}; up to {MAX_UPLOAD_MB} MB each)",
+        f"Add documents ({' '.join(SUPPORTED_SUFFIXES)}; up to {max_mb} MB each)",
         type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES],
         accept_multiple_files=True,
-        max_upload_size=MAX_UPLOAD_MB,
+        max_upload_size=max_mb,
     )
     submitted = st.form_submit_button("Upload and index", type="primary", icon=":material/upload:")
 if submitted:
