@@ -92,39 +92,41 @@ def test_ask_shows_titles_headings_file_names_questions_and_answers_as_text(
     fake_ollama.set_reply(REPLY)
     at = _ask(_app(), QUESTION)
     at.button(key="t0-src-1").click().run()  # the document, opened at the cited passage
+    assert markdown_leaks(at) == []
     fake_ollama.set_reply(f"What is ![rewrite]({LEAK}rewrite.png) the XQ-7734?")
     at = _ask(at, "And what else?")  # a follow-up: the model rewrites it, and the rewrite is shown
 
-    html = _html(at)
+    assert markdown_leaks(at) == []
+    html = _html(at)  # all of it shown, as text
     assert TITLE in html and HEADING in html and FILE_NAME in html and QUESTION in html
     assert f"See ![answer]({LEAK}answer.png) now." in html and f"![rewrite]({LEAK}rewrite.png)" in html
-    assert markdown_leaks(at) == []
 
 
 def test_documents_shows_titles_and_file_names_as_text(poisoned_index: Callable[..., Path]) -> None:
     data = poisoned_index()
     source = str((data.parent / "docs" / FILE_NAME).resolve())
     at = _app("documents")
-    assert escape(TITLE) in _html(at) and markdown_leaks(at) == []
+    assert markdown_leaks(at) == []
+    assert escape(TITLE) in _html(at)
 
     # Each step's notices last until the next run: checked one step at a time.
     at = _upload(at, ("![leak](leak.png) broken.pdf", b"not a PDF"), ("![leak](leak.png) empty.md", b""))
+    assert markdown_leaks(at) == []
     assert "![leak](leak.png) broken.pdf was not indexed" in _html(at)
     assert "![leak](leak.png) empty.md is empty." in _html(at)
-    assert markdown_leaks(at) == []
 
     at = _upload(
         _upload(at, ("![leak](leak.png) one.md", b"# One\n\nText.\n")),
         ("![leak](leak.png) two.md", b"# One\n\nText.\n"),
     )
-    assert "![leak](leak.png) two.md has the same content as" in _html(at)
     assert markdown_leaks(at) == []
+    assert "![leak](leak.png) two.md has the same content as" in _html(at)
 
     at.button(key=f"reindex-{source}").click().run()
     assert markdown_leaks(at) == []
     at.button(key=f"delete-{source}").click().run()
-    assert f"Removed {escape(TITLE)} from the index." in _html(at)
     assert markdown_leaks(at) == []
+    assert f"Removed {escape(TITLE)} from the index." in _html(at)
 
 
 def test_evals_shows_dataset_and_model_text_as_text(fresh_index: Path, use_data_dir, fake_ollama: FakeOllama) -> None:
@@ -133,6 +135,7 @@ def test_evals_shows_dataset_and_model_text_as_text(fresh_index: Path, use_data_
     at = _app("evals")
     at.radio[0].set_value("Upload a JSONL file").run()
     at.file_uploader[0].set_value(("![leak](leak.png).jsonl", b"{broken\n", "text/plain")).run()
+    assert markdown_leaks(at) == []
     assert "Not a valid dataset: ![leak](leak.png).jsonl:1: invalid JSON" in _html(at)
     item = {
         "id": "q-![leak](leak.png)",
@@ -146,10 +149,10 @@ def test_evals_shows_dataset_and_model_text_as_text(fresh_index: Path, use_data_
     at.toggle[0].set_value(False).run()  # answers too, not retrieval only
     at = _run_eval(at, ["hybrid"], 1)  # hybrid shows the model's answer as written
 
+    assert markdown_leaks(at) == []
     html = _html(at)
     assert item["question"] in html and item["answers"][0] in html
     assert f"![answer]({LEAK}answer.png)" in html
-    assert markdown_leaks(at) == []
 
 
 def test_status_and_ask_show_what_ollama_lists_as_text(
@@ -160,8 +163,8 @@ def test_status_and_ask_show_what_ollama_lists_as_text(
     use_data_dir(indexed_dir, CITEWISE_LLM="auto", CITEWISE_OLLAMA_HOST=fake_ollama.url)
     for page in ("status", None):
         at = _app(page)
-        assert model in _html(at)  # named in the reason the embedded model answers
         assert markdown_leaks(at) == []
+        assert model in _html(at)  # named in the reason the embedded model answers
 
 
 @pytest.fixture
