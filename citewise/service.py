@@ -12,8 +12,9 @@ from typing import Any
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.followup import standalone_question
 from citewise.answer.llm.base import BackendUnavailable, Generator
-from citewise.answer.llm.ollama import OllamaStatus, probe_ollama
+from citewise.answer.llm.ollama import OllamaStatus, base_url, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
+from citewise.core.addresses import reaches_this_machine, url_host
 from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
 from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Token
@@ -56,6 +57,27 @@ class Status:
     def store(self) -> str:
         return "chroma-server" if self.settings.chroma_url else "chroma-embedded"
 
+    @property
+    def ollama_url(self) -> str:
+        return base_url(self.settings.ollama_host)
+
+    @property
+    def ollama_is_remote(self) -> bool:
+        """Ollama would answer (CITEWISE_LLM is not `embedded`) and runs on another machine."""
+        return self.settings.llm != "embedded" and not reaches_this_machine(url_host(self.ollama_url))
+
+    @property
+    def remote_notice(self) -> str | None:
+        """Where the prompts go when Ollama is on another machine: they hold the passages of the documents."""
+        if not self.ollama_is_remote:
+            return None
+        when = "" if self.backend and self.backend.backend == "ollama" else " once it is reachable"
+        return (
+            f"answers are generated on {self.ollama_url} (CITEWISE_OLLAMA_HOST){when}: each question and the "
+            "passages of your documents it retrieves are sent there. To keep them on this machine, run Ollama "
+            "here or set CITEWISE_LLM=embedded."
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The `citewise status --json` shape."""
         backend = self.backend
@@ -71,7 +93,12 @@ class Status:
                 "model": backend.model if backend else None,
                 "reason": backend.reason if backend else self.backend_problem,
             },
-            "ollama": {"reachable": self.ollama.reachable, "models": list(self.ollama.models)},
+            "ollama": {
+                "host": self.ollama_url,
+                "remote": self.ollama_is_remote,
+                "reachable": self.ollama.reachable,
+                "models": list(self.ollama.models),
+            },
             "uploads_dir": str(self.uploads_dir),
             "eval_runs_dir": str(self.eval_runs_dir),
         }

@@ -14,7 +14,9 @@ from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.model_files import MODEL_NAME, PART_COUNT, ModelFileError, ensure_model
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_command
+from citewise.cli.exposure import warn_if_exposed
 from citewise.core.serialize import answer_json, retrieved_json
+from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Token, source_label
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.pipeline import FileDone
@@ -24,6 +26,15 @@ from citewise.service import Citewise
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@app.callback()
+def check_settings() -> None:
+    # Every command reads the settings first: a malformed variable is one line and exit 2, not a traceback.
+    try:
+        get_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from exc
 
 
 def _print_json(data: Any) -> None:
@@ -226,22 +237,27 @@ def ui(
         "minimal",
     ]
     typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
+    warn_if_exposed(host, port)
     raise typer.Exit(subprocess.call(command))
 
 
 @app.command()
 def status(as_json: JsonFlag = False) -> None:
     """Where the index lives, what is in it, and which model would answer."""
-    data = _service().status().to_json()
+    current = _service().status()
+    data = current.to_json()
     if as_json:
         _print_json(data)
         return
     backend = data.pop("backend")
     for key, value in data.items():
         if key == "ollama":
-            value = ", ".join(value["models"]) if value["reachable"] else "not reachable"
+            models = ", ".join(value["models"]) if value["reachable"] else "not reachable"
+            value = f"{value['host']}: {models}"
         typer.echo(f"{key:>16}: {value}")
     typer.echo(f"{'backend':>16}: {backend['name']} ({backend['model']}): {backend['reason']}")
+    if current.remote_notice:
+        typer.secho(f"Warning: {current.remote_notice}", fg="yellow")
 
 
 app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)

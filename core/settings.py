@@ -1,12 +1,16 @@
 """The one typed settings object; every `CITEWISE_*` environment variable is read here."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from citewise.core.addresses import OLLAMA_EXAMPLE, http_url, ollama_url
 
 # The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
 # spreads its cosines differently (e5's unrelated pairs still score about 0.75). Tuned on the dev set
@@ -79,6 +83,33 @@ class Settings(BaseSettings):
             values = {**values, "min_relevance": RELEVANCE_FLOOR.get(str(model), 0.0)}
         return values
 
+    # Ollama's own client library reads OLLAMA_HOST when it is imported and fails on a malformed one, even
+    # where CITEWISE_OLLAMA_HOST takes precedence: so it is checked too. citewise itself never uses it.
+    ollama_library_host: str | None = Field(default=None, validation_alias="OLLAMA_HOST", exclude=True)
+
+    @field_validator("ollama_host", "ollama_library_host")
+    @classmethod
+    def _ollama_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ollama_url(value)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; use host:port or http://host:port, e.g. {OLLAMA_EXAMPLE}") from None
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # unset or empty: the embedded store
+        try:
+            if "://" not in value:  # the store reads the scheme to choose https
+                raise ValueError("it has no http:// or https://")
+            http_url(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; use http://host:port, e.g. http://127.0.0.1:8000") from None
+        return value
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
@@ -92,7 +123,35 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
 
+class SettingsError(ValueError):
+    """A malformed environment variable; the message is one line naming it and what is wrong."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from the environment, read once per process."""
-    return Settings()
+    """Settings from the environment, read once per process; `SettingsError` when a variable is malformed."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_invalid(exc)) from None
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line for the user: each malformed variable, its value and what is wrong, then what to do."""
+    problems = list(dict.fromkeys(_problem(error) for error in exc.errors()))
+    todo = "Fix it or unset it." if len(problems) == 1 else "Fix them or unset them."
+    return " ".join(f"{problem}." for problem in problems) + f" {todo}"
+
+
+def _problem(error: ErrorDetails) -> str:
+    reason = error["msg"].removeprefix("Value error, ")
+    return f"{_variable(error['loc'])}={error['input']!r} is not valid: {reason[:1].lower()}{reason[1:]}"
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind an error's location (a field name, or the alias it was read by)."""
+    name = str(loc[0]) if loc else ""
+    field = Settings.model_fields.get(name)
+    if field is None:  # an alias: CITEWISE_OLLAMA_HOST is reported for OLLAMA_HOST too, name the one set
+        return name if name != "CITEWISE_OLLAMA_HOST" or name in os.environ else "OLLAMA_HOST"
+    return f"{Settings.model_config.get('env_prefix', '')}{name}".upper()

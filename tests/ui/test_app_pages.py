@@ -2,7 +2,9 @@
 the real embedding model, and a model behind Ollama's wire format (fast) or the embedded one (slow)."""
 
 import json
+import re
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,9 @@ from tests.ui.conftest import APP
 
 GPT1 = "How many parameters did GPT-1 have?"
 FIRST_RUN_S = 120  # the first run of a fresh process opens the index and loads the embedding model
+# The escaped-HTML stand-ins (ui/render.py) for Streamlit elements that would read their text as Markdown.
+LOOK_ALIKES = {kind: f"cw-notice cw-notice-{kind}" for kind in ("error", "warning", "info", "success")}
+LOOK_ALIKES["caption"] = "cw-caption"
 ANSWER_S = 600  # the real embedded model on 2 busy cores
 
 
@@ -33,7 +38,12 @@ def _html(at: AppTest) -> str:
 
 
 def _texts(at: AppTest, kind: str) -> str:
-    return "\n".join(str(element.value) for element in at.get(kind))
+    """The text the page shows as `kind` ("error", "caption"...): Streamlit's own elements, and the
+    escaped-HTML look-alikes that show text from documents, files, models and servers."""
+    own = [str(element.value) for element in at.get(kind)]
+    css = LOOK_ALIKES.get(kind)
+    alike = re.findall(rf'<div class="{css}">(.*?)</div>', _html(at), re.S) if css else []
+    return "\n".join(own + [unescape(text) for text in alike])
 
 
 def _ask(at: AppTest, question: str, timeout: float = FIRST_RUN_S) -> AppTest:
@@ -293,7 +303,7 @@ def test_eval_runs_retrieval_only_and_shows_metrics_charts_and_items(fresh_index
     assert len(at.get("vega_lite_chart")) >= 3  # a bar chart per metric
     assert "topics-01: How many parameters did GPT-1 have?" in at.selectbox[1].format_func(at.selectbox[1].value)
     assert at.tabs[0].label == "dense"  # the main configuration of this run (its first) leads
-    assert "Retrieval" in _texts(at, "markdown")  # the verdict of the drill-down
+    assert re.search(r'<span class="cw-(good|bad)">Retrieval (right|wrong)</span>: ', _html(at))  # the verdict
 
 
 def test_eval_with_answers_says_why_each_answer_counts(
@@ -305,8 +315,7 @@ def test_eval_with_answers_says_why_each_answer_counts(
     at.toggle[0].set_value(False).run()
     at = _run_eval(at, ["hybrid+verifier"], 1)
     assert at.table[0].value.loc["answer_accuracy", "hybrid+verifier"] == "1.000"
-    text = _texts(at, "markdown")
-    assert ":green[Right]: the answer contains the expected “117 million”." in text
+    assert '<span class="cw-good">Right</span>: the answer contains the expected “117 million”.' in _html(at)
     assert "GPT-1 had 117 million parameters. [1]" in _texts(at, "info")
     assert '<span class="cw-ref">[1]</span> “GPT-1 had 117 million parameters.”' in _html(at)
 
@@ -336,10 +345,10 @@ def test_status_shows_backend_ollama_models_settings_and_index(
     fake_ollama.set_models([DEFAULT_MODEL, "llama3.2:3b"])
     use_data_dir(indexed_dir, CITEWISE_LLM="auto", CITEWISE_OLLAMA_HOST=fake_ollama.url)
     at = _app("status")
-    assert f"**ollama** · {DEFAULT_MODEL}" in _texts(at, "success")
-    text = _texts(at, "markdown")
-    assert f"- `{DEFAULT_MODEL}` (the configured model)" in text and "- `llama3.2:3b`" in text
-    assert "**1** documents" in text and str(indexed_dir) in text
+    assert f"ollama · {DEFAULT_MODEL}" in _texts(at, "success")
+    html = _html(at)  # model names, reasons and paths are shown as text, not Markdown
+    assert f"<li>{DEFAULT_MODEL} (the configured model)</li><li>llama3.2:3b</li>" in html
+    assert "<li>1 documents, " in html and f"<li>data directory: {indexed_dir} (CITEWISE_DATA_DIR)</li>" in html
     settings = at.table[0].value
     assert settings.loc["CITEWISE_TOP_K", "value"] == "5"
 
@@ -347,6 +356,6 @@ def test_status_shows_backend_ollama_models_settings_and_index(
 def test_status_explains_the_embedded_fallback(use_data_dir, indexed_dir: Path) -> None:
     use_data_dir(indexed_dir, CITEWISE_LLM="auto")
     at = _app("status")
-    assert "**embedded**" in _texts(at, "success")
+    assert "embedded · " in _texts(at, "success")
     assert "not reachable" in _texts(at, "caption")
     assert "ollama serve" in _texts(at, "info")

@@ -33,7 +33,8 @@ def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[
 
     def progress(event: FileDone) -> None:
         name = names.get(event.path, Path(event.path).name)
-        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {name}")
+        shown = render.markdown_literal(name)  # progress text is read as Markdown
+        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {shown}")
         if event.status in _SAID:
             chunks = f" ({_plural(event.chunks, 'passage')})" if event.chunks else ""
             lines.html(render.text_html(f"{_SAID_ICON[event.status]} {name} {_SAID[event.status]}{chunks}"))
@@ -44,7 +45,7 @@ def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[
 def _failures(report: IngestReport, names: dict[str, str]) -> None:
     for failure in report.failed:
         name = names.get(failure.path, Path(failure.path).name)
-        st.error(f"{name} was not indexed: {failure.error}", icon=":material/error:")
+        st.html(render.notice_html("error", f"{name} was not indexed: {failure.error}"))
 
 
 def _index(paths: list[Path], names: dict[str, str], label: str) -> IngestReport:
@@ -63,9 +64,9 @@ def _add_uploads(files: list[UploadedFile]) -> None:
         result = service().add_uploads([(upload.name, upload.getvalue()) for upload in files], progress=progress)
     done()
     for message in result.rejected:
-        st.error(message, icon=":material/block:")
+        st.html(render.notice_html("error", message))
     for name, earlier in result.duplicates:
-        st.info(f"{name} has the same content as {earlier}, already uploaded.")
+        st.html(render.notice_html("info", f"{name} has the same content as {earlier}, already uploaded."))
     if result.ingest is not None:
         _failures(result.ingest, result.names)
         st.success(_summary(result.ingest), icon=":material/task_alt:")
@@ -122,10 +123,10 @@ documents = service().documents()
 passages = sum(d.chunks for d in documents)
 st.caption(
     f"{_plural(len(documents), 'document')}, {_plural(passages, 'passage')}. Uploaded files are copied to "
-    f"{service().uploads_dir}; uploading the same file again changes nothing."
+    f"{render.markdown_literal(str(service().uploads_dir))}; uploading the same file again changes nothing."
 )
 if notice := st.session_state.pop("documents_notice", None):
-    st.success(notice, icon=":material/delete:")
+    st.html(render.notice_html("success", notice))  # it names the document
 
 max_mb = service().settings.max_file_mb  # Streamlit's server.maxUploadSize too, set by `citewise ui`
 with st.form("upload", clear_on_submit=True, border=True):

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from citewise.ui.render import list_html, markdown_literal, notice_html, text_html
 from citewise.ui.state import service
 
 SETTINGS = {
@@ -38,58 +39,65 @@ status = citewise.status()
 settings = status.settings
 st.title("Status")
 
+# Model names, reasons and paths come from settings, files and the Ollama server: shown as text, not Markdown.
 st.subheader("Who answers")
 if status.backend:
-    st.success(f"**{status.backend.backend}** · {status.backend.model}", icon=":material/smart_toy:")
-    st.caption(f"Why: {status.backend.reason}.")
+    st.html(notice_html("success", f"{status.backend.backend} · {status.backend.model}"))
+    st.html(text_html(f"Why: {status.backend.reason}.", "cw-caption"))
 else:
-    st.error(
-        f"No model can answer: {status.backend_problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
-        "to the embedded model.",
-        icon=":material/cloud_off:",
+    st.html(
+        notice_html(
+            "error",
+            f"No model can answer: {status.backend_problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
+            "to the embedded model.",
+        )
     )
+if status.remote_notice:
+    st.html(notice_html("warning", status.remote_notice[:1].upper() + status.remote_notice[1:]))
 
 st.subheader("Ollama")
 probe = status.ollama
 if probe.reachable:
-    st.markdown(f"{probe.reason}.")
+    st.html(text_html(f"{probe.reason}."))
     if probe.models:
-        st.markdown("Models on this server:")
-        st.markdown(
-            "\n".join(
-                f"- `{m}`" + (" (the configured model)" if m == settings.ollama_model else "") for m in probe.models
-            )
-        )
+        st.html(text_html("Models on this server:"))
+        configured = " (the configured model)"
+        st.html(list_html([m + (configured if m == settings.ollama_model else "") for m in probe.models]))
 else:
-    st.info(
-        f"{probe.reason}. Optional: citewise answers with its embedded model without Ollama; with "
-        f"Ollama running and `ollama pull {settings.ollama_model}` done, it answers faster.",
-        icon=":material/info:",
+    st.html(
+        notice_html(
+            "info",
+            f"{probe.reason}. Optional: citewise answers with its embedded model without Ollama; with "
+            f"Ollama running and `ollama pull {settings.ollama_model}` done, it answers faster.",
+        )
     )
 
 st.subheader("Index")
 store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else f"Chroma in {settings.chroma_dir}"
-st.markdown(
-    f"""
-- **{status.documents}** documents, **{status.chunks}** passages (chunks)
-- store: {store}
-- data directory: `{settings.data_dir}` (CITEWISE_DATA_DIR)
-- uploads: `{status.uploads_dir}`
-- eval runs: `{status.eval_runs_dir}`
-"""
+st.html(
+    list_html(
+        [
+            f"{status.documents} documents, {status.chunks} passages (chunks)",
+            f"store: {store}",
+            f"data directory: {settings.data_dir} (CITEWISE_DATA_DIR)",
+            f"uploads: {status.uploads_dir}",
+            f"eval runs: {status.eval_runs_dir}",
+        ]
+    )
 )
 
 st.subheader("Settings")
 st.caption("Set with environment variables before `citewise ui`, e.g. CITEWISE_TOP_K=8.")
 # Every field of the settings object, the explained ones first, so a new setting shows up here by itself.
 order = {name: i for i, name in enumerate(SETTINGS)}
+fields = {name: field for name, field in type(settings).model_fields.items() if not field.exclude}
 rows = []
-for name in sorted(type(settings).model_fields, key=lambda n: order.get(n, len(order))):
+for name in sorted(fields, key=lambda n: order.get(n, len(order))):
     value = getattr(settings, name)
     rows.append(
         {
             "setting": f"CITEWISE_{name.upper()}",
-            "value": "" if value is None else str(value),
+            "value": "" if value is None else markdown_literal(str(value)),  # table cells are read as Markdown
             "meaning": SETTINGS.get(name, ""),
         }
     )
