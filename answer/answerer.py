@@ -10,7 +10,7 @@ from citewise.answer.evidence import select_evidence, select_sentences
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
 from citewise.core.settings import Settings
-from citewise.core.types import Answer, EvidenceSet, Retrieved, Token
+from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token
 from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
@@ -79,16 +79,18 @@ class Answerer:
             return retrieved, None
         return retrieved, self.select_evidence(question, retrieved)
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[Token | Answer]:
-        """Tokens of the draft as they come, then the verified Answer."""
+    def stream(self, question: str, k: int | None = None) -> Iterator[Sources | Token | Answer]:
+        """The passages the model is about to read (before it starts: seconds before its first token),
+        then the tokens of its draft as they come, then the verified Answer."""
         started = time.perf_counter()
-        retrieved = self.retriever.search(question, k, self.pipeline.mode)
+        retrieved, evidence = self.evidence(question, k)
         timings = {"retrieve": retrieved.timings_ms["total"]}
-        if self.pipeline.gate and not self.is_relevant(retrieved):
+        if evidence is None:
             verified = Verified(NOTHING_RELEVANT, True, (), ())
             yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
             return
-        evidence = self.select_evidence(question, retrieved)
+        timings["sources"] = _ms_since(started)
+        yield Sources(retrieved, evidence)
         messages = build_messages(question, evidence.passages)
         draft = ""
         for piece in timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings):

@@ -17,7 +17,7 @@ from citewise.answer.llm.select import BackendChoice, choose_backend, load_gener
 from citewise.core.addresses import reaches_this_machine, url_host
 from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
-from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Token
+from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token
 from citewise.evals.dataset import EvalItem
 from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
@@ -236,10 +236,10 @@ class Citewise:
         history: Sequence[tuple[str, str]] = (),
         k: int | None = None,
         backend: str | None = None,
-    ) -> Iterator[Rewritten | Token | Answer]:
+    ) -> Iterator[Rewritten | Sources | Token | Answer]:
         """With `history` ((question, answer) pairs, oldest first) the follow-up is first rewritten to stand
-        alone (`Rewritten`); then the draft's tokens; then the verified Answer, whose timings include the
-        rewrite."""
+        alone (`Rewritten`); then the passages the model will read (`Sources`, unless nothing relevant was
+        found); then the draft's tokens; then the verified Answer, whose timings include the rewrite."""
         answerer = self.answerer(backend)
         asked = question.strip()
         rewrite_ms: float | None = None

@@ -17,7 +17,7 @@ from citewise.cli.eval_command import eval_command
 from citewise.cli.exposure import warn_if_exposed
 from citewise.core.serialize import answer_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
-from citewise.core.types import Answer, Token, source_label
+from citewise.core.types import Answer, Sources, Token, plural, source_label
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.pipeline import FileDone
 from citewise.retrieval.store import StoreError
@@ -25,6 +25,7 @@ from citewise.service import Citewise
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
 
+SOURCE_PREVIEW_CHARS = 200  # of each passage the model reads, shown while it reads
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -165,11 +166,22 @@ def ask(
     answerer = service.answerer(backend)
     typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
     for event in service.stream(question, k=k, backend=backend):  # no history: no follow-up rewrite
-        if isinstance(event, Token):
+        if isinstance(event, Sources):
+            _print_sources(event)
+        elif isinstance(event, Token):
             typer.secho(event.text, nl=False, dim=True, err=True)
-            continue
-        typer.echo(err=True)
-        _print_answer(event)
+        elif isinstance(event, Answer):
+            typer.echo(err=True)
+            _print_answer(event)
+
+
+def _print_sources(sources: Sources) -> None:
+    """What the model reads, on stderr as soon as retrieval ends: the answer below cites from these."""
+    typer.secho(f"Reading {plural(len(sources.evidence.passages), 'passage')}:", dim=True, err=True)
+    for passage in sources.evidence.passages:
+        chunk = passage.hit.chunk
+        typer.secho(f"[{passage.n}] {source_label(chunk.title, chunk.heading)}  ({chunk.source})", dim=True, err=True)
+        typer.secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
 
 
 def _print_answer(answer: Answer) -> None:

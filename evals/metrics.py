@@ -36,7 +36,7 @@ from typing import Any
 from citewise.answer.citations import strip_markers
 from citewise.evals.dataset import EvalItem
 
-STAGES = ("retrieve", "first_token", "total")
+STAGES = ("retrieve", "sources", "first_token", "total")
 
 # What each summary metric means, for the UI's tables and charts.
 METRIC_MEANINGS = {

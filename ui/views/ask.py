@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.core.types import Answer, ScoredChunk, Token
+from citewise.core.types import Answer, ScoredChunk, Sources, Token, plural
 from citewise.service import Rewritten
 from citewise.ui import render
 from citewise.ui.state import backend_status, service
@@ -120,6 +120,14 @@ def _history() -> list[tuple[str, str]]:
     return [(t.asked, t.answer.answer) for t in _turns() if t.answer is not None]
 
 
+def _reading(sources: Sources) -> None:
+    """The passages the model reads, on screen while it reads them (seconds before its first word)."""
+    st.caption(f"Reading {plural(len(sources.evidence.passages), 'passage')} from your documents:")
+    for p in sources.evidence.passages:
+        c = p.hit.chunk
+        st.html(render.passage_html(p.n, c.title, c.heading, c.source, c.text, (p.start, p.end)))
+
+
 def _ask(question: str) -> Turn:
     """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
     citewise = service()
@@ -136,8 +144,12 @@ def _ask(question: str) -> Turn:
                 assert isinstance(rewritten, Rewritten)
                 if rewritten.standalone != question:
                     st.html(render.text_html(f"Searched for: {rewritten.standalone}", "cw-file"))
-            with st.spinner("Searching your documents and reading the best passages…"):
+            with st.spinner("Searching your documents…"):
                 event = next(events)
+            if isinstance(event, Sources):
+                _reading(event)
+                with st.spinner("The model is reading these passages…"):
+                    event = next(events)
             box = st.empty()
             draft = ""
             while isinstance(event, Token):

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from citewise.core.types import DocumentRecord
+from citewise.core.types import DocumentRecord, plural
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import FileDone, IngestReport
 from citewise.ingest.uploads import is_stored_upload
@@ -22,13 +22,9 @@ _SAID = {
 }
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[FileDone], None], Callable[[], None]]:
     """A progress bar with one line per file (`names` maps a source to its shown name), and its closer."""
-    bar = st.progress(0.0, text=f"{label} {_plural(count, 'file')}…")
+    bar = st.progress(0.0, text=f"{label} {plural(count, 'file')}…")
     lines = st.container()
 
     def progress(event: FileDone) -> None:
@@ -36,7 +32,7 @@ def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[
         shown = render.markdown_literal(name)  # progress text is read as Markdown
         bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {shown}")
         if event.status in _SAID:
-            chunks = f" ({_plural(event.chunks, 'passage')})" if event.chunks else ""
+            chunks = f" ({plural(event.chunks, 'passage')})" if event.chunks else ""
             lines.html(render.text_html(f"{_SAID_ICON[event.status]} {name} {_SAID[event.status]}{chunks}"))
 
     return progress, bar.empty
@@ -75,7 +71,7 @@ def _add_uploads(files: list[UploadedFile]) -> None:
 def _summary(report: IngestReport) -> str:
     return (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.failed)} failed · {_plural(report.chunks, 'passage')} embedded in {report.seconds:.1f} s"
+        f"{len(report.failed)} failed · {plural(report.chunks, 'passage')} embedded in {report.seconds:.1f} s"
     )
 
 
@@ -98,9 +94,7 @@ def _document_row(record: DocumentRecord) -> None:
         info.html(render.text_html(record.title, bold=True))
         where = f"uploaded · {Path(record.source).name}" if uploaded else record.source
         info.html(
-            render.text_html(
-                f"{where} · {_plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}", "cw-file"
-            )
+            render.text_html(f"{where} · {plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}", "cw-file")
         )
         key = record.source
         if reindex.button(
@@ -122,7 +116,7 @@ st.title("Documents")
 documents = service().documents()
 passages = sum(d.chunks for d in documents)
 st.caption(
-    f"{_plural(len(documents), 'document')}, {_plural(passages, 'passage')}. Uploaded files are copied to "
+    f"{plural(len(documents), 'document')}, {plural(passages, 'passage')}. Uploaded files are copied to "
     f"{render.markdown_literal(str(service().uploads_dir))}; uploading the same file again changes nothing."
 )
 if notice := st.session_state.pop("documents_notice", None):
