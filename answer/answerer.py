@@ -3,13 +3,14 @@
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 from citewise.answer.citations import Verified, take_markers_as_written, verify
-from citewise.answer.evidence import select_evidence
+from citewise.answer.evidence import select_evidence, select_sentences
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
 from citewise.core.settings import Settings
-from citewise.core.types import Answer, EvidenceSet, Retrieved, Token
+from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token
 from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
@@ -23,6 +24,9 @@ class Pipeline:
     mode: Mode = "hybrid"
     gate: bool = True  # refuse without the model when nothing relevant is retrieved
     verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
+    # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
+    # retrieved passages within one character budget (select_sentences).
+    evidence: Literal["windows", "sentences"] = "windows"
 
 
 class Answerer:
@@ -50,24 +54,43 @@ class Answerer:
             or retrieved.best_keyword >= self.settings.min_keyword_score
         )
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[Token | Answer]:
-        """Tokens of the draft as they come, then the verified Answer."""
-        started = time.perf_counter()
-        retrieved = self.retriever.search(question, k, self.pipeline.mode)
-        timings = {"retrieve": retrieved.timings_ms["total"]}
-        if self.pipeline.gate and not self.is_relevant(retrieved):
-            verified = Verified(NOTHING_RELEVANT, True, (), ())
-            yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
-            return
-        evidence = select_evidence(
+    def select_evidence(self, question: str, retrieved: Retrieved) -> EvidenceSet:
+        """What the model will read of the retrieved passages, by the pipeline's `evidence` rule."""
+        budget = evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question)
+        embed, count = self.attribution.matrix, self.generator.count_tokens
+        if self.pipeline.evidence == "sentences":
+            return select_sentences(
+                question, retrieved.hits, embed, count, budget, len(retrieved.hits), self.settings.evidence_chars
+            )
+        return select_evidence(
             question,
             retrieved.hits,
-            self.attribution.matrix,
-            self.generator.count_tokens,
-            evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question),
+            embed,
+            count,
+            budget,
             self.settings.evidence_passages,
             self.settings.evidence_window_chars,
         )
+
+    def evidence(self, question: str, k: int | None = None) -> tuple[Retrieved, EvidenceSet | None]:
+        """Retrieval and the evidence the model would read, without generating (None: refused by the gate)."""
+        retrieved = self.retriever.search(question, k, self.pipeline.mode)
+        if self.pipeline.gate and not self.is_relevant(retrieved):
+            return retrieved, None
+        return retrieved, self.select_evidence(question, retrieved)
+
+    def stream(self, question: str, k: int | None = None) -> Iterator[Sources | Token | Answer]:
+        """The passages the model is about to read (before it starts: seconds before its first token),
+        then the tokens of its draft as they come, then the verified Answer."""
+        started = time.perf_counter()
+        retrieved, evidence = self.evidence(question, k)
+        timings = {"retrieve": retrieved.timings_ms["total"]}
+        if evidence is None:
+            verified = Verified(NOTHING_RELEVANT, True, (), ())
+            yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
+            return
+        timings["sources"] = _ms_since(started)
+        yield Sources(retrieved, evidence)
         messages = build_messages(question, evidence.passages)
         draft = ""
         for piece in timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings):

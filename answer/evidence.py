@@ -1,7 +1,10 @@
-"""Pick the evidence the model reads: the best window of sentences from each top passage.
+"""Pick the evidence the model reads: a few windows of sentences from the top passages.
 
 A small model on 2 cores waits ~1 s per 150 prompt tokens before its first token, and long
-context distracts it, so it gets the few sentences that matter, not whole chunks.
+context distracts it, so it gets the few sentences that matter, not whole chunks. Two ways:
+`select_evidence` grows one window per passage around its sentence most like the question;
+`select_sentences` ranks every sentence of the top passages together and spends one budget of
+characters on the best of them and their neighbours, wherever they are.
 """
 
 from collections.abc import Callable, Sequence
@@ -15,6 +18,10 @@ from citewise.retrieval.tokenize import tokenize
 
 Embed = Callable[[list[str]], np.ndarray]
 
+OVERLAP_WEIGHT = 0.5  # a sentence's share of the question's words, against its cosine (tuned with best_window)
+# Each rank down the retrieved list costs a sentence this much score, so a tie goes to the better passage.
+RANK_PENALTY = 0.03
+
 
 def _overlap(question_tokens: set[str], text: str) -> float:
     if not question_tokens:
@@ -22,14 +29,20 @@ def _overlap(question_tokens: set[str], text: str) -> float:
     return len(question_tokens & set(tokenize(text))) / len(question_tokens)
 
 
+def _sentence_scores(question: str, sentences: list[str], embed: Embed) -> np.ndarray:
+    """How well each sentence matches the question: cosine + 0.5 x share of the question's words it has."""
+    vectors = embed([question, *sentences])
+    question_tokens = set(tokenize(question))
+    overlap = np.array([_overlap(question_tokens, sentence) for sentence in sentences])
+    return vectors[1:] @ vectors[0] + OVERLAP_WEIGHT * overlap
+
+
 def best_window(question: str, text: str, embed: Embed, max_chars: int) -> tuple[int, int]:
     """The span of `text` around its sentence most like the question, grown to about `max_chars`."""
     spans = split_sentences(text)
     if len(text) <= max_chars or len(spans) <= 1:
         return (spans[0][0], spans[-1][1]) if spans else (0, len(text))
-    vectors = embed([question] + [text[s:e] for s, e in spans])
-    question_tokens = set(tokenize(question))
-    scores = vectors[1:] @ vectors[0] + 0.5 * np.array([_overlap(question_tokens, text[s:e]) for s, e in spans])
+    scores = _sentence_scores(question, [text[s:e] for s, e in spans], embed)
     best = int(np.argmax(scores))
     lo = hi = best
     while True:
@@ -60,6 +73,68 @@ def select_evidence(
             dropped.append(hit.chunk.id)
             continue
         start, end = best_window(question, hit.chunk.text, embed, window_chars)
+        tokens = count_tokens(hit.chunk.text[start:end]) + SOURCE_LABEL_TOKENS
+        if used + tokens > budget_tokens:
+            dropped.append(hit.chunk.id)
+            continue
+        passages.append(Evidence(len(passages) + 1, hit, start, end, tokens))
+        used += tokens
+    return EvidenceSet(tuple(passages), tuple(dropped), used)
+
+
+def select_sentences(
+    question: str,
+    hits: Sequence[ScoredChunk],
+    embed: Embed,
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    max_passages: int,
+    total_chars: int,
+) -> EvidenceSet:
+    """The best sentences of the top `max_passages` hits, within `total_chars` in all: each passage's
+    picks become one window, grown by neighbours (the next sentence first: a note or caveat follows
+    what it qualifies), numbered in rank order, within `budget_tokens`."""
+    candidates = list(hits[:max_passages])
+    spans = [split_sentences(hit.chunk.text) for hit in candidates]
+    flat = [(p, s) for p, passage_spans in enumerate(spans) for s in range(len(passage_spans))]
+    if not flat:
+        return EvidenceSet((), tuple(hit.chunk.id for hit in hits), 0)
+    texts = [candidates[p].chunk.text[slice(*spans[p][s])] for p, s in flat]
+    scores = _sentence_scores(question, texts, embed) - RANK_PENALTY * np.array([p for p, _ in flat])
+
+    windows: dict[int, tuple[int, int]] = {}  # passage -> (first, last) sentence index
+
+    def width(p: int, window: tuple[int, int]) -> int:
+        return spans[p][window[1]][1] - spans[p][window[0]][0]
+
+    def fits(p: int, window: tuple[int, int]) -> bool:
+        others = sum(width(q, w) for q, w in windows.items() if q != p)
+        return others + width(p, window) <= total_chars
+
+    for best in np.argsort(-scores):
+        p, s = flat[best]
+        first, last = windows.get(p, (s, s))
+        window = (min(first, s), max(last, s))
+        if fits(p, window):
+            windows[p] = window
+    grown = True
+    while grown:
+        grown = False
+        for p, (first, last) in sorted(windows.items()):
+            for window in ((first, last + 1), (first - 1, last)):
+                if window[0] >= 0 and window[1] < len(spans[p]) and fits(p, window):
+                    windows[p] = window
+                    grown = True
+                    break
+
+    passages: list[Evidence] = []
+    dropped: list[str] = [hit.chunk.id for hit in hits[max_passages:]]
+    used = 0
+    for p, hit in enumerate(candidates):
+        if p not in windows:
+            dropped.append(hit.chunk.id)
+            continue
+        start, end = spans[p][windows[p][0]][0], spans[p][windows[p][1]][1]
         tokens = count_tokens(hit.chunk.text[start:end]) + SOURCE_LABEL_TOKENS
         if used + tokens > budget_tokens:
             dropped.append(hit.chunk.id)

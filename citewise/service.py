@@ -4,6 +4,7 @@ case (status, ingest, uploads, remove, ask, evaluate, past runs), so neither sur
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.followup import standalone_question
 from citewise.answer.llm.base import BackendUnavailable, Generator
-from citewise.answer.llm.ollama import OllamaStatus, probe_ollama
+from citewise.answer.llm.ollama import OllamaStatus, base_url, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
+from citewise.core.addresses import reaches_this_machine, url_host
+from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
-from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Token
+from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token
 from citewise.evals.dataset import EvalItem
 from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
@@ -23,7 +26,7 @@ from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport, doctor
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths, remove_source
-from citewise.ingest.uploads import UploadRejected, is_stored_upload, save_upload
+from citewise.ingest.uploads import UploadRejected, forget_upload, is_stored_upload, save_upload
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 from citewise.retrieval.locks import Waiting
 from citewise.retrieval.store import Store
@@ -56,6 +59,27 @@ class Status:
     def store(self) -> str:
         return "chroma-server" if self.settings.chroma_url else "chroma-embedded"
 
+    @property
+    def ollama_url(self) -> str:
+        return base_url(self.settings.ollama_host)
+
+    @property
+    def ollama_is_remote(self) -> bool:
+        """Ollama would answer (CITEWISE_LLM is not `embedded`) and runs on another machine."""
+        return self.settings.llm != "embedded" and not reaches_this_machine(url_host(self.ollama_url))
+
+    @property
+    def remote_notice(self) -> str | None:
+        """Where the prompts go when Ollama is on another machine: they hold the passages of the documents."""
+        if not self.ollama_is_remote:
+            return None
+        when = "" if self.backend and self.backend.backend == "ollama" else " once it is reachable"
+        return (
+            f"answers are generated on {self.ollama_url} (CITEWISE_OLLAMA_HOST){when}: each question and the "
+            "passages of your documents it retrieves are sent there. To keep them on this machine, run Ollama "
+            "here or set CITEWISE_LLM=embedded."
+        )
+
     def to_json(self) -> dict[str, Any]:
         """The `citewise status --json` shape."""
         backend = self.backend
@@ -71,7 +95,12 @@ class Status:
                 "model": backend.model if backend else None,
                 "reason": backend.reason if backend else self.backend_problem,
             },
-            "ollama": {"reachable": self.ollama.reachable, "models": list(self.ollama.models)},
+            "ollama": {
+                "host": self.ollama_url,
+                "remote": self.ollama_is_remote,
+                "reachable": self.ollama.reachable,
+                "models": list(self.ollama.models),
+            },
             "uploads_dir": str(self.uploads_dir),
             "eval_runs_dir": str(self.eval_runs_dir),
         }
@@ -108,6 +137,8 @@ class Citewise:
     def store(self) -> Store:
         with self._building:
             if self._store is None:
+                with suppress(OSError):  # a folder that cannot be made is Store's to explain
+                    private_folder(self.settings.data_dir)  # the index, uploads and model are the user's alone
                 self._store = Store(self.settings, on_wait=self.on_wait)
             return self._store
 
@@ -157,7 +188,7 @@ class Citewise:
         """Drop one document; an uploaded file's stored copy goes with it (files elsewhere are the user's)."""
         removed = remove_source(self.store, source)
         if removed and is_stored_upload(self.uploads_dir, Path(source)):
-            Path(source).unlink(missing_ok=True)
+            forget_upload(self.uploads_dir, Path(source))
         return removed
 
     def doctor(self, repair: bool = False) -> DoctorReport:
@@ -173,9 +204,12 @@ class Citewise:
         new: set[str] = set()
         for name, data in files:
             try:
-                result = save_upload(self.uploads_dir, name, data)
+                result = save_upload(self.uploads_dir, name, data, self.settings.max_file_mb)
             except UploadRejected as exc:
                 report.rejected.append(str(exc))
+                continue
+            except OSError as exc:  # the disk is full, the folder is not writable: this file only
+                report.rejected.append(f"{name} could not be stored: {exc.strerror or exc}.")
                 continue
             source = str(result.path.resolve())
             if result.duplicate_of is not None:
@@ -188,7 +222,7 @@ class Citewise:
             report.ingest = self.ingest(saved, progress=progress)
             for failure in report.ingest.failed:
                 if failure.path in new:
-                    Path(failure.path).unlink(missing_ok=True)
+                    forget_upload(self.uploads_dir, Path(failure.path))
         return report
 
     def sample_articles(self) -> list[Path]:
@@ -227,10 +261,10 @@ class Citewise:
         history: Sequence[tuple[str, str]] = (),
         k: int | None = None,
         backend: str | None = None,
-    ) -> Iterator[Rewritten | Token | Answer]:
+    ) -> Iterator[Rewritten | Sources | Token | Answer]:
         """With `history` ((question, answer) pairs, oldest first) the follow-up is first rewritten to stand
-        alone (`Rewritten`); then the draft's tokens; then the verified Answer, whose timings include the
-        rewrite."""
+        alone (`Rewritten`); then the passages the model will read (`Sources`, unless nothing relevant was
+        found); then the draft's tokens; then the verified Answer, whose timings include the rewrite."""
         answerer = self.answerer(backend)
         asked = question.strip()
         rewrite_ms: float | None = None
@@ -267,10 +301,15 @@ class Citewise:
         retrieval_only: bool = False,
         k: int | None = None,
         progress: EvalProgress | None = None,
+        evidence_only: bool = False,
     ) -> EvalRun:
-        """Run the configurations over `items` (named `dataset`) and keep the run with the others."""
-        result = run_evaluation(items, configs, retrieval_only, k, service=self, progress=progress)
-        return save_run(self.eval_runs_dir, dataset, configs, retrieval_only, result, items)
+        """Run the configurations over `items` (named `dataset`) and keep the run with the others;
+        `evidence_only` stops before generation (and is kept as a run without answers)."""
+        result = run_evaluation(
+            items, configs, retrieval_only, k, service=self, progress=progress, evidence_only=evidence_only
+        )
+        names = list(result["summary"])  # aliases resolved
+        return save_run(self.eval_runs_dir, dataset, names, retrieval_only or evidence_only, result, items)
 
     def runs(self) -> SavedRuns:
         """Every kept eval run, from the CLI and the UI alike, newest first."""

@@ -9,8 +9,8 @@ from tqdm import tqdm
 
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.cli.errors import fail
-from citewise.evals.configs import CONFIGS, ConfigError
-from citewise.evals.dataset import DatasetError, load_dataset
+from citewise.evals.configs import CONFIGS, ConfigError, resolve
+from citewise.evals.dataset import SPLITS, DatasetError, load_dataset, split_items
 from citewise.evals.runner import format_table
 from citewise.evals.runs import write_run
 from citewise.ingest import BUNDLED_CORPUS
@@ -39,8 +39,19 @@ def eval_command(
         typer.Option("--json", help="Also write the run (summary, per-item results) here."),
     ] = None,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only; no model.")] = False,
+    evidence_only: Annotated[
+        bool,
+        typer.Option("--evidence-only", help="Retrieval and what the model would read (its tokenizer), no generation."),
+    ] = False,
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split", help=f"Run one half of the dataset: {' or '.join(SPLITS)} (tune settings, report the other)."
+        ),
+    ] = None,
     config: Annotated[
-        list[str] | None, typer.Option("--config", help=f"A configuration to run (repeatable): {', '.join(CONFIGS)}.")
+        list[str] | None,
+        typer.Option("--config", help=f"A configuration to run (repeatable): {', '.join(CONFIGS)} or default."),
     ] = None,
     k: Annotated[
         int | None, typer.Option("-k", min=1, help="Passages to retrieve (default: each configuration's own).")
@@ -48,17 +59,17 @@ def eval_command(
 ) -> None:
     """Measure retrieval, answers, citations and refusals on a dataset, configurations side by side."""
     try:
-        items = load_dataset(dataset)
+        items = split_items(load_dataset(dataset), split)
     except DatasetError as exc:
         raise fail(f"bad dataset: {exc}") from exc
     except OSError as exc:
         raise fail(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from exc
     if not items:
         raise fail(f"{dataset} has no questions.")
-    names = list(dict.fromkeys(config or CONFIGS))
-    unknown = [name for name in names if name not in CONFIGS]
-    if unknown:
-        raise fail(f"unknown configuration {', '.join(unknown)}; known: {', '.join(CONFIGS)}.")
+    try:
+        names = resolve(config or list(CONFIGS))
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
 
     try:
         service = Citewise()
@@ -71,7 +82,10 @@ def eval_command(
 
             if not retrieval_only:
                 bar.set_postfix_str("loading the model")
-            run = service.evaluate(dataset.name, items, names, retrieval_only=retrieval_only, k=k, progress=progress)
+            label = f"{dataset.name} ({split} half)" if split else dataset.name
+            run = service.evaluate(
+                label, items, names, retrieval_only, k, progress=progress, evidence_only=evidence_only
+            )
     except (StoreError, BackendUnavailable, ConfigError) as exc:
         raise fail(str(exc)) from exc
 

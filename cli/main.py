@@ -14,17 +14,29 @@ from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.model_files import MODEL_NAME, PART_COUNT, ModelFileError, ensure_model
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_command
+from citewise.cli.exposure import warn_if_exposed
 from citewise.core.serialize import answer_json, retrieved_json
-from citewise.core.types import Answer, Token, source_label
+from citewise.core.settings import SettingsError, get_settings
+from citewise.core.types import Answer, Sources, Token, plural, source_label
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport
 from citewise.ingest.pipeline import FileDone
 from citewise.retrieval.store import StoreError
-from citewise.service import Citewise, Rewritten
+from citewise.service import Citewise
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
 
+SOURCE_PREVIEW_CHARS = 200  # of each passage the model reads, shown while it reads
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@app.callback()
+def check_settings() -> None:
+    # Every command reads the settings first: a malformed variable is one line and exit 2, not a traceback.
+    try:
+        get_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from exc
 
 
 def _print_json(data: Any) -> None:
@@ -147,7 +159,9 @@ def search(
 def ask(
     question: str,
     k: Annotated[int | None, typer.Option("-k", help="How many passages to retrieve.")] = None,
-    backend: Annotated[str | None, typer.Option(help="auto, embedded or ollama (default: CITEWISE_LLM).")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="auto, embedded, ollama or openai (default: CITEWISE_LLM).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer from the documents, every sentence cited; refuse when they don't say."""
@@ -157,14 +171,23 @@ def ask(
         return
     answerer = service.answerer(backend)
     typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
-    for event in service.stream(question, k=k, backend=backend):
-        if isinstance(event, Rewritten):
-            continue
-        if isinstance(event, Token):
+    for event in service.stream(question, k=k, backend=backend):  # no history: no follow-up rewrite
+        if isinstance(event, Sources):
+            _print_sources(event)
+        elif isinstance(event, Token):
             typer.secho(event.text, nl=False, dim=True, err=True)
-            continue
-        typer.echo(err=True)
-        _print_answer(event)
+        elif isinstance(event, Answer):
+            typer.echo(err=True)
+            _print_answer(event)
+
+
+def _print_sources(sources: Sources) -> None:
+    """What the model reads, on stderr as soon as retrieval ends: the answer below cites from these."""
+    typer.secho(f"Reading {plural(len(sources.evidence.passages), 'passage')}:", dim=True, err=True)
+    for passage in sources.evidence.passages:
+        chunk = passage.hit.chunk
+        typer.secho(f"[{passage.n}] {source_label(chunk.title, chunk.heading)}  ({chunk.source})", dim=True, err=True)
+        typer.secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
 
 
 def _print_answer(answer: Answer) -> None:
@@ -253,6 +276,7 @@ def ui(
 ) -> None:
     """Open the web UI (Streamlit)."""
     app_path = Path(citewise.ui.__file__).resolve().parent / "app.py"
+    max_upload_mb = Citewise().settings.max_file_mb  # Streamlit refuses a larger upload before it is in memory
     command = [
         sys.executable,
         "-m",
@@ -265,28 +289,35 @@ def ui(
         str(port),
         "--server.headless",
         "true",
+        "--server.maxUploadSize",
+        str(max_upload_mb),
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
         "minimal",
     ]
     typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
+    warn_if_exposed(host, port)
     raise typer.Exit(subprocess.call(command))
 
 
 @app.command()
 def status(as_json: JsonFlag = False) -> None:
     """Where the index lives, what is in it, and which model would answer."""
-    data = _service().status().to_json()
+    current = _service().status()
+    data = current.to_json()
     if as_json:
         _print_json(data)
         return
     backend = data.pop("backend")
     for key, value in data.items():
         if key == "ollama":
-            value = ", ".join(value["models"]) if value["reachable"] else "not reachable"
+            models = ", ".join(value["models"]) if value["reachable"] else "not reachable"
+            value = f"{value['host']}: {models}"
         typer.echo(f"{key:>16}: {value}")
     typer.echo(f"{'backend':>16}: {backend['name']} ({backend['model']}): {backend['reason']}")
+    if current.remote_notice:
+        typer.secho(f"Warning: {current.remote_notice}", fg="yellow")
 
 
 app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)

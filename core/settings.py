@@ -1,12 +1,16 @@
 """The one typed settings object; every `CITEWISE_*` environment variable is read here."""
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from citewise.core.addresses import OLLAMA_EXAMPLE, http_url, ollama_url
 
 # The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
 # spreads its cosines differently (e5's unrelated pairs still score about 0.75). Tuned on the dev set
@@ -29,6 +33,12 @@ class Settings(BaseSettings):
     chunk_size: int = Field(default=800, gt=100)
     chunk_overlap: int = Field(default=120, ge=0)
 
+    # Limits on one file, for `citewise ingest` and uploads alike (ingest/limits.py). MB are 1024 * 1024
+    # bytes, as Streamlit counts the server.maxUploadSize that `citewise ui` sets from max_file_mb.
+    max_file_mb: int = Field(default=50, gt=0)
+    max_pdf_pages: int = Field(default=2000, gt=0)
+    max_unzipped_mb: int = Field(default=100, gt=0)  # a .docx's parts once inflated
+
     top_k: int = Field(default=5, gt=0)
     candidates: int = Field(default=30, gt=0)
     rrf_k: int = Field(default=60, gt=0)
@@ -48,13 +58,20 @@ class Settings(BaseSettings):
     # rules) already costs 8-14 s before the first token (evals/RESULTS.md).
     evidence_window_chars: int = Field(default=400, ge=100)
     evidence_passages: int = Field(default=4, gt=0)
+    # With sentence selection (Pipeline.evidence="sentences"): characters of evidence in all, spent on the
+    # best sentences of every retrieved passage and their neighbours.
+    evidence_chars: int = Field(default=1000, ge=100)
 
-    llm: Literal["auto", "embedded", "ollama"] = "auto"
+    llm: Literal["auto", "embedded", "ollama", "openai"] = "auto"
     ollama_host: str = Field(
         default="http://127.0.0.1:11434",
         validation_alias=AliasChoices("CITEWISE_OLLAMA_HOST", "OLLAMA_HOST"),
     )
     ollama_model: str = "qwen2.5:1.5b-instruct"
+    # An OpenAI-compatible server (vLLM, llama.cpp's llama-server) answers when llm = "openai".
+    openai_base_url: str | None = None  # e.g. http://gpu-box:8000/v1
+    openai_model: str = ""
+    openai_api_key: SecretStr | None = None
     model_path: Path | None = None
     context_tokens: int = Field(default=2048, ge=512)
     answer_tokens: int = Field(default=120, ge=16)
@@ -67,6 +84,33 @@ class Settings(BaseSettings):
             model = values.get("embedding_model") or cls.model_fields["embedding_model"].default
             values = {**values, "min_relevance": RELEVANCE_FLOOR.get(str(model), 0.0)}
         return values
+
+    # Ollama's own client library reads OLLAMA_HOST when it is imported and fails on a malformed one, even
+    # where CITEWISE_OLLAMA_HOST takes precedence: so it is checked too. citewise itself never uses it.
+    ollama_library_host: str | None = Field(default=None, validation_alias="OLLAMA_HOST", exclude=True)
+
+    @field_validator("ollama_host", "ollama_library_host")
+    @classmethod
+    def _ollama_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ollama_url(value)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; use host:port or http://host:port, e.g. {OLLAMA_EXAMPLE}") from None
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # unset or empty: the embedded store
+        try:
+            if "://" not in value:  # the store reads the scheme to choose https
+                raise ValueError("it has no http:// or https://")
+            http_url(value)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; use http://host:port, e.g. http://127.0.0.1:8000") from None
+        return value
 
     @property
     def chroma_dir(self) -> Path:
@@ -81,7 +125,35 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
 
+class SettingsError(ValueError):
+    """A malformed environment variable; the message is one line naming it and what is wrong."""
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings from the environment, read once per process."""
-    return Settings()
+    """Settings from the environment, read once per process; `SettingsError` when a variable is malformed."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(describe_invalid(exc)) from None
+
+
+def describe_invalid(exc: ValidationError) -> str:
+    """One line for the user: each malformed variable, its value and what is wrong, then what to do."""
+    problems = list(dict.fromkeys(_problem(error) for error in exc.errors()))
+    todo = "Fix it or unset it." if len(problems) == 1 else "Fix them or unset them."
+    return " ".join(f"{problem}." for problem in problems) + f" {todo}"
+
+
+def _problem(error: ErrorDetails) -> str:
+    reason = error["msg"].removeprefix("Value error, ")
+    return f"{_variable(error['loc'])}={error['input']!r} is not valid: {reason[:1].lower()}{reason[1:]}"
+
+
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind an error's location (a field name, or the alias it was read by)."""
+    name = str(loc[0]) if loc else ""
+    field = Settings.model_fields.get(name)
+    if field is None:  # an alias: CITEWISE_OLLAMA_HOST is reported for OLLAMA_HOST too, name the one set
+        return name if name != "CITEWISE_OLLAMA_HOST" or name in os.environ else "OLLAMA_HOST"
+    return f"{Settings.model_config.get('env_prefix', '')}{name}".upper()

@@ -113,6 +113,14 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Sources:
+    """What the model is about to read, shown while it reads: the retrieved passages and the evidence."""
+
+    retrieved: Retrieved
+    evidence: EvidenceSet
+
+
+@dataclass(frozen=True)
 class Token:
     """A piece of the model's draft, as it streams."""
 
@@ -123,3 +131,8 @@ def source_label(title: str, heading: str, separator: str = " > ") -> str:
     """Where a passage sits, "Title > Heading > Subheading", as the prompt, the CLI and the UI name it."""
     parts = [title, *(part.strip() for part in heading.split(">"))]
     return separator.join(part for part in parts if part)
+
+
+def plural(n: int, word: str) -> str:
+    """`n word`, with an s unless n is 1 ("1 passage", "3 passages")."""
+    return f"{n} {word}{'' if n == 1 else 's'}"

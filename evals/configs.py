@@ -13,6 +13,7 @@ import dataclasses
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -42,12 +43,34 @@ CONFIGS: dict[str, str] = {
     "dense": "citewise, dense retrieval only, relevance gate and verifier",
     "hybrid": "citewise, dense + BM25 fused, relevance gate, the model's own markers (no verifier)",
     "hybrid+verifier": "citewise's default: hybrid retrieval, relevance gate, verified citations",
+    "sentences": "the default, but the model reads the best sentences of all retrieved passages "
+    "(CITEWISE_EVIDENCE_CHARS in all) instead of one window per top passage",
 }
+
+
+class ConfigError(RuntimeError):
+    """A configuration cannot be built; the message says what to do."""
+
+
+# `--config default` runs whatever the default is, so scripts keep working when it changes.
+ALIASES = {"default": DEFAULT_CONFIG}
 _PIPELINES = {
     "dense": Pipeline(mode="dense"),
     "hybrid": Pipeline(verify=False),
     "hybrid+verifier": Pipeline(),
+    "sentences": Pipeline(evidence="sentences"),
 }
+
+
+def resolve(names: Sequence[str]) -> list[str]:
+    """The configurations named (aliases resolved, each once, in order); ConfigError names the known ones."""
+    resolved = list(dict.fromkeys(ALIASES.get(name, name) for name in names))
+    unknown = [name for name in resolved if name not in CONFIGS]
+    if unknown:
+        known = ", ".join([*CONFIGS, *ALIASES])
+        raise ConfigError(f"unknown configuration {', '.join(unknown)}; known: {known}.")
+    return resolved
+
 
 TEXTBOOK_PROMPT = "Answer using the context. Cite sources like [1]. If you don't know, say you don't know."
 TEXTBOOK_CHUNK_SIZE = 1000
@@ -63,10 +86,6 @@ _TEXTBOOK_DONT_KNOW = re.compile(
 )
 
 
-class ConfigError(RuntimeError):
-    """A configuration cannot be built; the message says what to do."""
-
-
 class EvalConfig(Protocol):
     """One way of answering, run on every item: its retrieval alone, or the whole answer."""
 
@@ -78,6 +97,10 @@ class EvalConfig(Protocol):
         ...
 
     def search(self, question: str, k: int | None) -> Retrieved: ...
+
+    def evidence(self, question: str, k: int | None) -> tuple[Retrieved, EvidenceSet | None]:
+        """What the model would read (None: refused before reading), without generating."""
+        ...
 
     def ask(self, question: str, k: int | None) -> Answer: ...
 
@@ -102,6 +125,9 @@ class CitewiseConfig:
 
     def search(self, question: str, k: int | None) -> Retrieved:
         return self.service.search(question, k, self.pipeline.mode)
+
+    def evidence(self, question: str, k: int | None) -> tuple[Retrieved, EvidenceSet | None]:
+        return self._answerer.evidence(question, k)
 
     def ask(self, question: str, k: int | None) -> Answer:
         return self._answerer.ask(question, k)
@@ -223,6 +249,10 @@ class TextbookConfig:
             used += tokens
         return EvidenceSet(tuple(passages), tuple(dropped), used)
 
+    def evidence(self, question: str, k: int | None) -> tuple[Retrieved, EvidenceSet | None]:
+        retrieved = self.search(question, k)
+        return retrieved, self._context(question, retrieved)
+
     def ask(self, question: str, k: int | None) -> Answer:
         started = time.perf_counter()
         retrieved = self.search(question, k)
@@ -240,9 +270,8 @@ class TextbookConfig:
 
 
 def build_config(name: str, service: Citewise) -> EvalConfig:
-    """The named configuration over `service`'s index; ValueError names the known ones."""
+    """The named configuration (or alias) over `service`'s index; ConfigError names the known ones."""
+    [name] = resolve([name])
     if name == "textbook":
         return TextbookConfig(service)
-    if name in _PIPELINES:
-        return CitewiseConfig(name, service, _PIPELINES[name])
-    raise ValueError(f"unknown configuration {name!r}; known: {', '.join(CONFIGS)}")
+    return CitewiseConfig(name, service, _PIPELINES[name])

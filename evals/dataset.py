@@ -1,6 +1,8 @@
 """Load evaluation datasets: JSONL, one question with its expected answers per line."""
 
+import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,3 +85,16 @@ def load_dataset(path: Path) -> list[EvalItem]:
         seen.add(item.id)
         items.append(item)
     return items
+
+
+SPLITS = ("tune", "report")
+
+
+def split_items(items: Sequence[EvalItem], split: str | None) -> list[EvalItem]:
+    """The tuning or the report half of a dataset (None: all of it). An item's half follows from its id
+    alone, so it never moves when items are added: tune thresholds on one half, report the other."""
+    if split is None:
+        return list(items)
+    if split not in SPLITS:
+        raise DatasetError(f"unknown split {split!r}; use {' or '.join(SPLITS)}")
+    return [item for item in items if SPLITS[hashlib.sha256(item.id.encode()).digest()[0] % 2] == split]

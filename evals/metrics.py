@@ -6,6 +6,10 @@ removed from answers), and "contains" means substring.
 - hit@k: a retrieved chunk contains one of the item's evidence strings.
 - evidence recall@k: the share of the item's evidence strings that some retrieved chunk contains.
 - MRR: 1 / rank of the first retrieved chunk that contains any evidence string (0 when none does).
+- Evidence in context: what the model read (the evidence windows, not the whole chunks) contains
+  one of the evidence strings; a question refused before the model read anything scores 0.
+- Lost at retrieval / selection / model / verifier (answerable items answered wrong): the first
+  stage that lost the answer; the four counts add up to the wrong answers.
 - Answer accuracy (answerable items): not refused, and the answer contains one of `answers`.
 - Citation recall (correct answers only; after ALCE's citation recall, with the gold evidence in
   place of an NLI judge): 1 when the full text of some cited chunk contains one of the item's
@@ -32,7 +36,7 @@ from typing import Any
 from citewise.answer.citations import strip_markers
 from citewise.evals.dataset import EvalItem
 
-STAGES = ("retrieve", "first_token", "total")
+STAGES = ("retrieve", "sources", "first_token", "total")
 
 # What each summary metric means, for the UI's tables and charts.
 METRIC_MEANINGS = {
@@ -41,6 +45,12 @@ METRIC_MEANINGS = {
     "hit@k": "share of questions where a retrieved passage contains the expected evidence",
     "evidence_recall@k": "share of the expected evidence found in the retrieved passages",
     "mrr": "1 / rank of the first passage with the evidence, averaged",
+    "evidence_in_context": "share of questions where what the model read contains the expected evidence",
+    "context_tokens_p50": "tokens of evidence the model reads, median",
+    "lost_at_retrieval": "answerable questions answered wrong: the evidence was not retrieved",
+    "lost_at_selection": "… retrieved, but left out of what the model read",
+    "lost_at_model": "… read, but the model's draft does not contain the answer",
+    "lost_at_verifier": "… the draft had the answer, but verification dropped it",
     "answer_accuracy": "answerable questions answered with an expected answer",
     "citation_recall": "correct answers citing a passage that contains the evidence",
     "citation_precision": "citations whose highlighted span holds the answer or its evidence",
@@ -50,8 +60,12 @@ METRIC_MEANINGS = {
     "seconds_per_question": "wall time per question",
     "errors": "questions whose run failed",
 }
+# The stages where an answerable question can be lost, in pipeline order: the evidence was not retrieved;
+# retrieved but not in what the model read; read but the model's draft missed the answer; the draft had it
+# but verification dropped it.
+FAILURES = ("retrieval", "selection", "model", "verifier")
 # Counts, not measures: they make no sense as a bar chart.
-NOT_CHARTED = frozenset({"questions", "k", "errors"})
+NOT_CHARTED = frozenset({"questions", "k", "errors", *(f"lost_at_{stage}" for stage in FAILURES)})
 
 
 def describe(metric: str) -> str:
@@ -75,6 +89,9 @@ class Outcome:
     """What one configuration produced for one question; `answer` is None when only retrieving."""
 
     retrieved: tuple[str, ...]  # chunk texts, in rank order
+    context: tuple[str, ...] | None = None  # what the model read (None: retrieval only); () = refused unread
+    context_tokens: int | None = None
+    draft: str | None = None  # the model's own text, before any verification
     answer: str | None = None
     refused: bool = False
     citations: tuple[Cited, ...] = ()
@@ -91,6 +108,9 @@ class ItemScores:
     hit: float | None = None
     evidence_recall: float | None = None
     reciprocal_rank: float | None = None
+    in_context: float | None = None  # what the model read holds an evidence string
+    context_tokens: int | None = None
+    failure: str | None = None  # where a wrong answer went wrong: one of FAILURES
     answered: bool = False  # the model was asked (not a retrieval-only run)
     refused: bool | None = None
     correct: bool | None = None
@@ -162,6 +182,19 @@ def supports(citation: Cited, answers: Sequence[str], evidence: Sequence[str]) -
     return any(g in span for g in golds) or any(span in normalize(e) for e in evidence)
 
 
+def failure(item: EvalItem, outcome: Outcome, retrieved: float | None, in_context: float | None) -> str | None:
+    """For a wrong answer to an answerable question, the first stage that lost it (FAILURES)."""
+    if not item.answerable or outcome.answer is None or is_correct(outcome.answer, outcome.refused, item.answers):
+        return None
+    if not retrieved:
+        return "retrieval"
+    if not in_context:
+        return "selection"
+    if not is_correct(outcome.draft or "", False, item.answers):
+        return "model"
+    return "verifier"
+
+
 def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
     """Every metric of one item under one configuration."""
     retrieval = {
@@ -169,6 +202,9 @@ def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
         "evidence_recall": evidence_recall(item.evidence, outcome.retrieved),
         "reciprocal_rank": reciprocal_rank(item.evidence, outcome.retrieved),
     }
+    if outcome.context is not None:
+        retrieval["in_context"] = hit(item.evidence, outcome.context)
+        retrieval["context_tokens"] = outcome.context_tokens
     common = {"timings_ms": dict(outcome.timings_ms), "seconds": outcome.seconds, "error": outcome.error}
     if outcome.answer is None:
         return ItemScores(item.answerable, **retrieval, **common)
@@ -176,6 +212,7 @@ def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
     return ItemScores(
         item.answerable,
         **retrieval,
+        failure=failure(item, outcome, retrieval["hit"], retrieval.get("in_context")),
         answered=True,
         refused=outcome.refused,
         correct=correct,
@@ -218,6 +255,9 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
         "evidence_recall@k": _mean(s.evidence_recall for s in scores),
         "mrr": _mean(s.reciprocal_rank for s in scores),
     }
+    if any(s.in_context is not None for s in scores):
+        summary["evidence_in_context"] = _mean(s.in_context for s in scores)
+        summary["context_tokens_p50"] = percentile([s.context_tokens for s in scores if s.context_tokens], 50)
     if any(s.answered for s in scores):
         judged = sum(s.citations for s in answerable)
         supported = sum(s.supported_citations or 0 for s in answerable)
@@ -230,6 +270,7 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
             "refusal_accuracy": _share([bool(s.refused) for s in unanswerable]),
             "false_refusal_rate": _share([bool(s.refused) for s in answerable]),
         }
+        summary |= {f"lost_at_{stage}": sum(s.failure == stage for s in answerable) for stage in FAILURES}
     for stage in STAGES:
         values = [s.timings_ms[stage] for s in scores if stage in s.timings_ms]
         if values:

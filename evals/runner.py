@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from citewise.core.serialize import answer_json, retrieved_json
-from citewise.core.types import Answer, Retrieved
-from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config
+from citewise.core.types import Answer, EvidenceSet, Retrieved
+from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config, resolve
 from citewise.evals.dataset import EvalItem
 from citewise.evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
 
@@ -17,15 +17,33 @@ if TYPE_CHECKING:  # the facade calls the evals, and hands itself in
     from citewise.service import Citewise
 
 Progress = Callable[[int, int, str], None]
+# "retrieval": search only; "evidence": search and evidence selection (the model's tokenizer, no
+# generation: seconds a question); "answer": the whole pipeline.
+Mode = Literal["retrieval", "evidence", "answer"]
 _ROW_ONLY = ("answerable", "answered", "timings_ms", "seconds", "error")
 
 
-def _outcome(answer: Answer | None, retrieved: Retrieved, seconds: float) -> Outcome:
+def _context(evidence: EvidenceSet | None) -> tuple[tuple[str, ...], int]:
+    """The texts the model read, and their tokens; nothing when the gate refused before the model."""
+    if evidence is None:
+        return (), 0
+    return tuple(p.text for p in evidence.passages), evidence.tokens
+
+
+def _outcome(
+    answer: Answer | None, retrieved: Retrieved, evidence: EvidenceSet | None, read: bool, seconds: float
+) -> Outcome:
+    """What one run produced; `read`: the evidence step ran (or would have), so what the model read counts."""
     texts = tuple(hit.chunk.text for hit in retrieved.hits)
+    context, tokens = _context(evidence) if read else (None, None)
     if answer is None:
-        return Outcome(texts, timings_ms={"retrieve": retrieved.timings_ms["total"]}, seconds=seconds)
+        timings = {"retrieve": retrieved.timings_ms["total"]}
+        return Outcome(texts, context=context, context_tokens=tokens, timings_ms=timings, seconds=seconds)
     return Outcome(
         texts,
+        context=context,
+        context_tokens=tokens,
+        draft=answer.draft,
         answer=answer.answer,
         refused=answer.refused,
         citations=tuple(Cited(c.text, c.text[c.span[0] : c.span[1]]) for c in answer.citations),
@@ -35,20 +53,23 @@ def _outcome(answer: Answer | None, retrieved: Retrieved, seconds: float) -> Out
 
 
 def _run_one(
-    config: EvalConfig, item: EvalItem, retrieval_only: bool, k: int | None
+    config: EvalConfig, item: EvalItem, mode: Mode, k: int | None
 ) -> tuple[Outcome, Answer | None, Retrieved | None]:
     started = time.perf_counter()
+    evidence: EvidenceSet | None = None
     try:
-        if retrieval_only:
+        if mode == "retrieval":
             answer, retrieved = None, config.search(item.question, k)
+        elif mode == "evidence":
+            answer, (retrieved, evidence) = None, config.evidence(item.question, k)
         else:
             answer = config.ask(item.question, k)
-            retrieved = answer.retrieved
+            retrieved, evidence = answer.retrieved, answer.evidence
     except Exception as exc:  # one failing question must not end an hour-long run
         error = f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - started
-        return Outcome((), answer=None if retrieval_only else "", seconds=seconds, error=error), None, None
-    return _outcome(answer, retrieved, time.perf_counter() - started), answer, retrieved
+        return Outcome((), answer="" if mode == "answer" else None, seconds=seconds, error=error), None, None
+    return _outcome(answer, retrieved, evidence, mode != "retrieval", time.perf_counter() - started), answer, retrieved
 
 
 def _metrics(scores: ItemScores) -> dict[str, Any]:
@@ -100,17 +121,20 @@ def run_evaluation(
     *,
     service: Citewise,
     progress: Progress | None = None,
+    evidence_only: bool = False,
 ) -> dict[str, Any]:
     """Every configuration on every item: `{"summary": {config: {metric: value}}, "items": [...]}`.
+    `evidence_only` stops after choosing what the model would read (no generation).
 
     Configurations run one after another (each keeps the model's prompt cache warm); each item
     carries the default configuration's full result, its metrics, and every configuration's
     compact result.
     """
-    names = list(dict.fromkeys(config_names or CONFIGS))
+    names = resolve(config_names or list(CONFIGS))
     configs = [build_config(name, service) for name in names]
+    mode: Mode = "retrieval" if retrieval_only else "evidence" if evidence_only else "answer"
     for config in configs:
-        config.prepare(answering=not retrieval_only)
+        config.prepare(answering=mode != "retrieval")
     main = DEFAULT_CONFIG if DEFAULT_CONFIG in names else names[0]
 
     scores: dict[str, list[ItemScores]] = {name: [] for name in names}
@@ -120,7 +144,7 @@ def run_evaluation(
     total, done = len(items) * len(configs), 0
     for config in configs:
         for item, row in zip(items, rows, strict=True):
-            outcome, answer, retrieved = _run_one(config, item, retrieval_only, k)
+            outcome, answer, retrieved = _run_one(config, item, mode, k)
             item_scores = score_item(item, outcome)
             scores[config.name].append(item_scores)
             row["configs"][config.name] = _compact(item_scores, answer, retrieved)

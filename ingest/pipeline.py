@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from citewise.ingest.chunking import chunk_text, content_hash
-from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, unsupported_reason
+from citewise.ingest.limits import Limits
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, read_file, unsupported_reason
 from citewise.retrieval.store import Store
 
 
@@ -80,9 +81,12 @@ def ingest_paths(
         store.reconcile()
         recorded = store.registered()
         known = store.indexed_versions()
+        limits = Limits.from_settings(settings)
         for done, path in enumerate(files, start=1):
             source = str(path)
-            status, chunks = _ingest_one(store, path, known.get(source), settings.chunk_size, settings.chunk_overlap)
+            status, chunks = _ingest_one(
+                store, path, known.get(source), settings.chunk_size, settings.chunk_overlap, limits
+            )
             if isinstance(status, FileFailure):
                 report.failed.append(status)
                 status_name = "failed"
@@ -103,20 +107,20 @@ def ingest_paths(
 
 
 def _ingest_one(
-    store: Store, path: Path, known_hash: str | None, size: int, overlap: int
+    store: Store, path: Path, known_hash: str | None, size: int, overlap: int, limits: Limits
 ) -> tuple[str | FileFailure, int]:
     source = str(path)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         return FileFailure(source, unsupported_reason(path)), 0
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileFailure(source, f"cannot read the file: {exc.strerror or exc}"), 0
+        data = read_file(path, limits)  # the one read: the hash and the loader both use these bytes
+    except LoadError as exc:
+        return FileFailure(source, str(exc)), 0
     digest = content_hash(data, size, overlap)
     if digest == known_hash:
         return "unchanged", 0
     try:
-        loaded = load_file(path)
+        loaded = load_file(path, data, limits)
         chunks = chunk_text(source, loaded.title, loaded.text, digest, size, overlap)
         store.put_document(source, loaded.title, digest, chunks, len(loaded.text))
     except LoadError as exc:

@@ -12,6 +12,7 @@ import pytest
 from citewise.core.settings import Settings
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import Store
+from tests.fakes.ollama_server import FakeOllama
 from tests.local_http import free_port, responds
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -98,3 +99,16 @@ def store_backend(request: pytest.FixtureRequest, tmp_path: Path, embedding_mode
         return _make_settings(tmp_path / "data")
     url = request.getfixturevalue("chroma_server")
     return _make_settings(tmp_path / "data", chroma_url=url, collection=_unique_collection())
+
+
+# A documentation address (RFC 5737): never this machine. Tests reach it only through `remote_ollama`.
+REMOTE_OLLAMA = "http://203.0.113.7:11434"
+
+
+@pytest.fixture
+def remote_ollama() -> Iterator[tuple[FakeOllama, dict[str, str]]]:
+    """An Ollama "on another machine" (REMOTE_OLLAMA) that never leaves this one: the environment to use
+    routes every HTTP request for a non-loopback host through a fake Ollama on 127.0.0.1 acting as a proxy."""
+    with FakeOllama() as fake:
+        loopback = "127.0.0.1,localhost"
+        yield fake, {"HTTP_PROXY": fake.url, "http_proxy": fake.url, "NO_PROXY": loopback, "no_proxy": loopback}

@@ -3,6 +3,7 @@
 import ast
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,25 +64,24 @@ def under(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-@pytest.mark.parametrize("folder", list(FORBIDDEN))
-def test_imports_point_down_the_layers(folder: str) -> None:
-    wrong = [
+def offending_imports(folder: str, offends: Callable[[str], bool]) -> list[str]:
+    return [
         f"{path.relative_to(ROOT)}:{line} imports {name}"
         for path in modules(folder)
         for line, name in imported_names(path)
-        if any(under(name, forbidden) for forbidden in FORBIDDEN[folder])
+        if offends(name)
     ]
+
+
+@pytest.mark.parametrize("folder", list(FORBIDDEN))
+def test_imports_point_down_the_layers(folder: str) -> None:
+    wrong = offending_imports(folder, lambda name: any(under(name, f) for f in FORBIDDEN[folder]))
     assert not wrong, "a lower layer imports a higher one:\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("folder", list(PARTS))
 def test_every_import_of_the_project_goes_through_the_citewise_name(folder: str) -> None:
-    bare = [
-        f"{path.relative_to(ROOT)}:{line} imports {name}"
-        for path in modules(folder)
-        for line, name in imported_names(path)
-        if name.split(".")[0] in OLD_NAMES
-    ]
+    bare = offending_imports(folder, lambda name: name.split(".")[0] in OLD_NAMES)
     assert not bare, "import these as citewise.<part>:\n" + "\n".join(bare)
 
 

@@ -2,10 +2,18 @@
 
 import streamlit as st
 
-from citewise.ui.render import CSS
+from citewise.core.settings import SettingsError, get_settings
+from citewise.ui.render import CSS, notice_html
 
 st.set_page_config(page_title="citewise", page_icon=":material/format_quote:", layout="wide")
 st.html(CSS)
+try:
+    get_settings()
+except SettingsError as exc:  # the line `citewise` prints, in place of a traceback on every page
+    st.title("citewise cannot start")
+    st.html(notice_html("error", str(exc)))
+    st.caption("Settings are read once, when `citewise ui` starts: fix the variable, then start it again.")
+    st.stop()
 
 page = st.navigation(
     [

@@ -1,8 +1,16 @@
-"""HTML for answers, passages and whole documents. Every piece of document or model text is escaped."""
+"""HTML for answers, passages and whole documents. Every piece of document or model text is escaped.
+
+Streamlit reads most of its text parameters as Markdown (st.markdown, st.caption, the st.error/warning/
+info/success bodies, labels, tab names, progress text, table cells): a title such as
+`![x](http://host/b.png)` would make the browser fetch that URL. So text from a document, a file, a model
+or a server is shown through these helpers, never handed to those parameters as it is.
+"""
 
 import re
+import string
 from collections.abc import Sequence
 from html import escape
+from typing import Literal
 
 from citewise.core.types import Chunk, source_label
 
@@ -25,6 +33,15 @@ CSS = """<style>
   overflow-y: auto; padding: .5rem .75rem; background: #f9fafb; border-left: 3px solid #d1d5db;
   border-radius: .25rem; }
 .cw-passage mark { background: #fde68a; padding: 0 .1em; border-radius: .15em; }
+.cw-caption { color: rgba(49, 51, 63, .6); font-size: .875rem; }
+.cw-notice { padding: .75rem 1rem; border-radius: .5rem; margin-bottom: .25rem; overflow-wrap: anywhere; }
+.cw-notice-error { background: rgba(255, 43, 43, .09); color: #7d353b; }
+.cw-notice-warning { background: rgba(255, 227, 18, .1); color: #926c05; }
+.cw-notice-info { background: rgba(28, 131, 225, .1); color: #004280; }
+.cw-notice-success { background: rgba(33, 195, 84, .1); color: #177233; }
+.cw-good { color: #15803d; font-weight: 600; }
+.cw-bad { color: #b91c1c; font-weight: 600; }
+.cw-list { margin: 0 0 .5rem 0; padding-left: 1.25rem; }
 </style>"""
 
 DOCUMENT_CSS = """
@@ -64,6 +81,27 @@ def text_html(text: str, css_class: str = "", bold: bool = False) -> str:
     return f'<div class="{css_class}">{body}</div>' if css_class else f"<div>{body}</div>"
 
 
+NoticeKind = Literal["error", "warning", "info", "success"]
+_MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
+
+
+def notice_html(kind: NoticeKind, text: str) -> str:
+    """An st.error/warning/info/success look-alike whose text is shown as it is, never read as Markdown."""
+    return f'<div class="cw-notice cw-notice-{kind}">{escape(text)}</div>'
+
+
+def list_html(items: Sequence[str]) -> str:
+    """A bulleted list of text items, each escaped."""
+    rows = "".join(f"<li>{escape(item)}</li>" for item in items)
+    return f'<ul class="cw-list">{rows}</ul>'
+
+
+def markdown_literal(text: str) -> str:
+    """`text` for a Streamlit parameter that is always read as Markdown (a label, a tab name, progress
+    text, a table cell): every ASCII punctuation mark backslash-escaped, so it shows as typed."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
 def where(title: str, heading: str) -> str:
     """'Title › Heading › Subheading', the way a reader finds the passage in the document."""
     return source_label(title, heading, " › ")
@@ -72,8 +110,8 @@ def where(title: str, heading: str) -> str:
 def passage_html(n: int | None, title: str, heading: str, source: str, text: str, span: tuple[int, int] | None) -> str:
     """A source card: number, title and heading path, file, and the passage with `span` highlighted."""
     badge = f'<span class="cw-ref">[{n}]</span> ' if n is not None else ""
-    path = [p.strip() for p in heading.split(">") if p.strip()]
-    heading_html = f' <span class="cw-heading">› {escape(" › ".join(path))}</span>' if path else ""
+    path = source_label("", heading, " › ")
+    heading_html = f' <span class="cw-heading">› {escape(path)}</span>' if path else ""
     if span is None:
         body = escape(text)
     else:

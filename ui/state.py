@@ -8,6 +8,7 @@ from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.select import BackendChoice
 from citewise.retrieval.store import StoreError
 from citewise.service import Citewise
+from citewise.ui.render import notice_html
 
 
 @st.cache_resource(show_spinner="Opening the index and loading the embedding model…")
@@ -22,7 +23,7 @@ def service() -> Citewise:
     try:
         return _citewise()
     except StoreError as exc:
-        st.error(f"The index cannot be opened. {exc}", icon=":material/error:")
+        st.html(notice_html("error", f"The index cannot be opened. {exc}"))
         st.stop()
 
 

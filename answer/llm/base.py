@@ -1,8 +1,11 @@
 """The one small contract every answer backend fits."""
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 
 @dataclass(frozen=True)
@@ -29,3 +32,25 @@ class Generator(Protocol):
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """The answer's text pieces as the model produces them (greedy decoding)."""
         ...
+
+
+_ROLES: dict[str, type[BaseMessage]] = {
+    "system": SystemMessage,
+    "user": HumanMessage,
+    "assistant": AIMessage,
+}
+
+
+def to_langchain(messages: list[Message]) -> list[BaseMessage]:
+    """The messages as LangChain's chat models take them."""
+    try:
+        return [_ROLES[message.role](content=message.content) for message in messages]
+    except KeyError as exc:
+        roles = ", ".join(_ROLES)
+        raise ValueError(f"unknown message role {exc.args[0]!r}; expected {roles}") from None
+
+
+def estimate_tokens(text: str) -> int:
+    """ceil(UTF-8 bytes / 3), for servers with no tokenize endpoint. BPE vocabularies average about
+    4 bytes a token on English, so this over-counts and prompts fit."""
+    return math.ceil(len(text.encode("utf-8")) / 3)

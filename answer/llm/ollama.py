@@ -1,27 +1,26 @@
-"""The Ollama backend: probe a local Ollama server, then stream answers from it."""
+"""The Ollama backend: probe a local Ollama server, then stream answers from it.
 
-import math
+The `ollama` package (and `langchain_ollama`, which uses it) is imported only here, when Ollama is asked:
+on import it builds a default client from OLLAMA_HOST and raises if that is malformed, which must not
+stop every `citewise` command before the settings check can name the variable.
+"""
+
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any
 
 import httpx
-import ollama
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from langchain_ollama import ChatOllama
 
-from citewise.answer.llm.base import BackendUnavailable, Message
+from citewise.answer.llm.base import BackendUnavailable, Message, estimate_tokens, to_langchain
+from citewise.core.addresses import OLLAMA_EXAMPLE, OLLAMA_PORT, ollama_url
 
-DEFAULT_PORT = 11434
+if TYPE_CHECKING:
+    import ollama
+
+DEFAULT_PORT = OLLAMA_PORT
 # No read timeout: loading a model on a CPU can take minutes before the first token.
 _STREAM_TIMEOUT = httpx.Timeout(None, connect=5.0)
-_ROLES: dict[str, type[BaseMessage]] = {
-    "system": SystemMessage,
-    "user": HumanMessage,
-    "assistant": AIMessage,
-}
 # Network failures as the ollama client surfaces them: it turns httpx.ConnectError into the
 # builtin ConnectionError but lets timeouts and broken streams through as httpx errors.
 _NETWORK_ERRORS = (ConnectionError, httpx.HTTPError)
@@ -39,22 +38,30 @@ class OllamaStatus:
 
 
 def base_url(host: str) -> str:
-    """`host` as a URL, reading a bare `host[:port]` the way Ollama's `OLLAMA_HOST` does."""
-    url = host.strip().rstrip("/")
-    if not url:
-        raise ValueError("Ollama host is empty; set CITEWISE_OLLAMA_HOST (http://127.0.0.1:11434)")
-    if "://" not in url:
-        url = f"http://{url}"
-        if urlsplit(url).port is None:
-            url = f"{url}:{DEFAULT_PORT}"
-    return url
+    """`host` as a URL, reading a bare `host[:port]` the way Ollama's `OLLAMA_HOST` does; a ValueError
+    saying what is wrong and what to set when it is malformed."""
+    try:
+        return ollama_url(host)
+    except ValueError as exc:
+        raise ValueError(
+            f"{host.strip()!r} is not a valid Ollama address ({exc}); set CITEWISE_OLLAMA_HOST like {OLLAMA_EXAMPLE}"
+        ) from None
 
 
 def probe_ollama(host: str, model: str, timeout: float = 2.0) -> OllamaStatus:
     """Ask the Ollama server at `host` for its models and `model`'s context length; never raises
-    for a server that is down or is not Ollama."""
-    url = base_url(host)
-    with ollama.Client(host=url, timeout=timeout) as client:
+    for a malformed host, a server that is down or one that is not Ollama."""
+    try:
+        url = base_url(host)
+    except ValueError as exc:
+        return OllamaStatus(False, False, (), None, str(exc))
+    try:
+        import ollama
+
+        client = ollama.Client(host=url, timeout=timeout)
+    except ValueError as exc:  # the package reads OLLAMA_HOST itself on import (Settings checks it first)
+        return OllamaStatus(False, False, (), None, f"the ollama client library cannot start ({exc}); fix OLLAMA_HOST")
+    with client:
         try:
             names = tuple(entry.model for entry in client.list().models if entry.model)
         except _NETWORK_ERRORS as exc:
@@ -91,12 +98,13 @@ class OllamaGenerator:
         self.context_tokens = context_tokens
 
     def count_tokens(self, text: str) -> int:
-        """An estimate, ceil(UTF-8 bytes / 3), as Ollama has no tokenize endpoint. BPE vocabularies
-        average about 4 bytes a token on English, so this over-counts and prompts fit."""
-        return math.ceil(len(text.encode("utf-8")) / 3)
+        return estimate_tokens(text)  # Ollama has no tokenize endpoint
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way."""
+        import ollama
+        from langchain_ollama import ChatOllama
+
         chat = ChatOllama(
             base_url=self.host,
             model=self.model,
@@ -107,7 +115,7 @@ class OllamaGenerator:
             client_kwargs={"timeout": _STREAM_TIMEOUT},
         )
         try:
-            for chunk in chat.stream(_to_langchain(messages)):
+            for chunk in chat.stream(to_langchain(messages)):
                 if chunk.text:
                     yield chunk.text
         except ollama.ResponseError as exc:
@@ -117,7 +125,7 @@ class OllamaGenerator:
                 f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
             ) from exc
 
-    def _response_error(self, exc: ollama.ResponseError) -> str:
+    def _response_error(self, exc: "ollama.ResponseError") -> str:
         if exc.status_code == 404:
             return f"Ollama at {self.host} has no model '{self.model}'; run `ollama pull {self.model}`"
         status = f" (HTTP {exc.status_code})" if exc.status_code > 0 else ""
@@ -138,21 +146,15 @@ def _with_tag(name: str) -> str:
     return name if ":" in name.rsplit("/", 1)[-1] else f"{name}:latest"
 
 
-def _context_length(client: ollama.Client, model: str) -> int | None:
+def _context_length(client: "ollama.Client", model: str) -> int | None:
+    import ollama
+
     try:
         info: dict[str, Any] = dict(client.show(model).modelinfo or {})
     except (ollama.ResponseError, ValueError, *_NETWORK_ERRORS):
         return None
     lengths = (v for k, v in info.items() if k.endswith(".context_length") and isinstance(v, int))
     return next(lengths, None)
-
-
-def _to_langchain(messages: list[Message]) -> list[BaseMessage]:
-    try:
-        return [_ROLES[message.role](content=message.content) for message in messages]
-    except KeyError as exc:
-        roles = ", ".join(_ROLES)
-        raise ValueError(f"unknown message role {exc.args[0]!r}; expected {roles}") from None
 
 
 def _why(exc: BaseException) -> str:

@@ -8,7 +8,7 @@ import pytest
 from citewise.answer.answerer import Answerer
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
-from citewise.core.types import Answer, Token
+from citewise.core.types import Answer, Sources, Token
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import MULTILINGUAL_E5
 from citewise.service import Citewise
@@ -50,6 +50,23 @@ def test_answer_from_ollama_is_verified_and_cited(service, fake_ollama) -> None:
     [chat] = fake_ollama.bodies("/api/chat")
     sources = chat["messages"][1]["content"]
     assert "117 million" in sources  # the evidence the model read held the answer
+
+
+def test_the_sources_come_before_the_model_starts(service, fake_ollama) -> None:
+    fake_ollama.set_reply("GPT-1 had 117 million parameters.")
+    events = list(_ollama_answerer(service, fake_ollama).stream("How many parameters did GPT-1 have?"))
+
+    assert isinstance(events[0], Sources) and isinstance(events[1], Token)
+    answer = events[-1]
+    assert events[0].evidence == answer.evidence and events[0].retrieved == answer.retrieved
+    assert any("117 million" in p.text for p in events[0].evidence.passages)
+    t = answer.timings_ms
+    assert t["retrieve"] <= t["sources"] <= t["first_token"] <= t["total"]
+
+
+def test_a_refusal_before_the_model_shows_no_sources(service, fake_ollama) -> None:
+    events = list(_ollama_answerer(service, fake_ollama).stream("Who wrote Pride and Prejudice?"))
+    assert len(events) == 1 and events[0].refused and "sources" not in events[0].timings_ms
 
 
 def test_invented_answer_from_the_model_becomes_a_refusal(service, fake_ollama) -> None:

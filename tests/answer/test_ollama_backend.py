@@ -110,6 +110,15 @@ def test_probe_reports_a_server_that_is_not_ollama(code: int, got: str) -> None:
     assert status.reason == (f"{url} is not an Ollama server (GET /api/tags gave {got}); check CITEWISE_OLLAMA_HOST")
 
 
+@pytest.mark.parametrize("host", ["localhost:abc", "http://127.0.0.1:99999", "http://[::1", "ftp://127.0.0.1", "", " "])
+def test_probe_reports_a_malformed_host_without_raising(host: str) -> None:
+    status = probe_ollama(host, MODEL, timeout=1.0)
+
+    assert not status.reachable and not status.has_model and status.models == ()
+    assert f"{host.strip()!r} is not a valid Ollama address" in status.reason
+    assert "set CITEWISE_OLLAMA_HOST like http://127.0.0.1:11434" in status.reason
+
+
 def test_a_bare_host_gets_a_scheme_and_ollamas_port() -> None:
     assert base_url("127.0.0.1") == "http://127.0.0.1:11434"
     assert base_url("localhost:5000/") == "http://localhost:5000"

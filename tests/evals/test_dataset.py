@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from citewise.evals.dataset import DatasetError, EvalItem, load_dataset
+from citewise.evals.dataset import DatasetError, EvalItem, load_dataset, split_items
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_DATASET = REPO_ROOT / "evals" / "datasets" / "dev.jsonl"
@@ -127,3 +127,19 @@ def test_extra_keys_are_tolerated_and_blank_lines_skipped(tmp_path: Path) -> Non
         EvalItem(id="a-01", question="Q?", answers=("A",), evidence=("e",), answerable=True),
         EvalItem(id="u-01", question="Q?", answers=(), evidence=(), answerable=False),
     ]
+
+
+def test_the_two_halves_split_a_dataset_by_id_and_never_move() -> None:
+    items = load_dataset(DEV_DATASET)
+    tune, report = split_items(items, "tune"), split_items(items, "report")
+    assert len(tune) + len(report) == len(items) and not {i.id for i in tune} & {i.id for i in report}
+    assert min(len(tune), len(report)) > len(items) / 3
+    # An item's half depends on its id only: the same halves from a shuffled, shortened copy.
+    shuffled = list(reversed(items))[5:]
+    assert {i.id for i in split_items(shuffled, "tune")} == {i.id for i in tune} & {i.id for i in shuffled}
+    assert split_items(items, None) == items
+
+
+def test_an_unknown_split_is_refused() -> None:
+    with pytest.raises(DatasetError, match="unknown split 'dev'; use tune or report"):
+        split_items([], "dev")

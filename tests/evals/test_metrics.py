@@ -239,3 +239,44 @@ def test_summary_of_an_empty_run_and_of_errors() -> None:
     failed = score_item(GPT1, Outcome(retrieved=(), answer="", error="RuntimeError: boom"))
     summary = summarize([failed])
     assert summary["errors"] == 1 and summary["answer_accuracy"] == 0.0 and summary["false_refusal_rate"] == 0.0
+
+
+def _outcome(answer: str, draft: str, retrieved: tuple[str, ...], context: tuple[str, ...]) -> Outcome:
+    return Outcome(retrieved, context=context, context_tokens=40, draft=draft, answer=answer, refused=False)
+
+
+@pytest.mark.parametrize(
+    ("retrieved", "context", "draft", "answer", "lost_at"),
+    [
+        ((OTHER,), (OTHER,), "It had 12 layers.", "It had 12 layers.", "retrieval"),
+        ((CHUNK_B,), (OTHER,), "It had 12 layers.", "It had 12 layers.", "selection"),
+        ((CHUNK_B,), (CHUNK_B,), "It had 12 layers.", "It had 12 layers.", "model"),
+        ((CHUNK_B,), (CHUNK_B,), "It had 117 million.", "The documents don't say.", "verifier"),
+        ((CHUNK_B,), (CHUNK_B,), "It had 117 million.", "It had 117 million. [1]", None),
+    ],
+)
+def test_a_wrong_answer_is_lost_at_the_first_stage_that_missed_it(
+    retrieved: tuple[str, ...], context: tuple[str, ...], draft: str, answer: str, lost_at: str | None
+) -> None:
+    scores = score_item(GPT1, _outcome(answer, draft, retrieved, context))
+    assert scores.failure == lost_at
+    assert scores.in_context == (1.0 if CHUNK_B in context else 0.0)
+
+
+def test_summary_counts_evidence_in_context_and_where_answers_were_lost() -> None:
+    scores = [
+        score_item(GPT1, _outcome("It had 117 million. [1]", "It had 117 million.", (CHUNK_B,), (CHUNK_B,))),
+        score_item(GPT1, _outcome("It had 12 layers.", "It had 12 layers.", (CHUNK_B,), (OTHER,))),
+        score_item(GPT1, _outcome("It had 12 layers.", "It had 12 layers.", (OTHER,), (OTHER,))),
+        score_item(WORLD_CUP, _outcome("Argentina.", "Argentina.", (OTHER,), (OTHER,))),
+    ]
+    summary = summarize(scores)
+    assert summary["evidence_in_context"] == pytest.approx(1 / 3)
+    assert summary["context_tokens_p50"] == 40
+    lost = {key: value for key, value in summary.items() if key.startswith("lost_at_")}
+    assert lost == {"lost_at_retrieval": 1, "lost_at_selection": 1, "lost_at_model": 0, "lost_at_verifier": 0}
+
+
+def test_a_run_without_the_evidence_step_reports_no_context_metrics() -> None:
+    summary = summarize([score_item(GPT1, Outcome((CHUNK_B,)))])
+    assert "evidence_in_context" not in summary and "lost_at_model" not in summary

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from citewise.cli import eval_command as command
 from citewise.core.settings import Settings, get_settings
-from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError
+from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError, resolve
 from citewise.evals.dataset import EvalItem
 from citewise.evals.runner import format_table, run_evaluation
 from citewise.ingest.pipeline import ingest_paths
@@ -86,7 +86,7 @@ def test_retrieval_only_run_scores_every_configuration(service: Citewise) -> Non
         assert values["errors"] == 0
         assert values["retrieve_ms_p50"] is not None
         assert "answer_accuracy" not in values
-    assert len(seen) == 4 * len(CONFIGS) and seen[-1][:2] == (16, 16)
+    assert len(seen) == 4 * len(CONFIGS) and seen[-1][:2] == (4 * len(CONFIGS),) * 2
 
     first = result["items"][0]
     assert first["id"] == "bees-1" and first["config"] == DEFAULT_CONFIG
@@ -110,7 +110,7 @@ def test_k_overrides_every_configuration(service: Citewise) -> None:
 
 
 def test_unknown_configuration_is_refused(service: Citewise) -> None:
-    with pytest.raises(ValueError, match="unknown configuration 'nope'"):
+    with pytest.raises(ConfigError, match="unknown configuration nope"):
         run_evaluation(ITEMS, ["nope"], retrieval_only=True, service=service)
 
 
@@ -222,3 +222,25 @@ def test_default_configuration_with_the_embedded_model(
     assert "It erupted in April 1815" in answered["citations"][0]["text"]
     assert answered["backend"] == "embedded" and "first_token" in answered["timings_ms"]
     assert refused["refused"] is True
+
+
+def test_default_is_an_alias_for_the_default_configuration() -> None:
+    assert resolve(["default", DEFAULT_CONFIG, "textbook"]) == [DEFAULT_CONFIG, "textbook"]
+    with pytest.raises(ConfigError, match=r"unknown configuration nope; known: .*, default"):
+        resolve(["nope"])
+
+
+def test_evidence_only_run_measures_what_the_model_would_read(
+    service: Citewise, tmp_path: Path, model_path: Path, make_settings: Callable[..., Settings]
+) -> None:
+    """The model's tokenizer counts the evidence; nothing is generated, so this runs in seconds."""
+    service = Citewise(make_settings(service.settings.data_dir, llm="embedded", model_path=model_path))
+    result = run_evaluation(ITEMS, ["default", "sentences", "textbook"], service=service, evidence_only=True)
+
+    for name, values in result["summary"].items():
+        assert values["hit@k"] == pytest.approx(2 / 3), name
+        assert values["evidence_in_context"] == pytest.approx(2 / 3), name
+        assert values["context_tokens_p50"] > 0
+        assert "answer_accuracy" not in values
+    first = result["items"][0]
+    assert first["answer"] is None and first["metrics"]["in_context"] == 1.0

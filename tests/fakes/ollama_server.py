@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 VERSION = "0.6.5"
 DEFAULT_MODEL = "qwen2.5:1.5b-instruct"
@@ -39,6 +40,7 @@ class FakeOllama:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.proxied_hosts: list[str] = []  # hosts of the requests that came through it as a proxy
         self._reply = "Paris is the capital of France."
         self._models = {DEFAULT_MODEL: DEFAULT_CONTEXT_LENGTH}
         self._failure: ChatFailure | None = None
@@ -107,6 +109,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+    def parse_request(self) -> bool:
+        """Also serve as an HTTP proxy: a request for `http://host/path` is answered as `/path`, and the
+        host it was meant for is kept, so a test can stand in for an Ollama on another machine."""
+        if not super().parse_request():
+            return False
+        target = urlsplit(self.path)
+        if target.scheme and target.netloc:
+            self.server.fake.proxied_hosts.append(target.netloc)
+            self.path = target.path or "/"
+        return True
 
     def do_HEAD(self) -> None:
         self._record(None)

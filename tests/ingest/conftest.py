@@ -2,6 +2,7 @@
 
 import ctypes
 import os
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -76,6 +77,19 @@ class DocFactory:
                 document.add_heading(content, level=int(kind[1]))
         path = self.folder / name
         document.save(str(path))
+        return path
+
+    def zip_bomb_docx(self, name: str, inflated_mb: int) -> Path:
+        """A real Word document whose word/document.xml is padded with `inflated_mb` MiB of one repeated
+        character (a space): kilobytes on disk, megabytes once inflated."""
+        path = self.docx(name, [("p", "A short paragraph before a great deal of nothing.")])
+        with zipfile.ZipFile(path) as source:
+            parts = {info.filename: source.read(info) for info in source.infolist()}
+        padding = b" " * (inflated_mb * 1024 * 1024)
+        parts["word/document.xml"] = parts["word/document.xml"].replace(b"</w:body>", padding + b"</w:body>")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as bomb:
+            for part, data in parts.items():
+                bomb.writestr(part, data)
         return path
 
 

@@ -224,5 +224,5 @@ def test_an_unreachable_server_is_a_store_error_saying_what_to_do(
 
     with pytest.raises(StoreError, match=r"Cannot reach the Chroma server at .*chroma run --path DIR --port PORT"):
         Store(make_settings(tmp_path, chroma_url=url))
-    with pytest.raises(StoreError, match="is not a URL like http://host:8000"):
+    with pytest.raises(ValueError, match="it has no http:// or https://"):  # the settings refuse it first
         Store(make_settings(tmp_path, chroma_url="localhost-without-scheme"))

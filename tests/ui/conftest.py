@@ -1,4 +1,5 @@
-"""Fixtures for the web UI tests: a data dir with one small indexed document, and the app's environment."""
+"""Fixtures for the web UI tests: a data dir with one small indexed document, the app's environment, and
+Debian's headless Chromium for the tests that drive the running UI."""
 
 import os
 from collections.abc import Callable, Iterator
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from citewise.core.settings import get_settings
 from citewise.ingest.pipeline import ingest_paths
@@ -13,6 +15,18 @@ from citewise.retrieval.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 MODELS_HISTORY = """# Language model history
 
 ## The GPT family
@@ -71,3 +85,21 @@ def indexed_dir(
     report = ingest_paths(Store(make_settings(data)), [small_doc])
     assert report.added == 1 and not report.failed
     return data
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh --test (it installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

@@ -2,7 +2,9 @@
 the real embedding model, and a model behind Ollama's wire format (fast) or the embedded one (slow)."""
 
 import json
+import re
 from collections.abc import Callable
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,9 @@ from tests.ui.conftest import APP
 
 GPT1 = "How many parameters did GPT-1 have?"
 FIRST_RUN_S = 120  # the first run of a fresh process opens the index and loads the embedding model
+# The escaped-HTML stand-ins (ui/render.py) for Streamlit elements that would read their text as Markdown.
+LOOK_ALIKES = {kind: f"cw-notice cw-notice-{kind}" for kind in ("error", "warning", "info", "success")}
+LOOK_ALIKES["caption"] = "cw-caption"
 ANSWER_S = 600  # the real embedded model on 2 busy cores
 
 
@@ -33,7 +38,12 @@ def _html(at: AppTest) -> str:
 
 
 def _texts(at: AppTest, kind: str) -> str:
-    return "\n".join(str(element.value) for element in at.get(kind))
+    """The text the page shows as `kind` ("error", "caption"...): Streamlit's own elements, and the
+    escaped-HTML look-alikes that show text from documents, files, models and servers."""
+    own = [str(element.value) for element in at.get(kind)]
+    css = LOOK_ALIKES.get(kind)
+    alike = re.findall(rf'<div class="{css}">(.*?)</div>', _html(at), re.S) if css else []
+    return "\n".join(own + [unescape(text) for text in alike])
 
 
 def _ask(at: AppTest, question: str, timeout: float = FIRST_RUN_S) -> AppTest:
@@ -163,7 +173,7 @@ def test_real_model_answers_with_a_verified_citation(use_data_dir, embedded_mode
 def test_real_model_follow_up_keeps_the_context(use_data_dir, embedded_model: Path) -> None:
     use_data_dir(embedded_model)
     at = _ask(_ask(_app(), GPT1, timeout=ANSWER_S), "and GPT-2?", timeout=ANSWER_S)
-    assert "GPT-2" in _texts(at, "caption").split("Searched for:")[1]
+    assert "GPT-2" in _html(at).split("Searched for:")[1].split("</div>")[0]
     last_answer = _html(at).split('<div class="cw-answer">')[-1].split("</div>")[0]
     assert "1.5 billion" in last_answer
 
@@ -178,6 +188,11 @@ def _upload(at: AppTest, *files: tuple[str, bytes]) -> AppTest:
     return at
 
 
+def _stored(data_dir: Path) -> list[str]:
+    """The uploaded files kept in the uploads folder (not the hidden record of the names they came under)."""
+    return sorted(p.name for p in (data_dir / "uploads").iterdir() if not p.name.startswith("."))
+
+
 def test_upload_indexes_good_files_and_reports_bad_ones(fresh_index: Path) -> None:
     at = _upload(
         _app("documents"),
@@ -189,7 +204,7 @@ def test_upload_indexes_good_files_and_reports_bad_ones(fresh_index: Path) -> No
     assert "broken.pdf was not indexed" in _texts(at, "error")
     assert "1 added, 0 updated, 0 unchanged, 1 failed" in _texts(at, "success")
     assert "<div><b>Valve manual</b></div>" in lines  # listed
-    assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
+    assert _stored(fresh_index) == ["valves.md"]
 
 
 def test_uploading_the_same_file_again_changes_nothing(fresh_index: Path) -> None:
@@ -200,20 +215,42 @@ def test_uploading_the_same_file_again_changes_nothing(fresh_index: Path) -> Non
     assert len(Store(Settings(data_dir=fresh_index)).documents()) == 2  # the small document and valves.md
     renamed = _upload(at, ("copy of valves.md", doc[1]))
     assert "copy of valves.md has the same content as valves.md" in _texts(renamed, "info")
-    assert sorted(p.name for p in (fresh_index / "uploads").iterdir()) == ["valves.md"]
+    assert _stored(fresh_index) == ["valves.md"]
 
 
 def test_upload_names_cannot_escape_the_uploads_folder(fresh_index: Path) -> None:
     _upload(_app("documents"), ("../../outside/evil?.md", b"# Evil\n\nSome text about valves.\n"))
-    assert [p.name for p in (fresh_index / "uploads").iterdir()] == ["evil_.md"]
+    assert _stored(fresh_index) == ["evil_.md"]
     assert not (fresh_index.parent / "outside").exists()
 
 
-def test_oversized_upload_is_refused_with_the_limit(fresh_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("citewise.ingest.uploads.MAX_UPLOAD_MB", 1)
-    at = _upload(_app("documents"), ("big.md", b"# Big\n\n" + b"word " * 500_000))
-    assert "big.md is 2.5 MB; the limit is 1 MB a file" in _texts(at, "error")
-    assert not (fresh_index / "uploads").exists()
+def test_oversized_upload_is_refused_with_the_limit(fresh_index: Path, use_data_dir) -> None:
+    use_data_dir(fresh_index, CITEWISE_MAX_FILE_MB="1")
+    at = _app("documents")
+    [uploader] = at.file_uploader
+    assert "up to 1 MB each" in uploader.label and uploader.proto.max_upload_size_mb == 1  # what the page says
+    at = _upload(at, ("big.md", b"# Big\n\n" + b"word " * 500_000), ("small.md", b"# Small\n\nA short note.\n"))
+    assert "big.md is 2.4 MB; the limit is 1 MB a file" in _texts(at, "error")
+    assert "CITEWISE_MAX_FILE_MB" in _texts(at, "error")
+    assert _stored(fresh_index) == ["small.md"]
+
+
+def test_upload_batch_with_a_long_name_and_colliding_names_indexes_every_file(fresh_index: Path) -> None:
+    long_name = "大型语言模型" * 20 + ".md"  # 363 bytes: too long for a file name on most systems
+    at = _upload(
+        _app("documents"),
+        (long_name, b"# Models\n\nLarge language models are trained on text.\n"),
+        ("Pump.md", b"# Pump\n\nPrime the pump with water.\n"),
+        ("Pump.MD", b"# Boiler\n\nBleed the radiators each autumn.\n"),  # the same stored name as Pump.md
+        ("a?b.md", b"# Valve\n\nThe valve opens at 35 bar.\n"),
+        ("a*b.md", b"# Fan\n\nClean the fan blades monthly.\n"),
+    )
+    assert "5 added, 0 updated, 0 unchanged, 0 failed" in _texts(at, "success")
+    stored = _stored(fresh_index)
+    assert len(stored) == 5 and all(len(name.encode()) <= 120 for name in stored)
+    assert set(stored) >= {"Pump.md", "Pump (2).md", "a_b.md", "a_b (2).md"}
+    titles = {d.title for d in Store(Settings(data_dir=fresh_index)).documents()}
+    assert {"Models", "Pump", "Boiler", "Valve", "Fan"} <= titles
 
 
 def test_delete_removes_the_document_and_its_upload(fresh_index: Path) -> None:
@@ -266,7 +303,7 @@ def test_eval_runs_retrieval_only_and_shows_metrics_charts_and_items(fresh_index
     assert len(at.get("vega_lite_chart")) >= 3  # a bar chart per metric
     assert "topics-01: How many parameters did GPT-1 have?" in at.selectbox[1].format_func(at.selectbox[1].value)
     assert at.tabs[0].label == "dense"  # the main configuration of this run (its first) leads
-    assert "Retrieval" in _texts(at, "markdown")  # the verdict of the drill-down
+    assert re.search(r'<span class="cw-(good|bad)">Retrieval (right|wrong)</span>: ', _html(at))  # the verdict
 
 
 def test_eval_with_answers_says_why_each_answer_counts(
@@ -278,8 +315,7 @@ def test_eval_with_answers_says_why_each_answer_counts(
     at.toggle[0].set_value(False).run()
     at = _run_eval(at, ["hybrid+verifier"], 1)
     assert at.table[0].value.loc["answer_accuracy", "hybrid+verifier"] == "1.000"
-    text = _texts(at, "markdown")
-    assert ":green[Right]: the answer contains the expected “117 million”." in text
+    assert '<span class="cw-good">Right</span>: the answer contains the expected “117 million”.' in _html(at)
     assert "GPT-1 had 117 million parameters. [1]" in _texts(at, "info")
     assert '<span class="cw-ref">[1]</span> “GPT-1 had 117 million parameters.”' in _html(at)
 
@@ -309,10 +345,10 @@ def test_status_shows_backend_ollama_models_settings_and_index(
     fake_ollama.set_models([DEFAULT_MODEL, "llama3.2:3b"])
     use_data_dir(indexed_dir, CITEWISE_LLM="auto", CITEWISE_OLLAMA_HOST=fake_ollama.url)
     at = _app("status")
-    assert f"**ollama** · {DEFAULT_MODEL}" in _texts(at, "success")
-    text = _texts(at, "markdown")
-    assert f"- `{DEFAULT_MODEL}` (the configured model)" in text and "- `llama3.2:3b`" in text
-    assert "**1** documents" in text and str(indexed_dir) in text
+    assert f"ollama · {DEFAULT_MODEL}" in _texts(at, "success")
+    html = _html(at)  # model names, reasons and paths are shown as text, not Markdown
+    assert f"<li>{DEFAULT_MODEL} (the configured model)</li><li>llama3.2:3b</li>" in html
+    assert "<li>1 documents, " in html and f"<li>data directory: {indexed_dir} (CITEWISE_DATA_DIR)</li>" in html
     settings = at.table[0].value
     assert settings.loc["CITEWISE_TOP_K", "value"] == "5"
 
@@ -320,6 +356,6 @@ def test_status_shows_backend_ollama_models_settings_and_index(
 def test_status_explains_the_embedded_fallback(use_data_dir, indexed_dir: Path) -> None:
     use_data_dir(indexed_dir, CITEWISE_LLM="auto")
     at = _app("status")
-    assert "**embedded**" in _texts(at, "success")
+    assert "embedded · " in _texts(at, "success")
     assert "not reachable" in _texts(at, "caption")
     assert "ollama serve" in _texts(at, "info")

@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.core.types import Answer, ScoredChunk, Token
+from citewise.core.types import Answer, ScoredChunk, Sources, Token, plural
 from citewise.service import Rewritten
 from citewise.ui import render
 from citewise.ui.state import backend_status, service
@@ -35,11 +35,11 @@ def _turns() -> list[Turn]:
 def _open_document(source: str, chunk_id: str, span: tuple[int, int] | None) -> None:
     chunks = service().chunks(source)
     if not chunks:
-        st.warning(f"{source} is no longer indexed.")
+        st.html(render.notice_html("warning", f"{source} is no longer indexed."))
         return
     chunk = next((c for c in chunks if c.id == chunk_id), None)
     st.html(render.text_html(render.where(chunks[0].title, chunk.heading if chunk else ""), bold=True))
-    st.caption(source)
+    st.html(render.text_html(source, "cw-file"))
     if chunk is None:
         st.info("The document changed since this answer; showing its current text without the passage marked.")
         passage, marked = None, None
@@ -93,13 +93,13 @@ def _show_answer(index: int, turn: Turn) -> None:
     if turn.asked != turn.question:
         st.html(render.text_html(f"Searched for: {turn.asked}", "cw-file"))
     if turn.error:
-        st.error(turn.error, icon=":material/error:")
+        st.html(render.notice_html("error", turn.error))
         return
     answer = turn.answer
     assert answer is not None
     unsupported = [c for c in answer.claims if not c.supported]
     if answer.refused:
-        st.warning(answer.answer, icon=":material/help:")
+        st.html(render.notice_html("warning", answer.answer))
         if unsupported:
             st.caption("The model's draft said this, but no passage supports it:")
             st.html(render.unsupported_html([c.text for c in unsupported]))
@@ -113,11 +113,19 @@ def _show_answer(index: int, turn: Turn) -> None:
         st.markdown(f"**Sources** ({len(answer.citations)})")
         for c in answer.citations:
             _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span)
-    st.caption(_timings(turn))
+    st.html(render.text_html(_timings(turn), "cw-caption"))  # names the model (a file name, for a GGUF)
 
 
 def _history() -> list[tuple[str, str]]:
     return [(t.asked, t.answer.answer) for t in _turns() if t.answer is not None]
+
+
+def _reading(sources: Sources) -> None:
+    """The passages the model reads, on screen while it reads them (seconds before its first word)."""
+    st.caption(f"Reading {plural(len(sources.evidence.passages), 'passage')} from your documents:")
+    for p in sources.evidence.passages:
+        c = p.hit.chunk
+        st.html(render.passage_html(p.n, c.title, c.heading, c.source, c.text, (p.start, p.end)))
 
 
 def _ask(question: str) -> Turn:
@@ -136,8 +144,12 @@ def _ask(question: str) -> Turn:
                 assert isinstance(rewritten, Rewritten)
                 if rewritten.standalone != question:
                     st.html(render.text_html(f"Searched for: {rewritten.standalone}", "cw-file"))
-            with st.spinner("Searching your documents and reading the best passages…"):
+            with st.spinner("Searching your documents…"):
                 event = next(events)
+            if isinstance(event, Sources):
+                _reading(event)
+                with st.spinner("The model is reading these passages…"):
+                    event = next(events)
             box = st.empty()
             draft = ""
             while isinstance(event, Token):
@@ -160,10 +172,12 @@ def _header() -> bool:
     documents = service().documents()
     status = backend_status()
     if status.problem:
-        st.error(
-            f"No model can answer: {status.problem}. Or set CITEWISE_LLM=auto to answer with the "
-            "embedded model when Ollama is away.",
-            icon=":material/cloud_off:",
+        st.html(
+            render.notice_html(
+                "error",
+                f"No model can answer: {status.problem}. Or set CITEWISE_LLM=auto to answer with the "
+                "embedded model when Ollama is away.",
+            )
         )
     if not documents:
         st.info(
@@ -176,11 +190,11 @@ def _header() -> bool:
     if status.choice:
         st.caption(
             f"{len(documents)} documents · answers by the **{status.choice.backend}** model "
-            f"{status.choice.model} · every sentence is checked against the passage it cites, and "
-            "citewise says so when the documents don't answer."
+            f"{render.markdown_literal(status.choice.model)} · every sentence is checked against the passage "
+            "it cites, and citewise says so when the documents don't answer."
         )
         if status.choice.backend == "embedded" and "Ollama" in status.choice.reason:
-            st.caption(f":material/info: {status.choice.reason}.")
+            st.html(render.text_html(f"ⓘ {status.choice.reason}.", "cw-caption"))  # the models Ollama listed
     return status.problem is None
 
 
@@ -201,7 +215,7 @@ def _examples() -> str | None:
 ready = _header()
 for i, turn in enumerate(_turns()):
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        st.html(render.text_html(turn.question))
     with st.chat_message("assistant"):
         _show_answer(i, turn)
 
@@ -213,7 +227,7 @@ typed = st.chat_input("Ask a question about your documents", disabled=not ready)
 prompt = typed or (_examples() if ready else None)  # examples only until something is asked
 if prompt and prompt.strip():
     with st.chat_message("user"):
-        st.markdown(prompt)
+        st.html(render.text_html(prompt))
     with st.chat_message("assistant"):
         new = _ask(prompt.strip())
         _turns().append(new)

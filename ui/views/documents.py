@@ -7,10 +7,10 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from citewise.core.types import DocumentRecord
+from citewise.core.types import DocumentRecord, plural
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import FileDone, IngestReport
-from citewise.ingest.uploads import MAX_UPLOAD_MB, is_stored_upload
+from citewise.ingest.uploads import is_stored_upload
 from citewise.ui import render
 from citewise.ui.state import service
 
@@ -22,20 +22,17 @@ _SAID = {
 }
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[FileDone], None], Callable[[], None]]:
     """A progress bar with one line per file (`names` maps a source to its shown name), and its closer."""
-    bar = st.progress(0.0, text=f"{label} {_plural(count, 'file')}…")
+    bar = st.progress(0.0, text=f"{label} {plural(count, 'file')}…")
     lines = st.container()
 
     def progress(event: FileDone) -> None:
         name = names.get(event.path, Path(event.path).name)
-        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {name}")
+        shown = render.markdown_literal(name)  # progress text is read as Markdown
+        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {shown}")
         if event.status in _SAID:
-            chunks = f" ({_plural(event.chunks, 'passage')})" if event.chunks else ""
+            chunks = f" ({plural(event.chunks, 'passage')})" if event.chunks else ""
             lines.html(render.text_html(f"{_SAID_ICON[event.status]} {name} {_SAID[event.status]}{chunks}"))
 
     return progress, bar.empty
@@ -44,7 +41,7 @@ def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[
 def _failures(report: IngestReport, names: dict[str, str]) -> None:
     for failure in report.failed:
         name = names.get(failure.path, Path(failure.path).name)
-        st.error(f"{name} was not indexed: {failure.error}", icon=":material/error:")
+        st.html(render.notice_html("error", f"{name} was not indexed: {failure.error}"))
 
 
 def _index(paths: list[Path], names: dict[str, str], label: str) -> IngestReport:
@@ -63,9 +60,9 @@ def _add_uploads(files: list[UploadedFile]) -> None:
         result = service().add_uploads([(upload.name, upload.getvalue()) for upload in files], progress=progress)
     done()
     for message in result.rejected:
-        st.error(message, icon=":material/block:")
+        st.html(render.notice_html("error", message))
     for name, earlier in result.duplicates:
-        st.info(f"{name} has the same content as {earlier}, already uploaded.")
+        st.html(render.notice_html("info", f"{name} has the same content as {earlier}, already uploaded."))
     if result.ingest is not None:
         _failures(result.ingest, result.names)
         st.success(_summary(result.ingest), icon=":material/task_alt:")
@@ -74,7 +71,7 @@ def _add_uploads(files: list[UploadedFile]) -> None:
 def _summary(report: IngestReport) -> str:
     return (
         f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
-        f"{len(report.failed)} failed · {_plural(report.chunks, 'passage')} embedded in {report.seconds:.1f} s"
+        f"{len(report.failed)} failed · {plural(report.chunks, 'passage')} embedded in {report.seconds:.1f} s"
     )
 
 
@@ -97,9 +94,7 @@ def _document_row(record: DocumentRecord) -> None:
         info.html(render.text_html(record.title, bold=True))
         where = f"uploaded · {Path(record.source).name}" if uploaded else record.source
         info.html(
-            render.text_html(
-                f"{where} · {_plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}", "cw-file"
-            )
+            render.text_html(f"{where} · {plural(record.chunks, 'passage')} · indexed {_indexed_at(record)}", "cw-file")
         )
         key = record.source
         if reindex.button(
@@ -121,18 +116,19 @@ st.title("Documents")
 documents = service().documents()
 passages = sum(d.chunks for d in documents)
 st.caption(
-    f"{_plural(len(documents), 'document')}, {_plural(passages, 'passage')}. Uploaded files are copied to "
-    f"{service().uploads_dir}; uploading the same file again changes nothing."
+    f"{plural(len(documents), 'document')}, {plural(passages, 'passage')}. Uploaded files are copied to "
+    f"{render.markdown_literal(str(service().uploads_dir))}; uploading the same file again changes nothing."
 )
 if notice := st.session_state.pop("documents_notice", None):
-    st.success(notice, icon=":material/delete:")
+    st.html(render.notice_html("success", notice))  # it names the document
 
+max_mb = service().settings.max_file_mb  # Streamlit's server.maxUploadSize too, set by `citewise ui`
 with st.form("upload", clear_on_submit=True, border=True):
     files = st.file_uploader(
-        f"Add documents ({' '.join(SUPPORTED_SUFFIXES)}; up to {MAX_UPLOAD_MB} MB each)",
+        f"Add documents ({' '.join(SUPPORTED_SUFFIXES)}; up to {max_mb} MB each)",
         type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES],
         accept_multiple_files=True,
-        max_upload_size=MAX_UPLOAD_MB,
+        max_upload_size=max_mb,
     )
     submitted = st.form_submit_button("Upload and index", type="primary", icon=":material/upload:")
 if submitted:

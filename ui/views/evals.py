@@ -16,7 +16,7 @@ from citewise.evals.dataset import DEV_SET, DatasetError, EvalItem, load_dataset
 from citewise.evals.metrics import NOT_CHARTED, contains, describe, item_right
 from citewise.evals.runner import format_metric
 from citewise.evals.runs import EvalRun
-from citewise.ui.render import unsupported_html
+from citewise.ui.render import markdown_literal, notice_html, text_html, unsupported_html
 from citewise.ui.state import service
 
 SECONDS_PER_ANSWER = 10  # the embedded model on a laptop CPU; shown as an estimate only
@@ -37,13 +37,13 @@ def _dataset() -> tuple[str, list[EvalItem]] | None:
         try:
             items = load_dataset(path)
         except DatasetError as exc:
-            st.error(f"Not a valid dataset: {str(exc).replace(str(path), upload.name)}")
+            st.html(notice_html("error", f"Not a valid dataset: {str(exc).replace(str(path), upload.name)}"))
             return None
         except UnicodeDecodeError:
-            st.error(f"{upload.name} is not UTF-8 text.")
+            st.html(notice_html("error", f"{upload.name} is not UTF-8 text."))
             return None
     if not items:
-        st.error(f"{upload.name} has no questions.")
+        st.html(notice_html("error", f"{upload.name} has no questions."))
         return None
     return upload.name, items
 
@@ -63,12 +63,13 @@ def _run(name: str, items: list[EvalItem], configs: list[str], retrieval_only: b
     bar = st.progress(0.0, text="Preparing the configurations (the first run loads the model)…")
 
     def progress(done: int, total: int, label: str) -> None:
-        bar.progress(done / total, text=f"{done} of {total}: {label}")
+        bar.progress(done / total, text=f"{done} of {total}: {markdown_literal(label)}")  # names a question id
 
     try:
         run = service().evaluate(name, items, configs, retrieval_only=retrieval_only, progress=progress)
     except BackendUnavailable as exc:
-        st.error(f"No model can answer: {exc}. Tick 'Retrieval only' to score retrieval without it.")
+        why = f"No model can answer: {exc}. Tick 'Retrieval only' to score retrieval without it."
+        st.html(notice_html("error", why))
         return None
     bar.empty()
     return run
@@ -107,42 +108,48 @@ def _charts(summary: dict[str, dict[str, Any]]) -> None:
                 st.altair_chart(chart, width="stretch")
 
 
+def _line(reason: str, verdict: str = "", right: bool = False) -> str:
+    """One check as HTML: the verdict in green or red, then the reason (it quotes the dataset: escaped)."""
+    head = f'<span class="cw-{"good" if right else "bad"}">{verdict}</span>: ' if verdict else ""
+    return f"<div>{head}{escape(reason)}</div>"
+
+
 def _verdict(result: dict[str, Any], gold: dict[str, Any], answered: bool) -> list[str]:
-    """Why the item counted as right or wrong, one sentence per check."""
+    """Why the item counted as right or wrong, one HTML line per check."""
     m = result.get("metrics", {})
     lines = []
     if result.get("error"):
-        lines.append(f":material/error: The run failed: {result['error']}")
+        lines.append(_line(str(result["error"]), "The run failed"))
     if m.get("hit") is not None:
         if m["hit"]:
             rank = round(1 / m["reciprocal_rank"]) if m.get("reciprocal_rank") else "?"
-            lines.append(
-                f":green[Retrieval right]: the evidence is in passage {rank}; "
-                f"{m['evidence_recall']:.0%} of the expected evidence was found."
-            )
+            found = f"the evidence is in passage {rank}; {m['evidence_recall']:.0%} of the expected evidence was found."
+            lines.append(_line(found, "Retrieval right", right=True))
         else:
-            lines.append(":red[Retrieval wrong]: no retrieved passage contains the expected evidence.")
+            lines.append(_line("no retrieved passage contains the expected evidence.", "Retrieval wrong"))
     if not answered:
         return lines
     answer = result.get("answer") or ""
     if not gold.get("answerable", True):
         if m.get("refused"):
-            lines.append(":green[Right]: refused; the documents don't answer this question.")
+            lines.append(_line("refused; the documents don't answer this question.", "Right", right=True))
         else:
-            lines.append(":red[Wrong]: answered a question the documents don't answer.")
+            lines.append(_line("answered a question the documents don't answer.", "Wrong"))
         return lines
     if m.get("refused"):
-        lines.append(":red[Wrong]: refused, though the documents answer it.")
+        lines.append(_line("refused, though the documents answer it.", "Wrong"))
     elif m.get("correct"):
         found = next((g for g in gold.get("answers", []) if contains(strip_markers(answer), g)), "")
-        lines.append(f":green[Right]: the answer contains the expected “{found}”.")
+        lines.append(_line(f"the answer contains the expected “{found}”.", "Right", right=True))
     else:
         expected = ", ".join(f"“{g}”" for g in gold.get("answers", []))
-        lines.append(f":red[Wrong]: the answer contains none of the expected answers ({expected}).")
+        lines.append(_line(f"the answer contains none of the expected answers ({expected}).", "Wrong"))
     if m.get("citations"):
         lines.append(
-            f"Citations: {m.get('supported_citations') or 0} of {m['citations']} point at a span "
-            "holding the answer or its evidence."
+            _line(
+                f"Citations: {m.get('supported_citations') or 0} of {m['citations']} point at a span "
+                "holding the answer or its evidence."
+            )
         )
     return lines
 
@@ -166,26 +173,26 @@ def _passage(text: str, evidence: list[str]) -> str:
 
 def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
     gold = run.gold.get(row["id"], {})
-    st.markdown(f"**{row['question']}**")
+    st.html(text_html(row["question"], bold=True))
     if gold.get("answerable", row.get("answerable", True)):
-        st.caption("Expected: " + ", ".join(f"“{a}”" for a in gold.get("answers", [])))
+        st.html(text_html("Expected: " + ", ".join(f"“{a}”" for a in gold.get("answers", [])), "cw-caption"))
     else:
         st.caption("Expected: a refusal (the documents don't answer this)")
     evidence = gold.get("evidence", [])
     main = row.get("config")
     names = sorted(row["configs"], key=lambda name: name != main)  # the main configuration's tab first
-    for tab, name in zip(st.tabs(names), names, strict=True):
+    for tab, name in zip(st.tabs([markdown_literal(n) for n in names]), names, strict=True):
         result = row["configs"][name]
         with tab:
             for line in _verdict(result, gold, not run.retrieval_only):
-                st.markdown(line)
+                st.html(line)
             if not run.retrieval_only:
                 answer = result.get("answer") or ""
-                (st.warning if result.get("refused") else st.info)(answer or "(no answer)")
+                st.html(notice_html("warning" if result.get("refused") else "info", answer or "(no answer)"))
                 if result.get("unsupported"):
                     st.html(unsupported_html(result["unsupported"]))
                 for c in result.get("citations", []):
-                    st.html(f'<div><span class="cw-ref">[{c["n"]}]</span> “{escape(c["quote"])}”</div>')
+                    st.html(f'<div><span class="cw-ref">[{escape(str(c["n"]))}]</span> “{escape(c["quote"])}”</div>')
             st.markdown("**Retrieved passages**")
             if name == main:
                 texts = [hit["text"] for hit in row.get("retrieved", [])]
@@ -196,8 +203,8 @@ def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
                 if len(texts) < len(ids):
                     st.caption(
                         f"{len(ids) - len(texts)} of its {len(ids)} passages are not in the citewise index "
-                        f"(the {name} configuration splits documents its own way); their text is kept "
-                        f"for {main} only."
+                        f"(the {markdown_literal(name)} configuration splits documents its own way); their text "
+                        f"is kept for {markdown_literal(str(main))} only."
                     )
             for rank, text in enumerate(texts, start=1):
                 st.html(f"<b>{rank}.</b> " + _passage(text, evidence))
@@ -217,7 +224,7 @@ def _show_run(run: EvalRun) -> None:
         ok = item_right(m, row.get("answerable", True), run.retrieval_only)
         return f"{'right' if ok else 'WRONG'} · {item_id}: {row['question']}"
 
-    chosen = st.selectbox(f"Question (right or wrong under {main})", list(rows), format_func=label)
+    chosen = st.selectbox(f"Question (right or wrong under {markdown_literal(main)})", list(rows), format_func=label)
     if chosen:
         _item_detail(run, rows[chosen])
 
@@ -230,7 +237,7 @@ def _compare(runs: list[EvalRun]) -> None:
         list(by_id),
         default=list(by_id)[:2],
         format_func=lambda i: by_id[i].label,
-        help="Every run is kept under " + str(service().eval_runs_dir),
+        help="Every run is kept under " + markdown_literal(str(service().eval_runs_dir)),
     )
     if not chosen:
         return
@@ -275,7 +282,7 @@ if picked is not None:
 
 saved = service().runs()
 for problem in saved.damaged:
-    st.warning(f"A kept eval run cannot be read and is left out: {problem}", icon=":material/warning:")
+    st.html(notice_html("warning", f"A kept eval run cannot be read and is left out: {problem}"))
 past = saved.runs
 if past:
     st.divider()

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from citewise.ui.render import list_html, markdown_literal, notice_html, text_html
 from citewise.ui.state import service
 
 SETTINGS = {
-    "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded or ollama",
+    "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded, ollama or openai",
     "top_k": "passages retrieved per question (k)",
     "candidates": "candidates each ranking (dense, keyword) contributes before fusion",
     "rrf_k": "reciprocal rank fusion constant",
@@ -14,6 +15,8 @@ SETTINGS = {
     "min_relevance": "below this similarity (and min_keyword_score) nothing is relevant: refuse without the model",
     "min_keyword_score": "below this BM25 score (and min_relevance) nothing is relevant",
     "support_threshold": "an answer sentence needs this support score to keep its citation",
+    "evidence_passages": "top passages the model reads a window of",
+    "evidence_window_chars": "characters of each passage's window the model reads",
     "chunk_size": "characters per passage",
     "chunk_overlap": "characters shared by neighbouring passages",
     "context_tokens": "the answer model's context window",
@@ -22,6 +25,9 @@ SETTINGS = {
     "embedding_model": "sentence embedding model of the index",
     "ollama_host": "Ollama server (OLLAMA_HOST works too)",
     "ollama_model": "model asked on Ollama",
+    "openai_base_url": "an OpenAI-compatible server (vLLM, llama-server) for CITEWISE_LLM=openai",
+    "openai_model": "model asked on the OpenAI-compatible server",
+    "openai_api_key": "its API key, if it wants one (shown masked)",
     "model_path": "GGUF for the embedded backend (empty: the shipped Qwen model)",
     "data_dir": "index, uploads, eval runs and the assembled model",
     "chroma_url": "a Chroma server instead of the embedded store (empty: embedded)",
@@ -33,58 +39,65 @@ status = citewise.status()
 settings = status.settings
 st.title("Status")
 
+# Model names, reasons and paths come from settings, files and the Ollama server: shown as text, not Markdown.
 st.subheader("Who answers")
 if status.backend:
-    st.success(f"**{status.backend.backend}** · {status.backend.model}", icon=":material/smart_toy:")
-    st.caption(f"Why: {status.backend.reason}.")
+    st.html(notice_html("success", f"{status.backend.backend} · {status.backend.model}"))
+    st.html(text_html(f"Why: {status.backend.reason}.", "cw-caption"))
 else:
-    st.error(
-        f"No model can answer: {status.backend_problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
-        "to the embedded model.",
-        icon=":material/cloud_off:",
+    st.html(
+        notice_html(
+            "error",
+            f"No model can answer: {status.backend_problem}. Start Ollama, or set CITEWISE_LLM=auto to fall back "
+            "to the embedded model.",
+        )
     )
+if status.remote_notice:
+    st.html(notice_html("warning", status.remote_notice[:1].upper() + status.remote_notice[1:]))
 
 st.subheader("Ollama")
 probe = status.ollama
 if probe.reachable:
-    st.markdown(f"{probe.reason}.")
+    st.html(text_html(f"{probe.reason}."))
     if probe.models:
-        st.markdown("Models on this server:")
-        st.markdown(
-            "\n".join(
-                f"- `{m}`" + (" (the configured model)" if m == settings.ollama_model else "") for m in probe.models
-            )
-        )
+        st.html(text_html("Models on this server:"))
+        configured = " (the configured model)"
+        st.html(list_html([m + (configured if m == settings.ollama_model else "") for m in probe.models]))
 else:
-    st.info(
-        f"{probe.reason}. Optional: citewise answers with its embedded model without Ollama; with "
-        f"Ollama running and `ollama pull {settings.ollama_model}` done, it answers faster.",
-        icon=":material/info:",
+    st.html(
+        notice_html(
+            "info",
+            f"{probe.reason}. Optional: citewise answers with its embedded model without Ollama; with "
+            f"Ollama running and `ollama pull {settings.ollama_model}` done, it answers faster.",
+        )
     )
 
 st.subheader("Index")
 store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else f"Chroma in {settings.chroma_dir}"
-st.markdown(
-    f"""
-- **{status.documents}** documents, **{status.chunks}** passages (chunks)
-- store: {store}
-- data directory: `{settings.data_dir}` (CITEWISE_DATA_DIR)
-- uploads: `{status.uploads_dir}`
-- eval runs: `{status.eval_runs_dir}`
-"""
+st.html(
+    list_html(
+        [
+            f"{status.documents} documents, {status.chunks} passages (chunks)",
+            f"store: {store}",
+            f"data directory: {settings.data_dir} (CITEWISE_DATA_DIR)",
+            f"uploads: {status.uploads_dir}",
+            f"eval runs: {status.eval_runs_dir}",
+        ]
+    )
 )
 
 st.subheader("Settings")
 st.caption("Set with environment variables before `citewise ui`, e.g. CITEWISE_TOP_K=8.")
 # Every field of the settings object, the explained ones first, so a new setting shows up here by itself.
 order = {name: i for i, name in enumerate(SETTINGS)}
+fields = {name: field for name, field in type(settings).model_fields.items() if not field.exclude}
 rows = []
-for name in sorted(type(settings).model_fields, key=lambda n: order.get(n, len(order))):
+for name in sorted(fields, key=lambda n: order.get(n, len(order))):
     value = getattr(settings, name)
     rows.append(
         {
             "setting": f"CITEWISE_{name.upper()}",
-            "value": "" if value is None else str(value),
+            "value": "" if value is None else markdown_literal(str(value)),  # table cells are read as Markdown
             "meaning": SETTINGS.get(name, ""),
         }
     )

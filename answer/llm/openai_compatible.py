@@ -1,0 +1,107 @@
+"""A model on an OpenAI-compatible server (vLLM, llama.cpp's `llama-server`, LM Studio …), for when
+answers should come from a GPU machine: probe it, then stream answers through LangChain's ChatOpenAI."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import openai
+from langchain_openai import ChatOpenAI
+
+from citewise.answer.llm.base import BackendUnavailable, Message, estimate_tokens, to_langchain
+
+# Local servers take any key; the client library insists on one.
+NO_KEY = "not-needed"
+# No read timeout: a loaded server can still queue a request for long before its first token.
+_STREAM_TIMEOUT = httpx.Timeout(None, connect=5.0)
+
+
+@dataclass(frozen=True)
+class OpenAIStatus:
+    """What an OpenAI-compatible server said about its models; `reason` is one sentence."""
+
+    reachable: bool
+    has_model: bool
+    models: tuple[str, ...]
+    context_length: int | None  # vLLM reports `max_model_len`; others report nothing
+    reason: str
+
+
+def _client(base_url: str, api_key: str | None, timeout: float) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=0)
+
+
+def probe_openai(base_url: str, model: str, api_key: str | None = None, timeout: float = 2.0) -> OpenAIStatus:
+    """Ask the server at `base_url` (ending in /v1) for its models; never raises for a server that is
+    down or does not speak the OpenAI API."""
+    try:
+        listed = _client(base_url, api_key, timeout).models.list().data
+    except openai.APIConnectionError as exc:
+        reason = f"{base_url} is not reachable ({exc.__cause__ or exc}); start the model server"
+        return OpenAIStatus(False, False, (), None, reason)
+    except openai.APIStatusError as exc:
+        hint = "check CITEWISE_OPENAI_API_KEY" if exc.status_code in (401, 403) else "check CITEWISE_OPENAI_BASE_URL"
+        reason = f"{base_url} refused to list its models (GET /models gave HTTP {exc.status_code}); {hint}"
+        return OpenAIStatus(False, False, (), None, reason)
+    except (openai.OpenAIError, ValueError) as exc:
+        reason = f"{base_url} is not an OpenAI-compatible server ({exc}); check CITEWISE_OPENAI_BASE_URL"
+        return OpenAIStatus(False, False, (), None, reason)
+    names = tuple(entry.id for entry in listed)
+    found = next((entry for entry in listed if entry.id == model), None)
+    if found is None:
+        served = ", ".join(names) if names else "no models"
+        reason = f"{base_url} does not serve '{model}' (it serves: {served}); set CITEWISE_OPENAI_MODEL"
+        return OpenAIStatus(True, False, names, None, reason)
+    length = (found.model_extra or {}).get("max_model_len")
+    return OpenAIStatus(True, True, names, length if isinstance(length, int) else None, f"{base_url} serves '{model}'")
+
+
+class OpenAIGenerator:
+    """A model on an OpenAI-compatible server, streamed through LangChain's `ChatOpenAI`."""
+
+    backend = "openai"
+
+    def __init__(self, base_url: str, model: str, api_key: str | None, context_tokens: int) -> None:
+        if not model.strip():
+            raise ValueError("OpenAI-compatible model name is empty; set CITEWISE_OPENAI_MODEL")
+        self.base_url = base_url
+        self.model = model
+        self.context_tokens = context_tokens
+        self._chat = ChatOpenAI(
+            base_url=base_url,
+            api_key=api_key or NO_KEY,
+            model=model,
+            temperature=0,
+            timeout=_STREAM_TIMEOUT,
+            max_retries=0,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return estimate_tokens(text)  # the API has no tokenize endpoint
+
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way."""
+        try:
+            # ChatOpenAI sends `max_completion_tokens`; older llama.cpp servers read only `max_tokens`.
+            extra = {"max_tokens": max_tokens}
+            for chunk in self._chat.stream(to_langchain(messages), max_tokens=max_tokens, extra_body=extra):
+                if chunk.text:
+                    yield chunk.text
+        except openai.NotFoundError as exc:
+            raise BackendUnavailable(
+                f"{self.base_url} has no model '{self.model}' ({_message(exc)}); set CITEWISE_OPENAI_MODEL"
+            ) from exc
+        except openai.APIConnectionError as exc:
+            raise BackendUnavailable(
+                f"{self.base_url} stopped answering ({exc.__cause__ or exc}); check that the model server is running"
+            ) from exc
+        except openai.APIStatusError as exc:
+            raise BackendUnavailable(
+                f"{self.base_url} failed to answer with '{self.model}' (HTTP {exc.status_code}): {_message(exc)}; "
+                "see the model server's log"
+            ) from exc
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body if isinstance(exc.body, dict) else {}
+    return str(body.get("message") or exc.message)

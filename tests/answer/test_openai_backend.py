@@ -1,0 +1,115 @@
+"""The OpenAI-compatible backend (vLLM, llama-server) against a local server speaking that wire format."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from citewise.answer.llm.base import BackendUnavailable, Message
+from citewise.answer.llm.openai_compatible import OpenAIGenerator, probe_openai
+from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
+from citewise.core.settings import Settings
+from citewise.service import Citewise
+from tests.fakes.ollama_server import FakeOllama
+from tests.fakes.openai_server import DEFAULT_MODEL, MAX_MODEL_LEN, FakeOpenAIServer
+from tests.local_http import free_port
+
+QUESTION = [Message("system", "Answer from the passages."), Message("user", "Capital of France?")]
+HISTORY = "# Model history\n\nGPT-1 was released by OpenAI in 2018. GPT-1 had 117 million parameters.\n"
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as fake:
+        yield fake
+
+
+def _settings(make_settings, data: Path, url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"llm": "openai", "openai_base_url": url, "openai_model": DEFAULT_MODEL}
+    return make_settings(data, **(values | overrides))
+
+
+def test_probe_lists_the_models_and_vllms_context_length(server: FakeOpenAIServer) -> None:
+    status = probe_openai(server.url, DEFAULT_MODEL)
+    assert (status.reachable, status.has_model, status.models) == (True, True, (DEFAULT_MODEL,))
+    assert status.context_length == MAX_MODEL_LEN
+
+
+def test_probe_names_what_is_served_when_the_model_is_not(server: FakeOpenAIServer) -> None:
+    status = probe_openai(server.url, "llama3")
+    assert status.reachable and not status.has_model
+    assert f"does not serve 'llama3' (it serves: {DEFAULT_MODEL}); set CITEWISE_OPENAI_MODEL" in status.reason
+
+
+def test_probe_never_raises_for_a_server_that_is_down_or_speaks_something_else() -> None:
+    down = probe_openai(f"http://127.0.0.1:{free_port()}/v1", DEFAULT_MODEL)
+    assert not down.reachable and "is not reachable" in down.reason
+    with FakeOllama() as ollama:
+        other = probe_openai(f"{ollama.url}/v1", DEFAULT_MODEL)
+    assert not other.reachable and "GET /models gave HTTP 404" in other.reason
+
+
+def test_generator_streams_greedy_with_a_token_cap(server: FakeOpenAIServer) -> None:
+    server.reply = "Paris is the capital of France."
+    pieces = list(OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096).stream(QUESTION, max_tokens=64))
+
+    assert len(pieces) > 1 and "".join(pieces) == "Paris is the capital of France."
+    [body] = server.bodies
+    assert body["model"] == DEFAULT_MODEL and body["stream"] is True and body["temperature"] == 0
+    assert body["max_tokens"] == body["max_completion_tokens"] == 64
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+
+
+def test_a_model_gone_since_loading_says_which_setting_to_change(server: FakeOpenAIServer) -> None:
+    generator = OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096)
+    server.models = ["other"]
+    with pytest.raises(BackendUnavailable, match=rf"has no model '{DEFAULT_MODEL}' .*set CITEWISE_OPENAI_MODEL"):
+        list(generator.stream(QUESTION, max_tokens=16))
+
+
+def test_a_server_gone_since_loading_raises_backend_unavailable(server: FakeOpenAIServer) -> None:
+    generator = OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096)
+    server.stop()
+    with pytest.raises(BackendUnavailable, match="stopped answering"):
+        list(generator.stream(QUESTION, max_tokens=16))
+
+
+def test_choosing_openai_needs_its_url_and_model(tmp_path: Path, make_settings) -> None:
+    with pytest.raises(BackendUnavailable, match="needs CITEWISE_OPENAI_BASE_URL"):
+        choose_backend(make_settings(tmp_path, llm="openai"))
+    with pytest.raises(BackendUnavailable, match="needs CITEWISE_OPENAI_MODEL"):
+        choose_backend(make_settings(tmp_path, llm="openai", openai_base_url="http://127.0.0.1:9/v1"))
+
+
+def test_openai_is_chosen_and_loaded_with_the_servers_context_cap(
+    server: FakeOpenAIServer, tmp_path: Path, make_settings
+) -> None:
+    settings = _settings(make_settings, tmp_path, server.url, context_tokens=MAX_MODEL_LEN * 2)
+    choice = choose_backend(settings)
+    assert (choice.backend, choice.model) == ("openai", DEFAULT_MODEL)
+    generator = load_generator(settings, choice)
+    assert generator.context_tokens == MAX_MODEL_LEN
+
+
+def test_a_forced_openai_backend_that_is_down_says_why(tmp_path: Path, make_settings) -> None:
+    settings = _settings(make_settings, tmp_path, f"http://127.0.0.1:{free_port()}/v1")
+    with pytest.raises(BackendUnavailable, match=r"is not reachable .*start the model server"):
+        load_generator(settings, BackendChoice("openai", DEFAULT_MODEL, "chosen by the test"))
+
+
+def test_an_answer_from_the_server_is_verified_and_cited(
+    server: FakeOpenAIServer, tmp_path: Path, make_settings, embedding_model: str
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "history.md").write_text(HISTORY, encoding="utf-8")
+    service = Citewise(_settings(make_settings, tmp_path / "data", server.url))
+    assert not service.ingest([docs]).failed
+    server.reply = "GPT-1 had 117 million parameters."
+
+    answer = service.ask("How many parameters did GPT-1 have?")
+
+    assert (answer.backend, answer.model) == ("openai", DEFAULT_MODEL)
+    assert not answer.refused and answer.answer == "GPT-1 had 117 million parameters. [1]"
+    assert "117 million parameters" in answer.citations[0].text
+    assert "GPT-1 had 117 million parameters." in server.bodies[0]["messages"][1]["content"]
