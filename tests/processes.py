@@ -44,8 +44,11 @@ def citewise_json(*args: str, env: dict[str, str]) -> Any:
 
 def start(command: list[str], env: dict[str, str], log: Path, errors: Path | None = None) -> subprocess.Popen[bytes]:
     """Start `command` in the background, its stdout going to `log`, its stderr to `errors` (default: `log`)."""
-    with log.open("wb") as out, (errors or Path("/dev/null")).open("wb") as err:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=err if errors else subprocess.STDOUT)
+    with log.open("wb") as out:
+        if errors is None:
+            return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        with errors.open("wb") as err:
+            return subprocess.Popen(command, env=env, stdout=out, stderr=err)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = PROCESS_TIMEOUT_S) -> None:
