@@ -306,6 +306,15 @@ def test_eval_runs_retrieval_only_and_shows_metrics_charts_and_items(fresh_index
     assert re.search(r'<span class="cw-(good|bad)">Retrieval (right|wrong)</span>: ', _html(at))  # the verdict
 
 
+def test_a_damaged_kept_run_is_named_and_the_page_still_opens(fresh_index: Path) -> None:
+    runs = fresh_index / "eval-runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / "20200101-000000-000000.json").write_text('{"id": "cut short', encoding="utf-8")
+    at = _app("evals")
+    assert "A kept eval run cannot be read and is left out: 20200101-000000-000000.json: JSONDecodeError" in _html(at)
+    assert "No runs yet" in _texts(at, "info")
+
+
 def test_eval_with_answers_says_why_each_answer_counts(
     fresh_index: Path, use_data_dir, fake_ollama: FakeOllama
 ) -> None:
