@@ -1,14 +1,19 @@
 """A model on an OpenAI-compatible server (vLLM, llama.cpp's `llama-server`, LM Studio …), for when
-answers should come from a GPU machine: probe it, then stream answers through LangChain's ChatOpenAI."""
+answers should come from a GPU machine: probe it, then stream answers through LangChain's ChatOpenAI.
+
+`openai` and `langchain_openai` are imported only when such a server is asked: they would add most of a
+second to every `citewise` command."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import httpx
-import openai
-from langchain_openai import ChatOpenAI
 
 from citewise.answer.llm.base import BackendUnavailable, Message, estimate_tokens, to_langchain
+
+if TYPE_CHECKING:
+    import openai
 
 # Local servers take any key; the client library insists on one.
 NO_KEY = "not-needed"
@@ -27,13 +32,17 @@ class OpenAIStatus:
     reason: str
 
 
-def _client(base_url: str, api_key: str | None, timeout: float) -> openai.OpenAI:
+def _client(base_url: str, api_key: str | None, timeout: float) -> "openai.OpenAI":
+    import openai
+
     return openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=0)
 
 
 def probe_openai(base_url: str, model: str, api_key: str | None = None, timeout: float = 2.0) -> OpenAIStatus:
     """Ask the server at `base_url` (ending in /v1) for its models; never raises for a server that is
     down or does not speak the OpenAI API."""
+    import openai
+
     try:
         listed = _client(base_url, api_key, timeout).models.list().data
     except openai.APIConnectionError as exc:
@@ -67,6 +76,8 @@ class OpenAIGenerator:
         self.base_url = base_url
         self.model = model
         self.context_tokens = context_tokens
+        from langchain_openai import ChatOpenAI
+
         self._chat = ChatOpenAI(
             base_url=base_url,
             api_key=api_key or NO_KEY,
@@ -81,6 +92,8 @@ class OpenAIGenerator:
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way."""
+        import openai
+
         try:
             # ChatOpenAI sends `max_completion_tokens`; older llama.cpp servers read only `max_tokens`.
             extra = {"max_tokens": max_tokens}
@@ -102,6 +115,6 @@ class OpenAIGenerator:
             ) from exc
 
 
-def _message(exc: openai.APIStatusError) -> str:
+def _message(exc: "openai.APIStatusError") -> str:
     body = exc.body if isinstance(exc.body, dict) else {}
     return str(body.get("message") or exc.message)
