@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import chromadb
-from chromadb.errors import NotFoundError
+from chromadb.errors import InternalError, NotFoundError
 
 from citewise.core.settings import Settings
 from citewise.core.types import Chunk, DocumentRecord, source_label
@@ -44,6 +44,10 @@ WRITE_BATCH = 256
 # left by a crash) are filtered out after the query, and it asks again for more when too few remain.
 OVERFETCH = 2
 T = TypeVar("T")
+
+# What a read on embedded Chroma raises when another process dropped the collections under it (a
+# rebuild): NotFoundError once they are gone, InternalError ("Missing metadata segment") mid-drop.
+DROPPED = (NotFoundError, InternalError)
 
 
 def source_key(source: str) -> str:
@@ -193,7 +197,7 @@ class Store:
                 if self._embedded is not None and self._embedded.generation != self._generation:
                     self._open()  # another Store of this process reopened the shared client
                 return call()
-        except NotFoundError:
+        except DROPPED:
             self._open(reopen=True)
             with self._guard:
                 return call()
@@ -206,7 +210,7 @@ class Store:
                 if self._embedded is not None and self._embedded.generation != self._generation:
                     self._open()
                 return call()
-        except NotFoundError as exc:
+        except DROPPED as exc:
             self._open(reopen=True)
             with self._view_lock:
                 self._view = None

@@ -2,12 +2,16 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tests.local_http import free_port, responds
 
 CITEWISE = Path(sys.executable).parent / "citewise"
 INTERRUPTED = Path(__file__).with_name("interrupted_cli.py")
@@ -67,3 +71,49 @@ def finish(process: subprocess.Popen[bytes], timeout: float = PROCESS_TIMEOUT_S)
         process.kill()
         process.wait()
         raise
+
+
+UI_START_S = 120  # `citewise ui` on 2 busy cores: Streamlit, the settings check, the first page's imports
+
+
+@contextmanager
+def running_ui(env: dict[str, str], log: Path, cwd: Path | None = None) -> Iterator[str]:
+    """`citewise ui` on a free port of 127.0.0.1, in its own process group (it runs Streamlit as a child,
+    and both must stop); yields its URL once Streamlit answers its health check."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(CITEWISE), "ui", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + UI_START_S
+        while not responds(f"{url}/_stcore/health"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"citewise ui did not start; its output:\n{log.read_text(errors='replace')}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        stop_group(process)
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process started in its own session, and every process of its group."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            os.killpg(process.pid, 0)  # raises once every process of the group is gone
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGKILL)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    except ProcessLookupError:
+        pass

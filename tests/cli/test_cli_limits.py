@@ -2,9 +2,6 @@
 refuse an upload over the limit before it is in memory."""
 
 import os
-import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,8 +19,8 @@ from typer.testing import CliRunner
 
 from citewise.cli.main import app
 from citewise.core.settings import get_settings
+from tests import processes
 from tests.ingest.conftest import DocFactory
-from tests.local_http import free_port, responds
 
 MiB = 1024 * 1024
 START_S = 120
@@ -70,32 +67,8 @@ def running_ui(data: Path, **env: str) -> Iterator[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
     environ |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "embedded", **env}
     data.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data.parent / "ui.log"
-    citewise = Path(sys.executable).parent / "citewise"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(citewise), "ui", "--port", str(port)],
-            env=environ,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_S
-        while not responds(f"{url}/_stcore/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"citewise ui did not start; its output:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.3)
+    with processes.running_ui(environ, data.parent / "ui.log") as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @contextmanager

@@ -4,9 +4,6 @@ Screenshots of every page go to test-artifacts/screenshots/ (their paths are pri
 """
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,14 +15,14 @@ from citewise.answer.llm.model_files import ensure_model
 from citewise.core.settings import Settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
-from tests.local_http import free_port, responds
+from tests.processes import UI_START_S, running_ui
 from tests.ui.conftest import CLOSED_PORT_URL
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-START_S = 120
+START_S = UI_START_S
 ANSWER_MS = 600_000  # the embedded model on 2 busy cores, the model's first load included
 
 
@@ -40,45 +37,8 @@ def app_url(
     ensure_model(data / "models")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "embedded", "CITEWISE_OLLAMA_HOST": CLOSED_PORT_URL}
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data / "ui.log"
-    citewise = Path(sys.executable).parent / "citewise"
-    with log_path.open("wb") as log:
-        # Its own process group: `citewise ui` runs Streamlit as a child, and both must stop.
-        process = subprocess.Popen(
-            [str(citewise), "ui", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=data,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_S
-        while not responds(f"{url}/_stcore/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"citewise ui did not start; its output:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.3)
+    with running_ui(env, data / "ui.log", cwd=data) as url:
         yield url
-    finally:
-        _stop_group(process)
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            os.killpg(process.pid, 0)  # raises once every process of the group is gone
-            time.sleep(0.2)
-        os.killpg(process.pid, signal.SIGKILL)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
 
 
 def _shot(page: Page, name: str, whole: bool = True) -> Path:

@@ -3,9 +3,6 @@ server, and a model that answers with one, make the browser fetch nothing from t
 and Documents pages show them (the "outside" server is a recorder on 127.0.0.1)."""
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,8 +14,8 @@ from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
 from tests.fakes.ollama_server import FakeOllama
 from tests.fakes.recording_server import RecordingServer
-from tests.local_http import free_port, responds
-from tests.ui.test_browser import START_S, _idle, _shot, _stop_group
+from tests.processes import running_ui
+from tests.ui.test_browser import START_S, _idle, _shot
 
 pytestmark = pytest.mark.browser
 
@@ -66,27 +63,8 @@ def ui_url(
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": fake_ollama.url}
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "ui.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "citewise"), "ui", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + START_S
-        while not responds(f"{url}/_stcore/health"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"citewise ui did not start; its output:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.3)
+    with running_ui(env, tmp_path / "ui.log", cwd=tmp_path) as url:
         yield url
-    finally:
-        _stop_group(process)
 
 
 def test_document_and_model_text_make_the_browser_fetch_nothing(
