@@ -65,19 +65,34 @@ def select_evidence(
     window_chars: int,
 ) -> EvidenceSet:
     """Numbered windows of the best hits, in rank order, within `budget_tokens`."""
+    return _within_budget(
+        hits,
+        lambda hit: best_window(question, hit.chunk.text, embed, window_chars),
+        count_tokens,
+        budget_tokens,
+        max_passages,
+    )
+
+
+def _within_budget(
+    hits: Sequence[ScoredChunk],
+    window_of: Callable[[ScoredChunk], tuple[int, int] | None],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+    max_passages: int,
+) -> EvidenceSet:
+    """Each hit's window, in rank order, numbered, until `max_passages` are taken or `budget_tokens` is spent;
+    a hit with no window, or one that does not fit, is named among the dropped."""
     passages: list[Evidence] = []
     dropped: list[str] = []
     used = 0
     for hit in hits:
-        if len(passages) >= max_passages:
+        window = window_of(hit) if len(passages) < max_passages else None
+        tokens = count_tokens(hit.chunk.text[slice(*window)]) + SOURCE_LABEL_TOKENS if window else 0
+        if window is None or used + tokens > budget_tokens:
             dropped.append(hit.chunk.id)
             continue
-        start, end = best_window(question, hit.chunk.text, embed, window_chars)
-        tokens = count_tokens(hit.chunk.text[start:end]) + SOURCE_LABEL_TOKENS
-        if used + tokens > budget_tokens:
-            dropped.append(hit.chunk.id)
-            continue
-        passages.append(Evidence(len(passages) + 1, hit, start, end, tokens))
+        passages.append(Evidence(len(passages) + 1, hit, window[0], window[1], tokens))
         used += tokens
     return EvidenceSet(tuple(passages), tuple(dropped), used)
 
@@ -127,18 +142,5 @@ def select_sentences(
                     grown = True
                     break
 
-    passages: list[Evidence] = []
-    dropped: list[str] = [hit.chunk.id for hit in hits[max_passages:]]
-    used = 0
-    for p, hit in enumerate(candidates):
-        if p not in windows:
-            dropped.append(hit.chunk.id)
-            continue
-        start, end = spans[p][windows[p][0]][0], spans[p][windows[p][1]][1]
-        tokens = count_tokens(hit.chunk.text[start:end]) + SOURCE_LABEL_TOKENS
-        if used + tokens > budget_tokens:
-            dropped.append(hit.chunk.id)
-            continue
-        passages.append(Evidence(len(passages) + 1, hit, start, end, tokens))
-        used += tokens
-    return EvidenceSet(tuple(passages), tuple(dropped), used)
+    chosen = {candidates[p].chunk.id: (spans[p][first][0], spans[p][last][1]) for p, (first, last) in windows.items()}
+    return _within_budget(hits, lambda hit: chosen.get(hit.chunk.id), count_tokens, budget_tokens, len(hits))

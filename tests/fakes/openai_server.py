@@ -6,54 +6,29 @@ answers an unknown model with vLLM's 404 error object, and records every chat re
 """
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.local_http import LocalServer
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-7B-Instruct"
 MAX_MODEL_LEN = 32768
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(LocalServer):
     """One fake server; `url` is its base URL (ending in /v1), `bodies` the chat requests it received."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.reply = "Paris is the capital of France."
         self.models = [DEFAULT_MODEL]
-        self._server = _Server(self)
-        host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}/v1"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self._thread.is_alive():
-            self._server.shutdown()
-            self._thread.join()
-        self._server.server_close()
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeOpenAIServer) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
+        super().__init__(_Handler, "/v1")
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    def _fake(self) -> FakeOpenAIServer:
+        return self.server.owner  # type: ignore[attr-defined]
 
     def log_message(self, format: str, *args: Any) -> None:  # the test output stays quiet
         pass
@@ -72,12 +47,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         models = [
             {"id": m, "object": "model", "created": 0, "owned_by": "vllm", "max_model_len": MAX_MODEL_LEN}
-            for m in self.server.fake.models
+            for m in self._fake().models
         ]
         self._json(200, {"object": "list", "data": models})
 
     def do_POST(self) -> None:
-        fake = self.server.fake
+        fake = self._fake()
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         if self.path != "/v1/chat/completions":
             self._json(404, {"object": "error", "message": "Not Found", "type": "NotFoundError", "code": 404})
