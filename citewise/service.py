@@ -65,19 +65,23 @@ class Status:
 
     @property
     def ollama_is_remote(self) -> bool:
-        """Ollama would answer (CITEWISE_LLM is not `embedded`) and runs on another machine."""
-        return self.settings.llm != "embedded" and not reaches_this_machine(url_host(self.ollama_url))
+        """Ollama would answer (CITEWISE_LLM is `auto` or `ollama`) and runs on another machine."""
+        return self.settings.llm in ("auto", "ollama") and not reaches_this_machine(url_host(self.ollama_url))
 
     @property
     def remote_notice(self) -> str | None:
-        """Where the prompts go when Ollama is on another machine: they hold the passages of the documents."""
-        if not self.ollama_is_remote:
+        """Where the prompts go when the model server is on another machine: they hold the documents' passages."""
+        openai_url = self.settings.openai_base_url
+        if self.settings.llm == "openai" and openai_url and not reaches_this_machine(url_host(openai_url)):
+            where, server = f"{openai_url} (CITEWISE_OPENAI_BASE_URL)", "the model server"
+        elif self.ollama_is_remote:
+            where, server = f"{self.ollama_url} (CITEWISE_OLLAMA_HOST)", "Ollama"
+        else:
             return None
-        when = "" if self.backend and self.backend.backend == "ollama" else " once it is reachable"
+        when = "" if self.backend and self.backend.backend in ("ollama", "openai") else " once it is reachable"
         return (
-            f"answers are generated on {self.ollama_url} (CITEWISE_OLLAMA_HOST){when}: each question and the "
-            "passages of your documents it retrieves are sent there. To keep them on this machine, run Ollama "
-            "here or set CITEWISE_LLM=embedded."
+            f"answers are generated on {where}{when}: each question and the passages of your documents it "
+            f"retrieves are sent there. To keep them on this machine, run {server} here or set CITEWISE_LLM=embedded."
         )
 
     def to_json(self) -> dict[str, Any]:

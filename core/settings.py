@@ -102,15 +102,12 @@ class Settings(BaseSettings):
     @field_validator("chroma_url")
     @classmethod
     def _chroma_address(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None  # unset or empty: the embedded store
-        try:
-            if "://" not in value:  # the store reads the scheme to choose https
-                raise ValueError("it has no http:// or https://")
-            http_url(value)
-        except ValueError as exc:
-            raise ValueError(f"{exc}; use http://host:port, e.g. http://127.0.0.1:8000") from None
-        return value
+        return _server_url(value, "http://127.0.0.1:8000")
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _openai_address(cls, value: str | None) -> str | None:
+        return _server_url(value, "http://127.0.0.1:8000/v1")
 
     @property
     def chroma_dir(self) -> Path:
@@ -123,6 +120,19 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+
+def _server_url(value: str | None, example: str) -> str | None:
+    """A server's URL, with its scheme (a client reads it to choose https); unset or empty is None."""
+    if value is None or not value.strip():
+        return None
+    try:
+        if "://" not in value:
+            raise ValueError("it has no http:// or https://")
+        http_url(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; use http://host:port, e.g. {example}") from None
+    return value
 
 
 class SettingsError(ValueError):

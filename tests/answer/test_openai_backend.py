@@ -6,10 +6,11 @@ from pathlib import Path
 import pytest
 
 from citewise.answer.llm.base import BackendUnavailable, Message
+from citewise.answer.llm.ollama import OllamaStatus
 from citewise.answer.llm.openai_compatible import OpenAIGenerator, probe_openai
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
 from citewise.core.settings import Settings
-from citewise.service import Citewise
+from citewise.service import Citewise, Status
 from tests.fakes.ollama_server import FakeOllama
 from tests.fakes.openai_server import DEFAULT_MODEL, MAX_MODEL_LEN, FakeOpenAIServer
 from tests.local_http import free_port
@@ -113,3 +114,23 @@ def test_an_answer_from_the_server_is_verified_and_cited(
     assert not answer.refused and answer.answer == "GPT-1 had 117 million parameters. [1]"
     assert "117 million parameters" in answer.citations[0].text
     assert "GPT-1 had 117 million parameters." in server.bodies[0]["messages"][1]["content"]
+
+
+def _status(settings: Settings, folder: Path) -> Status:
+    """A status as `Citewise.status()` makes it, without asking any server (the notice needs settings alone)."""
+    return Status(settings, "", 0, 0, None, None, OllamaStatus(False, False, (), None, "not asked"), folder, folder)
+
+
+def test_a_server_on_another_machine_is_named_in_the_status(tmp_path: Path, make_settings) -> None:
+    remote = _status(_settings(make_settings, tmp_path, "http://gpu-box.example:8000/v1"), tmp_path)
+    assert remote.remote_notice is not None
+    assert remote.remote_notice.startswith(
+        "answers are generated on http://gpu-box.example:8000/v1 (CITEWISE_OPENAI_BASE_URL) once it is reachable"
+    )
+    local = _status(_settings(make_settings, tmp_path, "http://127.0.0.1:8000/v1"), tmp_path)
+    assert local.remote_notice is None
+
+
+def test_a_malformed_server_url_is_refused_naming_the_setting(tmp_path: Path, make_settings) -> None:
+    with pytest.raises(ValueError, match="it has no http:// or https://"):
+        make_settings(tmp_path, openai_base_url="gpu-box:8000/v1")
