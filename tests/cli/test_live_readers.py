@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from citewise.core.settings import Settings
+from citewise.retrieval.errors import IndexReopened
 from citewise.service import Citewise
 from tests.processes import CITEWISE, citewise_env, finish, interrupted, start
 
@@ -40,11 +41,17 @@ def indexed(tmp_path: Path, make_settings: Callable[..., Settings], embedding_mo
 
 
 def listing(reader: Citewise) -> set[tuple[str, str, int]]:
-    """The documents `reader` lists, each checked whole: all the chunks its record names are there."""
-    documents = reader.documents()
-    for record in documents:
-        assert len(reader.chunks(record.source)) == record.chunks, f"{record.source} is half indexed"
-    return {(d.source, d.content_hash, d.chunks) for d in documents}
+    """The documents `reader` lists, each checked whole in the same published view: all the chunks its record
+    names are there. (Two separate calls may each see a different view when a writer publishes between them.)"""
+    while True:
+        view = reader.store.view()
+        try:
+            for record in view.records:
+                found = reader.store.chunks([record.source], view=view)
+                assert len(found) == record.chunks, f"{record.source} is half indexed"
+        except IndexReopened:
+            continue  # a rebuild dropped the collections under this view: read the new one
+        return {(d.source, d.content_hash, d.chunks) for d in view.records}
 
 
 def check_whole(reader: Citewise, asked: str) -> set[tuple[str, str, int]]:
