@@ -80,7 +80,7 @@ def ingest_paths(
     with store.writing("ingest"):
         store.reconcile()
         recorded = store.registered()
-        known = store.indexed_versions()
+        known = store.indexed_versions(recorded)  # one read of the registry for both
         limits = Limits.from_settings(settings)
         for done, path in enumerate(files, start=1):
             source = str(path)

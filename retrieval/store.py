@@ -392,10 +392,12 @@ class Store:
     def _registry_versions(self) -> dict[str, str]:
         return {source: record.content_hash for source, record in self.registered().items()}
 
-    def indexed_versions(self) -> dict[str, str]:
-        """source -> content hash of every document the registry holds whole; a record found missing chunks
-        (by `reconcile` or `check`) is left out, so that its file is indexed again."""
-        return {s: h for s, h in self._registry_versions().items() if s not in self._incomplete}
+    def indexed_versions(self, records: Mapping[str, DocumentRecord] | None = None) -> dict[str, str]:
+        """source -> content hash of every document the registry (or `records`, as `registered` gave it) holds
+        whole; a record found missing chunks (by `reconcile` or `check`) is left out, so that its file is
+        indexed again."""
+        records = self.registered() if records is None else records
+        return {s: r.content_hash for s, r in records.items() if s not in self._incomplete}
 
     def reconcile(self, full: bool = False) -> Drift:
         """Repair what a killed or failed write left (call inside `writing`): delete chunks that no record and

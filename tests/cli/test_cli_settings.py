@@ -110,5 +110,5 @@ def test_status_names_an_ollama_host_that_is_not_this_machine(clean_env: dict[st
         result = _invoke("status", env={"OLLAMA_HOST": local})
         assert result.exit_code == 0 and "answers are generated on" not in result.stdout
     embedded = _invoke("status", env={"CITEWISE_OLLAMA_HOST": REMOTE_OLLAMA, "CITEWISE_LLM": "embedded"} | through_fake)
-    assert "answers are generated on" not in embedded.stdout  # Ollama is never asked
+    assert "answers are generated on" not in embedded.stdout  # Ollama never answers, so no notice
     assert set(fake.proxied_hosts) == {"203.0.113.7:11434"}  # the "remote" requests stayed on this machine
