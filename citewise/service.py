@@ -1,9 +1,10 @@
 """The facade the CLI and the web UI call: one object per index builds the parts once and runs each use
-case (status, ingest, uploads, remove, ask, evaluate, past runs), so neither surface holds logic of its own."""
+case (status, ingest, uploads, synced folders, remove, ask, evaluate, past runs), so neither surface holds logic
+of its own."""
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.followup import standalone_question
+from citewise.answer.freshness import CitedState, cited_states
 from citewise.answer.llm.base import BackendUnavailable, Generator
 from citewise.answer.llm.ollama import OllamaStatus, base_url, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
@@ -26,6 +28,16 @@ from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport, doctor
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths, remove_source
+from citewise.ingest.sync import (
+    FolderSync,
+    SyncedFolder,
+    SyncError,
+    SyncRecord,
+    apply_changes,
+    folder_key,
+    sync_folder,
+    watch_changes,
+)
 from citewise.ingest.uploads import UploadRejected, forget_upload, is_stored_upload, save_upload
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 from citewise.retrieval.locks import Waiting
@@ -240,6 +252,67 @@ class Citewise:
     def index_sample_articles(self, progress: Progress | None = None) -> IngestReport:
         return self.ingest([BUNDLED_CORPUS], progress=progress)
 
+    # -- synced folders ----------------------------------------------------------------------
+
+    @property
+    def sync_record_path(self) -> Path:
+        return self.settings.data_dir / "synced-folders" / f"{self.settings.collection}.json"
+
+    def synced_folders(self) -> list[SyncedFolder]:
+        """The folders this index keeps in sync, with how each one's last sync went (SyncError: record damaged)."""
+        return sorted(SyncRecord.load(self.sync_record_path).folders.values(), key=lambda f: f.folder)
+
+    def sync(self, folders: Sequence[Path] = (), progress: Progress | None = None) -> list[FolderSync]:
+        """Bring each folder's documents in step with its files, and remember it; no folders: every remembered
+        one. A folder that is gone is reported, and nothing of it is removed."""
+        targets = list(folders) or [Path(f.folder) for f in self.synced_folders()]
+        return [self._synced(lambda folder=folder: sync_folder(self.store, folder, progress)) for folder in targets]
+
+    def watch(
+        self,
+        folders: Sequence[Path],
+        on_sync: Callable[[FolderSync], None],
+        on_watching: Callable[[list[str]], None] | None = None,
+        progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> None:
+        """Sync the folders (no folders: every remembered one), then apply each batch of changes to their files
+        as it comes, until `stop` is set or Ctrl-C (KeyboardInterrupt). `on_sync` hears of every sync and batch."""
+        targets = [Path(folder_key(f)) for f in folders] or [Path(f.folder) for f in self.synced_folders()]
+        present = [f for f in targets if f.is_dir()]
+        if not present:
+            names = ", ".join(map(str, targets)) or "no folder"
+            raise SyncError(f"Nothing to watch: {names} is not a folder. `citewise sync DIR --watch` names one.")
+        self.store.embedding.load()  # before watching: the first change is indexed in a moment, not after a load
+        for batch in watch_changes(present, stop, ignore=[self.settings.data_dir]):
+            if on_watching is not None:  # the watcher runs: whatever changes from now on is seen
+                for done in self.sync(targets, progress):
+                    on_sync(done)
+                on_watching([str(f) for f in present])
+                on_watching = None
+            for folder, paths in batch.items():
+                on_sync(self._synced(lambda f=folder, p=paths: apply_changes(self.store, f, p, progress)))
+
+    def forget_folder(self, folder: Path) -> list[str] | None:
+        """Stop syncing `folder`; its documents stay indexed. Their sources, or None when it was not synced."""
+        key = folder_key(folder)
+        with self.store.writing("sync --forget", publish=False):
+            record = SyncRecord.load(self.sync_record_path)
+            if record.folders.pop(key, None) is None:
+                return None
+            record.save()
+        return [d.source for d in self.documents() if Path(d.source).is_relative_to(key)]
+
+    def _synced(self, run: Callable[[], FolderSync]) -> FolderSync:
+        """Run one sync and note it in the record, in one write: two syncs never lose each other's note."""
+        with self.store.writing("sync"):
+            record = SyncRecord.load(self.sync_record_path)  # a damaged record stops the sync before it starts
+            done = run()
+            if done.report is not None or done.folder in record.folders:
+                record.note(done)
+                record.save()
+        return done
+
     # -- answers -----------------------------------------------------------------------------
 
     def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieved:
@@ -294,6 +367,10 @@ class Citewise:
             if isinstance(event, Answer):
                 return event
         raise AssertionError("Citewise.stream ended without an Answer")
+
+    def citation_status(self, answer: Answer) -> dict[str, CitedState]:
+        """chunk id -> whether each cited passage is still indexed as it was: current, changed or removed."""
+        return cited_states(self.store, answer.citations)
 
     # -- evals -------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from citewise.answer.llm.model_files import MODEL_NAME, PART_COUNT, ModelFileErr
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_command
 from citewise.cli.exposure import warn_if_exposed
+from citewise.cli.sync_command import sync_command
 from citewise.core.serialize import answer_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Sources, Token, plural, source_label
@@ -321,6 +322,7 @@ def status(as_json: JsonFlag = False) -> None:
 
 
 app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)
+app.command("sync")(sync_command)
 
 
 def main() -> None:

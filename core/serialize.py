@@ -36,6 +36,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "heading": c.heading,
                 "chunk_id": c.chunk_id,
                 "text": c.text,
+                "text_sha256": c.text_hash,
                 "span": list(c.span),
             }
             for c in answer.citations

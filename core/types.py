@@ -1,5 +1,6 @@
 """Records that cross module boundaries."""
 
+import hashlib
 from dataclasses import dataclass, field
 
 
@@ -87,6 +88,11 @@ class Citation:
     text: str
     span: tuple[int, int]
 
+    @property
+    def text_hash(self) -> str:
+        """With `chunk_id`, the fingerprint of what was cited: a later check tells whether the passage changed."""
+        return passage_hash(self.text)
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -125,6 +131,10 @@ class Token:
     """A piece of the model's draft, as it streams."""
 
     text: str
+
+
+def passage_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def source_label(title: str, heading: str, separator: str = " > ") -> str:

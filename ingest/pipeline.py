@@ -1,7 +1,7 @@
 """Index files into the store: skip what is unchanged, replace what changed, report what failed."""
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[FileFailure] = field(default_factory=list)
+    removed_sources: list[str] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
 
@@ -68,8 +69,10 @@ def ingest_paths(
     paths: Iterable[Path],
     prune: bool = False,
     progress: Progress | None = None,
+    prune_within: Sequence[Path] | None = None,
 ) -> IngestReport:
-    """Index every supported file under `paths`; one bad file never stops the batch.
+    """Index every supported file under `paths`; one bad file never stops the batch. `prune` drops the documents
+    whose files are gone: every one, or those under `prune_within` (files or folders) when given.
 
     The whole run is one write of the store: it holds the index's lock, first repairs what an interrupted write
     left (a record missing chunks counts as changed), and readers see the result when it ends."""
@@ -99,11 +102,18 @@ def ingest_paths(
             if progress:
                 progress(FileDone(source, status_name, chunks, done, len(files)))
         if prune:
+            scope = None if prune_within is None else [p.resolve() for p in prune_within]
             for source in recorded:
-                if not Path(source).exists() and store.remove_document(source):
+                gone = not Path(source).exists()
+                if gone and _within(source, scope) and store.remove_document(source):
                     report.removed += 1
+                    report.removed_sources.append(source)
     report.seconds = round(time.perf_counter() - started, 2)
     return report
+
+
+def _within(source: str, scope: Sequence[Path] | None) -> bool:
+    return scope is None or any(Path(source).is_relative_to(path) for path in scope)
 
 
 def _ingest_one(
