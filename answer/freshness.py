@@ -9,8 +9,8 @@ from citewise.retrieval.store import Store
 CitedState = Literal["current", "changed", "removed"]
 
 STATE_NOTE: dict[CitedState, str] = {
-    "changed": "source changed since this answer",
-    "removed": "source removed since this answer",
+    "changed": "⚠ Source changed since this answer: the passage below is what was cited; the file now says otherwise.",
+    "removed": "⚠ Source removed since this answer: its document is no longer indexed.",
 }
 
 

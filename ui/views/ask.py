@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from citewise.answer.freshness import STATE_NOTE
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.core.types import Answer, ScoredChunk, Sources, Token, plural
 from citewise.service import Rewritten
@@ -62,11 +63,20 @@ def _source_card(
     heading: str,
     text: str,
     span: tuple[int, int] | None,
+    note: str | None = None,
 ) -> None:
     with st.container(border=True):
+        if note:
+            st.html(render.notice_html("warning", note))
         st.html(render.passage_html(n, title, heading, source, text, span))
         if st.button("Open the document at this passage", key=key, icon=":material/article:", type="tertiary"):
             _open_document(source, chunk_id, span)
+
+
+def _changed_sources(answer: Answer) -> dict[str, str]:
+    """chunk id -> "source changed since this answer" (or removed), for the cited passages no longer as cited."""
+    states = service().citation_status(answer)
+    return {chunk_id: STATE_NOTE[state] for chunk_id, state in states.items() if state != "current"}
 
 
 def _closest(key: str, hits: tuple[ScoredChunk, ...]) -> None:
@@ -111,8 +121,10 @@ def _show_answer(index: int, turn: Turn) -> None:
         if unsupported:
             st.html(render.unsupported_html([c.text for c in unsupported]))
         st.markdown(f"**Sources** ({len(answer.citations)})")
+        changed = _changed_sources(answer)
         for c in answer.citations:
-            _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span)
+            note = changed.get(c.chunk_id)
+            _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span, note)
     st.html(render.text_html(_timings(turn), "cw-caption"))  # names the model (a file name, for a GGUF)
 
 

@@ -1,4 +1,4 @@
-"""Documents: upload files, see what is indexed, re-index or delete a document."""
+"""Documents: upload files, keep folders in sync, see what is indexed, re-index or delete a document."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -10,6 +10,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from citewise.core.types import DocumentRecord, plural
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import FileDone, IngestReport
+from citewise.ingest.sync import FolderSync, SyncedFolder, SyncError
 from citewise.ingest.uploads import is_stored_upload
 from citewise.ui import render
 from citewise.ui.state import service
@@ -22,9 +23,11 @@ _SAID = {
 }
 
 
-def _progress(label: str, count: int, names: dict[str, str]) -> tuple[Callable[[FileDone], None], Callable[[], None]]:
+def _progress(
+    label: str, count: int | None, names: dict[str, str]
+) -> tuple[Callable[[FileDone], None], Callable[[], None]]:
     """A progress bar with one line per file (`names` maps a source to its shown name), and its closer."""
-    bar = st.progress(0.0, text=f"{label} {plural(count, 'file')}…")
+    bar = st.progress(0.0, text=f"{label} {plural(count, 'file')}…" if count is not None else f"{label}…")
     lines = st.container()
 
     def progress(event: FileDone) -> None:
@@ -75,11 +78,100 @@ def _summary(report: IngestReport) -> str:
     )
 
 
-def _indexed_at(record: DocumentRecord) -> str:
+def _local_time(iso: str) -> str:
     try:
-        return datetime.fromisoformat(record.indexed_at).astimezone().strftime("%Y-%m-%d %H:%M")
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
-        return record.indexed_at
+        return iso
+
+
+def _indexed_at(record: DocumentRecord) -> str:
+    return _local_time(record.indexed_at)
+
+
+# -- synced folders ----------------------------------------------------------------------------
+
+SYNC_NOTICES = "sync_notices"  # what the last sync said, shown once the page has run again with its results
+
+
+def _sync(folder: Path) -> None:
+    """Sync one folder with a progress bar and a line per changed file; its outcome is shown after the rerun."""
+    progress, done = _progress(f"Syncing {render.markdown_literal(str(folder))}", None, {})
+    with st.spinner("Syncing (embedding every new or changed passage)…"):
+        try:
+            [result] = service().sync([folder], progress=progress)
+        except SyncError as exc:
+            result = FolderSync(str(folder), None, str(exc))
+    done()
+    st.session_state[SYNC_NOTICES] = _sync_notices(result)
+    st.rerun()
+
+
+def _sync_notices(result: FolderSync) -> list[tuple[render.NoticeKind, str]]:
+    report = result.report
+    if report is None:
+        return [("error", result.error or f"{result.folder} was not synced.")]
+    notices: list[tuple[render.NoticeKind, str]] = [
+        ("error", f"{Path(f.path).name} was not indexed: {f.error}") for f in report.failed
+    ]
+    notices.append(
+        (
+            "success",
+            f"{result.folder}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
+            f"{report.removed} removed, {len(report.failed)} failed · {plural(report.chunks, 'passage')} embedded "
+            f"in {report.seconds:.1f} s",
+        )
+    )
+    return notices
+
+
+def _synced_folder_row(folder: SyncedFolder) -> None:
+    with st.container(border=True):
+        info, action = st.columns([5, 1.3], vertical_alignment="center")
+        info.html(render.text_html(folder.folder, bold=True))
+        when = _local_time(folder.last_sync) if folder.last_sync else "never"
+        info.html(
+            render.text_html(
+                f"last sync {when} · {folder.added} added, {folder.updated} updated, {folder.removed} removed, "
+                f"{folder.failed} failed",
+                "cw-file",
+            )
+        )
+        if folder.errors:
+            info.html(render.list_html(folder.errors))
+        if action.button(
+            "Sync now",
+            key=f"sync-{folder.folder}",
+            icon=":material/sync:",
+            width="stretch",
+            help="Add new files, index changed ones again, remove documents whose files are gone.",
+        ):
+            _sync(Path(folder.folder))
+
+
+def _synced_folders() -> None:
+    st.subheader("Synced folders")
+    for kind, text in st.session_state.pop(SYNC_NOTICES, []):
+        st.html(render.notice_html(kind, text))
+    try:
+        folders = service().synced_folders()
+    except SyncError as exc:
+        st.html(render.notice_html("error", str(exc)))
+        return
+    st.caption(
+        "New, changed and deleted files in these folders are picked up by **Sync now**, or as they happen "
+        "while `citewise sync --watch` runs. Forgetting a folder (`citewise sync --forget DIR`) keeps its documents."
+    )
+    for folder in folders:
+        _synced_folder_row(folder)
+    with st.form("sync-folder", clear_on_submit=True, border=False):
+        typed = st.text_input("Add a folder to keep in sync", placeholder="/home/me/notes")
+        added = st.form_submit_button("Sync this folder", icon=":material/create_new_folder:")
+    if added:
+        if typed.strip():
+            _sync(Path(typed.strip()).expanduser())
+        else:
+            st.warning("Type the path of a folder on this computer first.")
 
 
 def _delete(record: DocumentRecord) -> None:
@@ -147,6 +239,9 @@ if not documents:
         report = _index(service().sample_articles(), {}, "Indexing")
         st.success(_summary(report), icon=":material/task_alt:")
         documents = service().documents()
+
+_synced_folders()
+documents = service().documents()
 
 if documents:
     header, action = st.columns([4, 1.4], vertical_alignment="bottom")
