@@ -9,7 +9,9 @@ from citewise.retrieval.store import Store
 CitedState = Literal["current", "changed", "removed"]
 
 STATE_NOTE: dict[CitedState, str] = {
-    "changed": "⚠ Source changed since this answer: the passage below is what was cited; the file now says otherwise.",
+    "changed": (
+        "⚠ Source changed since this answer: the document was indexed again and no longer holds this passage as cited."
+    ),
     "removed": "⚠ Source removed since this answer: its document is no longer indexed.",
 }
 
