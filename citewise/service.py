@@ -41,7 +41,7 @@ from citewise.ingest.sync import (
 from citewise.ingest.uploads import UploadRejected, forget_upload, is_stored_upload, save_upload
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 from citewise.retrieval.locks import Waiting
-from citewise.retrieval.store import Store
+from citewise.retrieval.store import Store, StoreError
 
 
 @dataclass(frozen=True)
@@ -277,13 +277,16 @@ class Citewise:
         stop: threading.Event | None = None,
     ) -> None:
         """Sync the folders (no folders: every remembered one), then apply each batch of changes to their files
-        as it comes, until `stop` is set or Ctrl-C (KeyboardInterrupt). `on_sync` hears of every sync and batch."""
+        as it comes, until `stop` is set or Ctrl-C (KeyboardInterrupt). `on_sync` hears of every sync and batch;
+        a batch that cannot be written now (another process holds the index too long) is told and tried again."""
         targets = [Path(folder_key(f)) for f in folders] or [Path(f.folder) for f in self.synced_folders()]
+        if not targets:
+            raise SyncError("No folder is synced yet: `citewise sync DIR --watch` names one.")
         present = [f for f in targets if f.is_dir()]
         if not present:
-            names = ", ".join(map(str, targets)) or "no folder"
-            raise SyncError(f"Nothing to watch: {names} is not a folder. `citewise sync DIR --watch` names one.")
+            raise SyncError(f"Nothing to watch: {', '.join(map(str, targets))} is not a folder.")
         self.store.embedding.load()  # before watching: the first change is indexed in a moment, not after a load
+        pending: dict[Path, set[Path]] = {}
         for batch in watch_changes(present, stop, ignore=[self.settings.data_dir]):
             if on_watching is not None:  # the watcher runs: whatever changes from now on is seen
                 for done in self.sync(targets, progress):
@@ -291,7 +294,15 @@ class Citewise:
                 on_watching([str(f) for f in present])
                 on_watching = None
             for folder, paths in batch.items():
-                on_sync(self._synced(lambda f=folder, p=paths: apply_changes(self.store, f, p, progress)))
+                pending.setdefault(folder, set()).update(paths)
+            for folder in list(pending):
+                try:
+                    done = self._synced(lambda f=folder: apply_changes(self.store, f, pending[f], progress))
+                except StoreError as exc:  # kept pending: the next wake-up tries again
+                    on_sync(FolderSync(str(folder), None, f"{exc} (will try again)"))
+                    continue
+                del pending[folder]
+                on_sync(done)
 
     def forget_folder(self, folder: Path) -> list[str] | None:
         """Stop syncing `folder`; its documents stay indexed. Their sources, or None when it was not synced."""

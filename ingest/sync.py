@@ -134,6 +134,8 @@ def apply_changes(store: Store, folder: Path, changed: Iterable[Path], progress:
     """One batch of a watcher's changes under `folder`: index the changed paths that exist, drop the documents
     of those that are gone (a deleted folder takes its documents with it)."""
     key = folder_key(folder)
+    if not Path(key).is_dir():  # removed or unmounted while watched: as in a full pass, nothing is removed
+        return FolderSync(key, None, f"{key} is gone; nothing was changed in the index.")
     paths = sorted(set(changed))
     present = [p for p in paths if p.exists()]
     report = ingest_paths(store, present, prune=True, prune_within=paths, progress=progress)
@@ -143,12 +145,11 @@ def apply_changes(store: Store, folder: Path, changed: Iterable[Path], progress:
 def watch_changes(
     folders: Iterable[Path], stop: Event | None = None, ignore: Iterable[Path] = ()
 ) -> Iterator[dict[Path, list[Path]]]:
-    """Batches of changed paths, by the watched folder they are under; an empty first batch as soon as the
-    watcher runs (changes made after that are seen). Hidden files and `ignore`d folders are left out.
-    Ends when `stop` is set; Ctrl-C raises KeyboardInterrupt."""
+    """Batches of changed paths, by the watched folder they are under, and an empty one every WAKE_MS when
+    nothing changed; the first comes once the watcher runs (changes made after that are seen). Hidden files and
+    `ignore`d folders are left out. Ends when `stop` is set; Ctrl-C raises KeyboardInterrupt."""
     roots = [Path(folder_key(f)) for f in folders]
     skipped = [Path(folder_key(p)) for p in ignore]
-    started = False
     for changes in watchfiles.watch(
         *roots,
         debounce=DEBOUNCE_MS,
@@ -157,10 +158,7 @@ def watch_changes(
         yield_on_timeout=True,
         stop_event=stop,
     ):
-        batch = _by_folder((Path(path) for _, path in changes), roots, skipped)
-        if batch or not started:
-            started = True
-            yield batch
+        yield _by_folder((Path(path) for _, path in changes), roots, skipped)
 
 
 def _by_folder(paths: Iterable[Path], roots: list[Path], skipped: list[Path]) -> dict[Path, list[Path]]:

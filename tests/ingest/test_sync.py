@@ -156,3 +156,14 @@ def test_the_facade_remembers_a_synced_folder_and_forgets_it_keeping_its_documen
     assert service.synced_folders() == []
     assert len(service.documents()) == 3
     assert service.forget_folder(tmp_path / "docs") is None
+
+
+def test_a_batch_for_a_folder_that_is_gone_removes_nothing(tmp_path: Path, store: Store) -> None:
+    write_three(tmp_path / "docs")
+    sync_folder(store, tmp_path / "docs")
+    (tmp_path / "docs").rename(tmp_path / "unmounted")
+
+    done = apply_changes(store, tmp_path / "docs", [tmp_path / "docs"])
+
+    assert done.report is None and done.error is not None and "is gone" in done.error
+    assert len(store.documents()) == 3
