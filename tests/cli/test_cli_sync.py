@@ -2,6 +2,7 @@
 --watch, where the index follows edits, new files and deletions while another process reads it."""
 
 import json
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -126,8 +127,33 @@ def test_watch_follows_edits_new_files_and_deletions_then_stops_on_ctrl_c(
             watcher.kill()
     assert "stopped watching" in errors.read_text()
     syncs = [json.loads(line) for line in log.read_text().splitlines()]
+    print("seconds each sync took in the watcher:", [s["seconds"] for s in syncs])
     assert (syncs[0]["added"], syncs[0]["updated"], syncs[0]["removed"]) == (2, 0, 0)  # the first full pass
     # then one batch per change, unless the OS reported one in two bursts
     assert [sum(s[count] for s in syncs[1:]) for count in ("added", "updated", "removed")] == [1, 1, 1]
     [remembered] = Citewise(make_settings(data)).synced_folders()
     assert remembered.folder == str(docs) and remembered.removed == 1  # the last batch's counts
+
+
+def test_watch_tells_of_a_busy_index_and_applies_the_change_once_it_is_free(
+    docs: Path, tmp_path: Path, make_settings: Callable[..., Settings], embedding_model: str
+) -> None:
+    data = tmp_path / "data"
+    log, errors = tmp_path / "watch.jsonl", tmp_path / "watch.err"
+    env = citewise_env(data, CITEWISE_LOCK_TIMEOUT="1")
+    watcher = start([str(CITEWISE), "sync", str(docs), "--watch", "--json"], env, log, errors)
+    try:
+        wait_for(lambda: "watching" in errors.read_text() or watcher.poll() is not None, "the watcher", WATCH_START_S)
+        assert watcher.poll() is None, errors.read_text()
+        reader = Citewise(make_settings(data))
+        with reader.store.locks.writing("ingest"):  # another writer holds the index
+            (docs / "toaster.md").write_text(TOASTER)
+            wait_for(lambda: "will try again" in log.read_text(), "the watcher to say the index is busy", 30)
+        wait_for(lambda: reader.store.document(str(docs / "toaster.md")) is not None, "the retried change", 30)
+        watcher.send_signal(signal.SIGINT)
+        assert finish(watcher, 60) == 0, errors.read_text()
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    busy = next(json.loads(line) for line in log.read_text().splitlines() if "will try again" in line)
+    assert busy["folder"] == str(docs) and f"pid {os.getpid()}" in busy["error"]
