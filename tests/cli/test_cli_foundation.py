@@ -54,8 +54,18 @@ def run_json(*args: str, exit_code: int = 0) -> object:
 def test_ingest_json_reports_counts(data_dir: Path, folder: Path) -> None:
     report = run_json("ingest", str(folder))
 
-    assert report.keys() == {"added", "updated", "unchanged", "removed", "failed", "chunks", "seconds"}
+    assert report.keys() == {
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "failed",
+        "removed_sources",
+        "chunks",
+        "seconds",
+    }
     assert (report["added"], report["updated"], report["unchanged"], report["removed"]) == (2, 0, 0, 0)
+    assert report["removed_sources"] == []
     assert report["failed"] == [] and report["chunks"] == 2
     assert isinstance(report["seconds"], float) and report["seconds"] >= 0
 

@@ -12,6 +12,7 @@ from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import FileDone, IngestReport
 from citewise.ingest.sync import FolderSync, SyncedFolder, SyncError
 from citewise.ingest.uploads import is_stored_upload
+from citewise.retrieval.store import StoreError
 from citewise.ui import render
 from citewise.ui.state import service
 
@@ -100,7 +101,7 @@ def _sync(folder: Path) -> None:
     with st.spinner("Syncing (embedding every new or changed passage)…"):
         try:
             [result] = service().sync([folder], progress=progress)
-        except SyncError as exc:
+        except (SyncError, StoreError) as exc:  # a damaged record; the index busy with another writer too long
             result = FolderSync(str(folder), None, str(exc))
     done()
     st.session_state[SYNC_NOTICES] = _sync_notices(result)
