@@ -93,7 +93,9 @@ class SyncRecord:
     def note(self, done: FolderSync) -> SyncedFolder:
         """Remember the folder and how this sync went (save to keep it)."""
         report = done.report
-        errors = [done.error] if done.error else [f"{f.path}: {f.error}" for f in report.failed] if report else []
+        errors = [f"{f.path}: {f.error}" for f in report.failed] if report else []
+        if done.error:
+            errors.insert(0, done.error)
         entry = SyncedFolder(
             folder=done.folder,
             last_sync=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -132,7 +134,7 @@ def sync_folder(store: Store, folder: Path, progress: Progress | None = None) ->
 
 def apply_changes(store: Store, folder: Path, changed: Iterable[Path], progress: Progress | None = None) -> FolderSync:
     """One batch of a watcher's changes under `folder`: index the changed paths that exist, drop the documents
-    of those that are gone (a deleted folder takes its documents with it)."""
+    of those that are gone (a deleted subfolder takes its documents with it)."""
     key = folder_key(folder)
     if not Path(key).is_dir():  # removed or unmounted while watched: as in a full pass, nothing is removed
         return FolderSync(key, None, f"{key} is gone; nothing was changed in the index.")
