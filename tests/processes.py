@@ -87,14 +87,16 @@ def running_ui(env: dict[str, str], log: Path, cwd: Path | None = None) -> Itera
 
 
 @contextmanager
-def running_api(env: dict[str, str], log: Path, host: str = "127.0.0.1", token: str | None = None) -> Iterator[str]:
+def running_api(
+    env: dict[str, str], log: Path, host: str = "127.0.0.1", token: str | None = None, start_s: float = UI_START_S
+) -> Iterator[str]:
     """`citewise serve --host HOST` on a free port, reached through 127.0.0.1; yields its URL once /v1/models
-    answers (sent with `token` as a bearer token, when given)."""
+    answers (sent with `token` as a bearer token, when given) within `start_s`."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"} if token else None
     command = [str(CITEWISE), "serve", "--host", host, "--port", str(port)]
-    with _running_until(command, f"{url}/v1/models", env, log, headers=headers):
+    with _running_until(command, f"{url}/v1/models", env, log, headers=headers, start_s=start_s):
         yield url
 
 
@@ -106,6 +108,7 @@ def _running_until(
     log: Path,
     cwd: Path | None = None,
     headers: dict[str, str] | None = None,
+    start_s: float = UI_START_S,
 ) -> Iterator[None]:
     """`command` in its own process group while the block lasts, from when `health_url` answers 200."""
     with log.open("wb") as out:
@@ -113,7 +116,7 @@ def _running_until(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + UI_START_S
+        deadline = time.monotonic() + start_s
         while not responds(health_url, headers):
             if process.poll() is not None or time.monotonic() > deadline:
                 output = log.read_text(errors="replace")

@@ -32,18 +32,21 @@ def test_upload_list_ask_and_delete_a_document(http: httpx.Client, ollama: FakeO
         ("files", ("kettle.md", KETTLE, "text/markdown")),
         ("files", ("empty.md", b"", "text/markdown")),
         ("files", ("tool.exe", b"MZ\x90\x00", "application/octet-stream")),
+        ("files", ("broken.pdf", b"%PDF-1.4 not really a PDF", "application/pdf")),
     ]
     response = http.post("/v1/documents", files=files)
     assert response.status_code == 200
-    kettle, empty, exe = response.json()["files"]
+    kettle, empty, exe, broken = response.json()["files"]
     assert kettle["name"] == "kettle.md" and kettle["status"] == "added" and kettle["chunks"] == 1
     assert kettle["error"] is None
     assert empty["status"] == "rejected" and empty["error"] == "empty.md is empty." and empty["source"] is None
     assert exe["status"] == "rejected" and "cannot read '.exe' files" in exe["error"]
+    assert broken["status"] == "failed" and broken["error"] and broken["source"] is None  # not indexed, not kept
 
     listed = {d["source"]: d for d in http.get("/v1/documents").json()}
     assert listed[kettle["source"]]["title"] == "Kettle care"
     assert any(source.endswith("model-history.md") for source in listed)
+    assert not any(source.endswith("broken.pdf") for source in listed)
 
     again = http.post("/v1/documents", files=[("files", ("kettle.md", KETTLE, "text/markdown"))]).json()["files"]
     assert again[0]["status"] == "unchanged" and again[0]["source"] == kettle["source"]

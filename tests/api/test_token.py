@@ -43,7 +43,7 @@ def test_bound_to_every_address_it_answers_only_requests_with_the_token(
             assert [model.id for model in accepted.models.list()] == ["citewise"]
 
 
-def test_on_loopback_a_set_token_is_required_too(
+def test_on_loopback_a_set_token_is_required_too_and_a_missing_model_is_a_503(
     tmp_path: Path, make_settings: Callable[..., Settings], embedding_model: str
 ) -> None:
     env = citewise_env(tmp_path / "data", CITEWISE_API_TOKEN=TOKEN, CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=NOBODY)
@@ -52,7 +52,15 @@ def test_on_loopback_a_set_token_is_required_too(
         httpx.Client(base_url=url, trust_env=False, timeout=60) as http,
     ):
         assert http.get("/v1/models").status_code == 401
-        assert http.get("/v1/models", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
+        auth = {"Authorization": f"bearer {TOKEN}"}
+        assert http.get("/v1/models", headers=auth).status_code == 200
+        # No model can answer (Ollama is down): a 503 saying so, before any stream begins.
+        for stream in (False, True):
+            question = {"model": "citewise", "messages": [{"role": "user", "content": "Hi?"}], "stream": stream}
+            response = http.post("/v1/chat/completions", json=question, headers=auth)
+            assert response.status_code == 503
+            assert response.json()["error"]["type"] == "backend_unavailable"
+            assert NOBODY in response.json()["error"]["message"]
 
 
 def test_it_refuses_to_serve_beyond_loopback_without_a_token(tmp_path: Path) -> None:
