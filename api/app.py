@@ -30,6 +30,7 @@ from citewise.api.schemas import (
     UploadResponse,
 )
 from citewise.core.serialize import documents_json, retrieved_json
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.service import Citewise
 
 DESCRIPTION = """Answers from your documents, every sentence cited; refuses what they don't say.
@@ -39,25 +40,31 @@ DESCRIPTION = """Answers from your documents, every sentence cited; refuses what
 `refused`. Streamed answers carry only verified text. Errors come as `{"error": {"message", "type"}}`.
 
 When the server was started with `CITEWISE_API_TOKEN`, every request needs `Authorization: Bearer <token>`."""
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorResponse} for code in (400, 401, 404, 503)}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses a route documents (401 on every route: when a token is set)."""
+    return {code: {"model": ErrorResponse} for code in (401, *codes)}
+
+
 STREAM = {200: {"content": {"text/event-stream": {"schema": ChatCompletionChunk.model_json_schema()}}}}
 
 
 def create_app(service: Citewise, token: str | None = None) -> FastAPI:
     """The API over `service`; with a `token`, every request must send it as a bearer token."""
-    app = FastAPI(title="citewise", version="0.1.0", description=DESCRIPTION, responses=ERRORS)
+    app = FastAPI(title="citewise", version="0.1.0", description=DESCRIPTION)
     install_error_handlers(app)
     if token:
         app.middleware("http")(_bearer(token))
 
-    @app.get("/v1/models", response_model=ModelList, summary="The one model: citewise")
+    @app.get("/v1/models", response_model=ModelList, responses=_errors(), summary="The one model: citewise")
     def models() -> dict[str, Any]:
         return {"object": "list", "data": [Model().model_dump()]}
 
     @app.post(
         "/v1/chat/completions",
         response_model=ChatCompletion,
-        responses=STREAM,  # type: ignore[arg-type]
+        responses={**STREAM, **_errors(400, 404, 503)},  # type: ignore[dict-item]
         summary="Answer the last user message from the documents, cited (OpenAI-compatible)",
     )
     def chat(request: ChatRequest) -> Any:
@@ -76,23 +83,30 @@ def create_app(service: Citewise, token: str | None = None) -> FastAPI:
         events = completion_events(verified_text(service, question, history), completion_id())
         return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
-    @app.post("/v1/search", response_model=SearchResponse, summary="The passages that answer a query (no model)")
+    @app.post(
+        "/v1/search",
+        response_model=SearchResponse,
+        responses=_errors(400, 503),
+        summary="The passages that answer a query (no model)",
+    )
     def search(request: SearchRequest) -> dict[str, Any]:
         result = service.search(request.query, request.k)
         return {"query": request.query, "hits": retrieved_json(result), "timings_ms": result.timings_ms}
 
-    @app.get("/v1/documents", response_model=list[Document], summary="The indexed documents")
+    @app.get("/v1/documents", response_model=list[Document], responses=_errors(503), summary="The indexed documents")
     def documents() -> list[dict[str, Any]]:
         return documents_json(service.documents())
 
-    @app.post("/v1/documents", response_model=UploadResponse, summary="Upload and index files")
+    @app.post(
+        "/v1/documents", response_model=UploadResponse, responses=_errors(400, 503), summary="Upload and index files"
+    )
     def upload(
-        files: Annotated[list[UploadFile], File(description="One or more .txt .md .html .pdf .docx files.")],
+        files: Annotated[list[UploadFile], File(description=f"One or more {' '.join(SUPPORTED_SUFFIXES)} files.")],
     ) -> dict[str, Any]:
         report = service.add_uploads([(file.filename or "upload", file.file.read()) for file in files])
         return {"files": [asdict(outcome) for outcome in report.files]}
 
-    @app.delete("/v1/documents", response_model=Removed, summary="Remove a document from the index")
+    @app.delete("/v1/documents", response_model=Removed, responses=_errors(400, 404, 503), summary="Remove a document")
     def remove(source: Annotated[str, Query(description="The document's `source`, as GET lists it.")]) -> Any:
         if not service.remove(source):
             raise ApiError(
@@ -103,12 +117,27 @@ def create_app(service: Citewise, token: str | None = None) -> FastAPI:
             )
         return {"removed": source}
 
-    @app.get("/v1/status", response_model=StatusResponse, summary="The index, and which model would answer")
+    @app.get(
+        "/v1/status",
+        response_model=StatusResponse,
+        responses=_errors(503),
+        summary="The index, and which model would answer",
+    )
     def status() -> dict[str, Any]:
         current = service.status()
         return {**current.to_json(), "remote_notice": current.remote_notice}
 
+    app.openapi = lambda: _without_422(FastAPI.openapi(app))  # type: ignore[method-assign]
     return app
+
+
+def _without_422(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents a 422 for every request body; this API answers a malformed one with OpenAI's 400."""
+    for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+        operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    return schema
 
 
 def _bearer(token: str) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:

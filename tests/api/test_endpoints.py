@@ -101,6 +101,10 @@ def test_openapi_schema_describes_every_route_and_the_extra_fields(http: httpx.C
     chat = schema["paths"]["/v1/chat/completions"]["post"]["responses"]
     assert "text/event-stream" in chat["200"]["content"]
     assert chat["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
+    documented = {code for path in schema["paths"].values() for op in path.values() for code in op["responses"]}
+    assert "422" not in documented  # a malformed request is OpenAI's 400, and documented as such
+    upload = schema["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
+    assert "multipart/form-data" in upload
 
 
 def test_an_unknown_route_is_an_openai_error(http: httpx.Client) -> None:
