@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -11,6 +12,7 @@ from tests.fakes.ollama_server import FakeOllama
 
 QUESTION = "How many parameters did GPT-1 have?"
 SUPPORTED = "GPT-1 had 117 million parameters."
+SECOND = "GPT-2 followed in 2019 with 1.5 billion parameters."
 UNSUPPORTED = "It was trained on the moon by a team of robots."  # no passage says so: the verifier drops it
 
 
@@ -25,25 +27,27 @@ def test_openai_client_lists_the_model(client: OpenAI) -> None:
 
 
 def test_a_streamed_answer_carries_only_verified_text_and_its_citations(client: OpenAI, ollama: FakeOllama) -> None:
-    ollama.set_reply(f"{SUPPORTED} {UNSUPPORTED}")
+    ollama.set_reply(f"{SUPPORTED} {UNSUPPORTED} {SECOND}")
     stream = client.chat.completions.create(
         model="citewise", messages=[{"role": "user", "content": QUESTION}], stream=True
     )
     chunks = list(stream)
 
-    text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
-    assert text == f"{SUPPORTED} [1]"  # the unsupported draft sentence never reaches the client
+    pieces = [chunk.choices[0].delta.content for chunk in chunks if chunk.choices[0].delta.content]
+    # One verified sentence a chunk, each with its marker; the unsupported draft sentence never reaches the client.
+    assert pieces == [f"{SUPPORTED} [1]", f" {SECOND} [2]"]
     assert chunks[0].choices[0].delta.role == "assistant"
     final = chunks[-1]
     assert final.choices[0].finish_reason == "stop"
     extra = final.model_extra or {}
     assert extra["refused"] is False
-    [citation] = extra["citations"]
-    assert citation["n"] == 1 and citation["source"].endswith("model-history.md")
-    assert citation["title"] == "Language model history"
-    start, end = citation["span"]
-    assert citation["quote"] == citation["text"][start:end]
-    assert "GPT-1 had 117 million parameters" in citation["quote"]
+    first, second = extra["citations"]
+    assert [first["n"], second["n"]] == [1, 2]
+    assert first["source"].endswith("model-history.md") and first["title"] == "Language model history"
+    for citation in (first, second):
+        start, end = citation["span"]
+        assert citation["quote"] == citation["text"][start:end]
+    assert "GPT-1 had 117 million parameters" in first["quote"] and "1.5 billion" in second["quote"]
     assert all(not (chunk.model_extra or {}).get("citations") for chunk in chunks[:-1])
 
 
@@ -106,6 +110,20 @@ def test_the_stream_is_openai_server_sent_events(http: httpx.Client, ollama: Fak
     chunks = [json.loads(event.removeprefix("data: ")) for event in events[:-1]]
     assert {chunk["object"] for chunk in chunks} == {"chat.completion.chunk"}
     assert len({chunk["id"] for chunk in chunks}) == 1
+
+
+def test_questions_asked_at_once_are_each_answered(api_url: str, ollama: FakeOllama) -> None:
+    ollama.set_reply(SUPPORTED)
+    body = {"model": "citewise", "messages": [{"role": "user", "content": QUESTION}]}
+
+    def ask(_: int) -> dict:
+        with httpx.Client(base_url=api_url, trust_env=False, timeout=120) as http:
+            return http.post("/v1/chat/completions", json=body).json()
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(ask, range(3)))
+    assert [a["choices"][0]["message"]["content"] for a in answers] == [f"{SUPPORTED} [1]"] * 3
+    assert len({a["id"] for a in answers}) == 3
 
 
 def test_a_request_that_is_not_a_question_is_an_openai_error(http: httpx.Client) -> None:
