@@ -27,7 +27,7 @@ from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport, doctor
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
-from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths, remove_source
+from citewise.ingest.pipeline import FileDone, IngestReport, Progress, ingest_paths, remove_source
 from citewise.ingest.sync import (
     FolderSync,
     SyncedFolder,
@@ -122,6 +122,19 @@ class Status:
         }
 
 
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one uploaded file. `status` is rejected (not stored), failed (not indexed), or the
+    indexing's added, updated or unchanged; `error` says why for the first two."""
+
+    name: str  # as uploaded
+    status: str
+    source: str | None = None  # the indexed document it became (None when not indexed and not kept)
+    chunks: int = 0
+    error: str | None = None
+    duplicate_of: str | None = None  # the earlier upload with the same bytes, kept instead
+
+
 @dataclass
 class UploadsReport:
     """What became of a batch of uploads: refused ones, repeats of earlier uploads, and the indexing."""
@@ -130,6 +143,19 @@ class UploadsReport:
     duplicates: list[tuple[str, str]] = field(default_factory=list)  # (uploaded name, the kept earlier file)
     names: dict[str, str] = field(default_factory=dict)  # stored source -> the name it was uploaded as
     ingest: IngestReport | None = None  # None when nothing was left to index
+    files: list[UploadOutcome] = field(default_factory=list)  # one per uploaded file, in upload order
+
+
+def _indexed(outcome: UploadOutcome, done: dict[str, FileDone], errors: dict[str, str], new: set[str]) -> UploadOutcome:
+    """A stored upload's outcome once indexing is over; a new file that failed is no longer kept."""
+    if outcome.source is None:
+        return outcome
+    event = done.get(outcome.source)
+    error = errors.get(outcome.source)
+    if error is not None or event is None:
+        kept = None if outcome.source in new else outcome.source
+        return replace(outcome, status="failed", source=kept, error=error or "it was not indexed.")
+    return replace(outcome, status=event.status, chunks=event.chunks)
 
 
 class Citewise:
@@ -218,27 +244,41 @@ class Citewise:
         indexed = {d.source for d in self.documents()}
         saved: list[Path] = []
         new: set[str] = set()
+        outcomes: list[UploadOutcome] = []  # the stored ones' statuses are filled in after indexing
         for name, data in files:
             try:
                 result = save_upload(self.uploads_dir, name, data, self.settings.max_file_mb)
             except UploadRejected as exc:
                 report.rejected.append(str(exc))
+                outcomes.append(UploadOutcome(name, "rejected", error=str(exc)))
                 continue
             except OSError as exc:  # the disk is full, the folder is not writable: this file only
                 report.rejected.append(f"{name} could not be stored: {exc.strerror or exc}.")
+                outcomes.append(UploadOutcome(name, "rejected", error=report.rejected[-1]))
                 continue
             source = str(result.path.resolve())
-            if result.duplicate_of is not None:
-                report.duplicates.append((name, result.duplicate_of.name))
+            duplicate_of = None if result.duplicate_of is None else result.duplicate_of.name
+            if duplicate_of is not None:
+                report.duplicates.append((name, duplicate_of))
             if source not in indexed:
                 new.add(source)
             report.names[source] = name
             saved.append(result.path)
+            outcomes.append(UploadOutcome(name, "failed", source, duplicate_of=duplicate_of))
         if saved:
-            report.ingest = self.ingest(saved, progress=progress)
-            for failure in report.ingest.failed:
-                if failure.path in new:
-                    forget_upload(self.uploads_dir, Path(failure.path))
+            done: dict[str, FileDone] = {}
+
+            def track(event: FileDone) -> None:
+                done[event.path] = event
+                if progress:
+                    progress(event)
+
+            report.ingest = self.ingest(saved, progress=track)
+            errors = {failure.path: failure.error for failure in report.ingest.failed}
+            for source in errors.keys() & new:
+                forget_upload(self.uploads_dir, Path(source))
+            outcomes = [_indexed(outcome, done, errors, new) for outcome in outcomes]
+        report.files = outcomes
         return report
 
     def sample_articles(self) -> list[Path]:

@@ -16,7 +16,8 @@ from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_command
 from citewise.cli.exposure import warn_if_exposed
 from citewise.cli.sync_command import sync_command
-from citewise.core.serialize import answer_json, retrieved_json
+from citewise.core.addresses import is_loopback
+from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Sources, Token, plural, source_label
 from citewise.ingest import BUNDLED_CORPUS
@@ -219,7 +220,7 @@ def docs(as_json: JsonFlag = False) -> None:
     """List indexed documents."""
     records = _service().documents()
     if as_json:
-        _print_json([record.__dict__ for record in records])
+        _print_json(documents_json(records))
         return
     for record in records:
         typer.echo(f"{record.chunks:>5} chunks  {record.indexed_at}  {record.title}  ({record.source})")
@@ -300,6 +301,37 @@ def ui(
     typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
     warn_if_exposed(host, port)
     raise typer.Exit(subprocess.call(command))
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option(help="Address to bind; any but loopback needs CITEWISE_API_TOKEN.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API: OpenAI-compatible cited chat, search, documents, status (docs at /docs)."""
+    secret = get_settings().api_token
+    token = secret.get_secret_value() if secret else None
+    if token is None and not is_loopback(host):
+        raise fail(
+            f"--host {host} can be reached from the network, and the API reads, adds and deletes your documents: "
+            "set CITEWISE_API_TOKEN to a secret that every request must send as `Authorization: Bearer <token>`, "
+            "or keep --host 127.0.0.1."
+        )
+    import uvicorn  # here, not above: the other commands need not import the web stack
+
+    from citewise.api.app import create_app
+
+    service = _service()
+    _ = service.retriever  # the embedding model loads now, not on the first request
+    try:
+        answerer = service.answerer()  # and the answer model, once per process
+        typer.echo(f"answers: {answerer.generator.backend} {answerer.generator.model} ({answerer.reason})", err=True)
+    except BackendUnavailable as exc:
+        typer.secho(f"Warning: no model can answer yet ({exc}); search and documents work.", fg="yellow", err=True)
+    typer.echo(f"citewise API on http://{host}:{port}/v1, docs at /docs (Ctrl+C to stop)", err=True)
+    uvicorn.run(create_app(service, token), host=host, port=port, log_level="info")
 
 
 @app.command()

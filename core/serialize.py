@@ -1,8 +1,10 @@
-"""The JSON shapes of search results and answers, as `citewise search/ask --json` print them."""
+"""The JSON shapes of search results, answers and documents, as `citewise search/ask/docs --json` print them
+(and `citewise serve` answers)."""
 
+from dataclasses import asdict
 from typing import Any
 
-from citewise.core.types import Answer, Retrieved
+from citewise.core.types import Answer, Citation, DocumentRecord, Retrieved
 
 
 def retrieved_json(result: Retrieved) -> list[dict[str, Any]]:
@@ -28,19 +30,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "answer": answer.answer,
         "refused": answer.refused,
-        "citations": [
-            {
-                "n": c.n,
-                "source": c.source,
-                "title": c.title,
-                "heading": c.heading,
-                "chunk_id": c.chunk_id,
-                "text": c.text,
-                "text_sha256": c.text_hash,
-                "span": list(c.span),
-            }
-            for c in answer.citations
-        ],
+        "citations": [citation_json(c) for c in answer.citations],
         "unsupported": [claim.text for claim in answer.claims if not claim.supported],
         "retrieved": retrieved_json(answer.retrieved),
         "context": {
@@ -53,3 +43,25 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "model": answer.model,
         "timings_ms": answer.timings_ms,
     }
+
+
+def citation_json(citation: Citation) -> dict[str, Any]:
+    """A cited passage: its whole chunk `text`, and the `quote` that supports the sentence, `span` [start, end)
+    of `text`."""
+    start, end = citation.span
+    return {
+        "n": citation.n,
+        "source": citation.source,
+        "title": citation.title,
+        "heading": citation.heading,
+        "chunk_id": citation.chunk_id,
+        "text": citation.text,
+        "text_sha256": citation.text_hash,
+        "span": [start, end],
+        "quote": citation.text[start:end],
+    }
+
+
+def documents_json(records: list[DocumentRecord]) -> list[dict[str, Any]]:
+    """The `docs --json` shape: one object per indexed document."""
+    return [asdict(record) for record in records]

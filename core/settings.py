@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=2048, ge=512)
     answer_tokens: int = Field(default=120, ge=16)
     threads: int = Field(default=2, gt=0)
+    # `citewise serve`: the bearer token every request must carry; required to bind beyond loopback.
+    api_token: SecretStr | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -97,6 +99,13 @@ class Settings(BaseSettings):
                 ollama_url(value)
             except ValueError as exc:
                 raise ValueError(f"{exc}; use host:port or http://host:port, e.g. {OLLAMA_EXAMPLE}") from None
+        return value
+
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None  # an empty CITEWISE_API_TOKEN= is no token, not a token anyone can send
         return value
 
     @field_validator("chroma_url")

@@ -18,10 +18,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def responds(url: str) -> bool:
-    """True when a GET of `url` answers 200 within a second."""
+def responds(url: str, headers: dict[str, str] | None = None) -> bool:
+    """True when a GET of `url` (with `headers`) answers 200 within a second."""
     try:
-        with _DIRECT.open(url, timeout=1) as response:
+        with _DIRECT.open(urllib.request.Request(url, headers=headers or {}), timeout=1) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False

@@ -82,22 +82,47 @@ def running_ui(env: dict[str, str], log: Path, cwd: Path | None = None) -> Itera
     and both must stop); yields its URL once Streamlit answers its health check."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    with _running_until([str(CITEWISE), "ui", "--port", str(port)], f"{url}/_stcore/health", env, log, cwd):
+        yield url
+
+
+@contextmanager
+def running_api(
+    env: dict[str, str], log: Path, host: str = "127.0.0.1", token: str | None = None, start_s: float = UI_START_S
+) -> Iterator[str]:
+    """`citewise serve --host HOST` on a free port, reached through 127.0.0.1; yields its URL once /v1/models
+    answers (sent with `token` as a bearer token, when given) within `start_s`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    command = [str(CITEWISE), "serve", "--host", host, "--port", str(port)]
+    with _running_until(command, f"{url}/v1/models", env, log, headers=headers, start_s=start_s):
+        yield url
+
+
+@contextmanager
+def _running_until(
+    command: list[str],
+    health_url: str,
+    env: dict[str, str],
+    log: Path,
+    cwd: Path | None = None,
+    headers: dict[str, str] | None = None,
+    start_s: float = UI_START_S,
+) -> Iterator[None]:
+    """`command` in its own process group while the block lasts, from when `health_url` answers 200."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(CITEWISE), "ui", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=cwd,
-            start_new_session=True,
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
         )
     try:
-        deadline = time.monotonic() + UI_START_S
-        while not responds(f"{url}/_stcore/health"):
+        deadline = time.monotonic() + start_s
+        while not responds(health_url, headers):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"citewise ui did not start; its output:\n{log.read_text(errors='replace')}")
+                output = log.read_text(errors="replace")
+                raise AssertionError(f"citewise {command[1]} did not start; its output:\n{output}")
             time.sleep(0.3)
-        yield url
+        yield
     finally:
         stop_group(process)
 

@@ -19,8 +19,9 @@ PARTS = {
     "citewise": "citewise",
     "cli": "citewise.cli",
     "ui": "citewise.ui",
+    "api": "citewise.api",
 }
-SURFACES = ("citewise.cli", "citewise.ui")
+SURFACES = ("citewise.cli", "citewise.ui", "citewise.api")
 # What each folder may not import (anything under these names).
 FORBIDDEN = {
     "core": (
@@ -36,8 +37,11 @@ FORBIDDEN = {
     "answer": ("citewise.ingest", "citewise.evals", "citewise.service", *SURFACES),
     "evals": SURFACES,
     "citewise": SURFACES,
+    # A surface parses, calls the facade and renders: it never reaches another surface, nor runs evals itself.
+    "api": ("citewise.cli", "citewise.ui", "citewise.evals"),
+    "ui": ("citewise.cli", "citewise.api"),
 }
-OLD_NAMES = ("cli", "ui", "evals", "ingest", "retrieval", "answer", "core")
+OLD_NAMES = ("cli", "ui", "api", "evals", "ingest", "retrieval", "answer", "core")
 
 
 # `python -m citewise` is an entry point: it runs the CLI, like the `citewise` script does.
@@ -99,7 +103,7 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_installing_adds_one_import_name(tmp_path: Path) -> None:
     """Outside the repository, only `citewise` is importable; the folders' own names are not."""
     code = (
-        "import importlib.util as u, citewise.retrieval.store, citewise.ui\n"
+        "import importlib.util as u, citewise.retrieval.store, citewise.ui, citewise.api.app\n"
         f"print([n for n in {OLD_NAMES!r} if u.find_spec(n) is not None])"
     )
     result = _python(code, tmp_path)

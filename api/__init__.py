@@ -1,0 +1,1 @@
+"""`citewise serve`: an HTTP API (OpenAI-compatible chat, search, documents, status) over the `Citewise` facade."""

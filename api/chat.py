@@ -1,0 +1,107 @@
+"""OpenAI chat completions over the facade: the question and its history from the messages, then the verified
+answer as one `chat.completion` or as `chat.completion.chunk` Server-Sent Events."""
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from citewise.api.errors import ApiError, error_body
+from citewise.api.schemas import MODEL_ID, ChatMessage
+from citewise.core.serialize import citation_json
+from citewise.core.types import Answer
+from citewise.service import Citewise
+
+log = logging.getLogger(__name__)
+_MARKER_END = re.compile(r"\[\d+\](?=\s)")  # where a verified sentence ends: after its [n] marker
+
+
+def question_and_history(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
+    """The last message (the user's) is the question; each earlier user turn answered by an assistant turn is
+    a (question, answer) pair of the history. System messages are not used: citewise has its own rules."""
+    turns = [(m.role, _text(m)) for m in messages if m.role in ("user", "assistant")]
+    if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
+        raise ApiError(400, "The last message must be the user's question, with text.", "invalid_request_error")
+    history: list[tuple[str, str]] = []
+    asked: str | None = None
+    for role, text in turns[:-1]:
+        if role == "user":
+            asked = text
+        elif asked is not None:
+            history.append((asked, text))
+            asked = None
+    return turns[-1][1], history
+
+
+def _text(message: ChatMessage) -> str:
+    if isinstance(message.content, list):
+        return "".join(part.text for part in message.content)
+    return message.content or ""
+
+
+def verified_text(service: Citewise, question: str, history: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
+    """Pieces of the verified answer's text (never the unverified draft), then the Answer. For now the pieces
+    come once verification is over: the answer's sentences, each ending with its [n] marker."""
+    answer = service.ask(question, history)
+    start = 0
+    for marker in _MARKER_END.finditer(answer.answer):
+        yield answer.answer[start : marker.end()]
+        start = marker.end()
+    if answer.answer[start:]:
+        yield answer.answer[start:]
+    yield answer
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def completion(answer: Answer, id_: str) -> dict[str, Any]:
+    """The `chat.completion` of a verified answer, with its `citations` and `refused`."""
+    return {
+        "id": id_,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
+        "citations": [citation_json(c) for c in answer.citations],
+        "refused": answer.refused,
+    }
+
+
+def completion_events(pieces: Iterator[str | Answer], id_: str) -> Iterator[str]:
+    """Server-Sent Events as OpenAI streams them: the role, the text's pieces, a last chunk with
+    `finish_reason`, `citations` and `refused`, then `[DONE]`. A failure once streaming has begun is an
+    `{"error": ...}` event (the status line has gone), which OpenAI clients raise."""
+    created = int(time.time())
+
+    def chunk(delta: dict[str, str], **extra: Any) -> str:
+        choice = {"index": 0, "delta": delta, "finish_reason": extra.pop("finish_reason", None)}
+        body = {"id": id_, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
+        return _event({**body, "choices": [choice], **extra})
+
+    yield chunk({"role": "assistant", "content": ""})
+    answer: Answer | None = None
+    try:
+        for piece in pieces:
+            if isinstance(piece, Answer):
+                answer = piece
+            else:
+                yield chunk({"content": piece})
+    except Exception as exc:
+        log.exception("answering failed while streaming")
+        yield _event(error_body(f"citewise failed while answering: {exc}", "server_error"))
+        return
+    if answer is None:
+        yield _event(error_body("citewise ended without an answer.", "server_error"))
+        return
+    citations = [citation_json(c) for c in answer.citations]
+    yield chunk({}, finish_reason="stop", citations=citations, refused=answer.refused)
+    yield "data: [DONE]\n\n"
+
+
+def _event(payload: dict[str, Any]) -> str:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
