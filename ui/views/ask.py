@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.core.types import Answer, ScoredChunk, Sources, Token, plural
+from citewise.core.types import Answer, ScoredChunk, Sources, Token, VerifiedSentence, plural
 from citewise.service import Rewritten
 from citewise.ui import render
 from citewise.ui.state import backend_status, service
@@ -128,6 +128,15 @@ def _reading(sources: Sources) -> None:
         st.html(render.passage_html(p.n, c.title, c.heading, c.source, c.text, (p.start, p.end)))
 
 
+def _writing(verified: list[VerifiedSentence], pending: str) -> None:
+    """The answer while the model writes it: the sentences verified so far, then its draft of the next."""
+    if verified:
+        st.caption("Checked against the sources so far:")
+        st.html(render.verified_html(verified))
+    st.caption("Draft, being checked against the sources…")
+    st.html(render.draft_html(pending.lstrip()))
+
+
 def _ask(question: str) -> Turn:
     """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
     citewise = service()
@@ -151,12 +160,15 @@ def _ask(question: str) -> Turn:
                 with st.spinner("The model is reading these passages…"):
                     event = next(events)
             box = st.empty()
-            draft = ""
-            while isinstance(event, Token):
-                draft += event.text
+            draft, verified, judged = "", [], 0  # judged: how much of the draft the verdicts cover
+            while isinstance(event, Token | VerifiedSentence):
+                if isinstance(event, Token):
+                    draft += event.text
+                else:
+                    verified.append(event)
+                    judged = len(draft)  # a verdict comes right after the text it judges
                 with box.container():
-                    st.caption("Draft, being checked against the sources…")
-                    st.html(render.draft_html(draft))
+                    _writing(verified, draft[judged:])
                 event = next(events)
     except BackendUnavailable as exc:
         return Turn(question, question, None, f"No model can answer right now: {exc}")
