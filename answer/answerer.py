@@ -159,7 +159,8 @@ def _judge(
 def timed_draft(
     generator: Generator, messages: list[Message], max_tokens: int, started: float, timings: dict[str, float]
 ) -> Iterator[str]:
-    """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`."""
+    """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`
+    (the checks of the sentences it finished included, as they run between its pieces)."""
     generate_start = time.perf_counter()
     for piece in generator.stream(messages, max_tokens):
         if "first_token" not in timings:

@@ -1,4 +1,5 @@
-"""Ask: a chat whose answers stream, then are replaced by the verified answer and its sources."""
+"""Ask: a chat whose answers stream, each sentence shown verified as soon as the model has finished it,
+then are replaced by the verified answer and its sources."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,8 @@ def _timings(turn: Turn) -> str:
     parts.append(f"retrieve {t.get('retrieve', 0):.0f} ms")
     if "first_token" in t:
         parts.append(f"first token {t['first_token'] / 1000:.1f} s")
+    if "first_verified" in t:
+        parts.append(f"first verified sentence {t['first_verified'] / 1000:.1f} s")
     parts.append(f"total {t.get('total', 0) / 1000:.1f} s")
     return " · ".join(parts)
 
