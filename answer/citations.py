@@ -1,4 +1,5 @@
-"""Post-hoc attribution and verification of an answer's sentences (after ALCE's post-hoc citing).
+"""Post-hoc attribution and verification of an answer's sentences (after ALCE's post-hoc citing), one
+sentence at a time so that an answer is verified while the model writes it.
 
 The small model rarely writes [n] markers and sometimes invents facts, so code decides: each
 answer sentence is matched against every source passage; it is cited to the passage that
@@ -111,7 +112,7 @@ class SentenceVerifier:
         self.embed = embed
         self.threshold = threshold
         self.question_tokens = set(tokenize(question))
-        self.claims: list[Claim] = []
+        self.verdicts: list[VerifiedSentence] = []
         self.citations: dict[tuple[str, tuple[int, int]], Citation] = {}
         self._spans: _Spans | None = None
 
@@ -143,10 +144,10 @@ class SentenceVerifier:
         if marked and max(scores[i] for i in marked) >= self.threshold:
             best = max(marked, key=lambda i: scores[i])  # the model's own marker, confirmed
         score = float(scores[best])
-        index = len(self.claims)
+        index = len(self.verdicts)
         if score < self.threshold:
-            self.claims.append(Claim(text, False, round(score, 3), None, markers))
-            return VerifiedSentence(index, self.claims[-1], None)
+            self.verdicts.append(VerifiedSentence(index, Claim(text, False, round(score, 3), None, markers), None))
+            return self.verdicts[-1]
         p_index, span = spans.index[best]
         chunk = self.passages[p_index].hit.chunk
         key = (chunk.id, span)
@@ -155,15 +156,16 @@ class SentenceVerifier:
                 len(self.citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span
             )
         citation = self.citations[key]
-        self.claims.append(Claim(text, True, round(score, 3), citation.n, markers))
-        return VerifiedSentence(index, self.claims[-1], citation)
+        self.verdicts.append(VerifiedSentence(index, Claim(text, True, round(score, 3), citation.n, markers), citation))
+        return self.verdicts[-1]
 
     def result(self) -> Verified:
         """The answer from the sentences checked so far: the supported ones with their [n], or a refusal."""
-        kept = [f"{c.text} [{c.citation}]" for c in self.claims if c.supported]
+        claims = tuple(v.claim for v in self.verdicts)
+        kept = [v.text for v in self.verdicts if not v.dropped]
         if not kept:
-            return Verified(NOT_FOUND, True, tuple(self.claims), ())
-        return Verified(" ".join(kept), False, tuple(self.claims), tuple(self.citations.values()))
+            return Verified(NOT_FOUND, True, claims, ())
+        return Verified(" ".join(kept), False, claims, tuple(self.citations.values()))
 
     def _index_spans(self) -> _Spans:
         """The passages' candidate spans, embedded once, when the first sentence needs them."""
