@@ -23,12 +23,6 @@ REPLY = f"{FIRST} GPT-2 followed in 2019 with 1.5 billion parameters."
 
 
 @pytest.fixture
-def fake_ollama() -> Iterator[FakeOllama]:
-    with FakeOllama() as server:
-        yield server
-
-
-@pytest.fixture
 def ui_url(
     tmp_path: Path,
     small_doc: Path,
