@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from citewise.answer.citations import Verified, take_markers_as_written, verify
+from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.evidence import select_evidence, select_sentences
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
+from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
-from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token
+from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
 from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
@@ -79,9 +80,10 @@ class Answerer:
             return retrieved, None
         return retrieved, self.select_evidence(question, retrieved)
 
-    def stream(self, question: str, k: int | None = None) -> Iterator[Sources | Token | Answer]:
+    def stream(self, question: str, k: int | None = None) -> Iterator[Sources | Token | VerifiedSentence | Answer]:
         """The passages the model is about to read (before it starts: seconds before its first token),
-        then the tokens of its draft as they come, then the verified Answer."""
+        then the tokens of its draft as they come, each sentence's verdict as soon as the next one begins
+        (`VerifiedSentence`, right after the tokens that end that sentence), then the verified Answer."""
         started = time.perf_counter()
         retrieved, evidence = self.evidence(question, k)
         timings = {"retrieve": retrieved.timings_ms["total"]}
@@ -92,21 +94,24 @@ class Answerer:
         timings["sources"] = _ms_since(started)
         yield Sources(retrieved, evidence)
         messages = build_messages(question, evidence.passages)
-        draft = ""
-        for piece in timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings):
-            draft += piece
-            yield Token(piece)
-        if self.pipeline.verify:
-            verified = verify(
-                draft,
-                evidence.passages,
-                self.attribution.matrix,
-                self.settings.support_threshold,
-                question,
-            )
-        else:
+        pieces = timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings)
+        if not self.pipeline.verify:
+            draft = ""
+            for piece in pieces:
+                draft += piece
+                yield Token(piece)
             verified = take_markers_as_written(draft, evidence.passages)
-        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+            yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+            return
+        verifier = SentenceVerifier(
+            evidence.passages, self.attribution.matrix, self.settings.support_threshold, question
+        )
+        draft = ""
+        for event in verify_as_written(pieces, verifier, started, timings):
+            if isinstance(event, Token):
+                draft += event.text
+            yield event
+        yield make_answer(question, verifier.result(), retrieved, evidence, self.generator, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer (the draft's tokens are consumed silently)."""
@@ -116,10 +121,46 @@ class Answerer:
         raise AssertionError("Answerer.stream ended without an Answer")
 
 
+def verify_as_written(
+    pieces: Iterator[str], verifier: SentenceVerifier, started: float, timings: dict[str, float]
+) -> Iterator[Token | VerifiedSentence]:
+    """Tokens of the draft, and the verdict on each sentence once it is closed (`first_verified` timed).
+
+    A piece that closes a sentence is cut where the next sentence begins, so the verdict comes right
+    after the text it judges; the last sentence is judged when the model stops.
+    """
+    draft, done = "", 0
+    for piece in pieces:
+        before = len(draft)
+        draft += piece
+        spans, rest = closed_sentences(draft)
+        if len(spans) == done:
+            yield Token(piece)
+            continue
+        if rest > before:
+            yield Token(piece[: rest - before])
+        yield from _judge(draft, spans[done:], verifier, timings, started)
+        done = len(spans)
+        if piece[rest - before :]:
+            yield Token(piece[rest - before :])
+    yield from _judge(draft, split_sentences(draft)[done:], verifier, timings, started)
+
+
+def _judge(
+    draft: str, spans: list[tuple[int, int]], verifier: SentenceVerifier, timings: dict[str, float], started: float
+) -> Iterator[VerifiedSentence]:
+    for start, end in spans:
+        verdict = verifier.check(draft[start:end])
+        if verdict is not None:
+            timings.setdefault("first_verified", _ms_since(started))
+            yield verdict
+
+
 def timed_draft(
     generator: Generator, messages: list[Message], max_tokens: int, started: float, timings: dict[str, float]
 ) -> Iterator[str]:
-    """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`."""
+    """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`
+    (the checks of the sentences it finished included, as they run between its pieces)."""
     generate_start = time.perf_counter()
     for piece in generator.stream(messages, max_tokens):
         if "first_token" not in timings:

@@ -1,4 +1,5 @@
-"""Post-hoc attribution and verification of an answer's sentences (after ALCE's post-hoc citing).
+"""Post-hoc attribution and verification of an answer's sentences (after ALCE's post-hoc citing), one
+sentence at a time so that an answer is verified while the model writes it.
 
 The small model rarely writes [n] markers and sometimes invents facts, so code decides: each
 answer sentence is matched against every source passage; it is cited to the passage that
@@ -19,7 +20,7 @@ import numpy as np
 
 from citewise.answer.prompt import NOT_FOUND
 from citewise.answer.sentences import split_sentences
-from citewise.core.types import Citation, Claim, Evidence
+from citewise.core.types import Citation, Claim, Evidence, VerifiedSentence
 from citewise.retrieval.tokenize import tokenize
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -86,64 +87,108 @@ def _on_topic(tokens: list[str], question_tokens: set[str], passage_tokens: set[
     return not asked or len(asked & passage_tokens) / len(asked) >= QUESTION_COVERAGE
 
 
-def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> Verified:
-    """Attribute each sentence of `answer` to its best-supporting passage; drop the unsupported."""
-    parsed = [_split_markers(answer[s:e]) for s, e in split_sentences(answer)]
-    claims_text = [(text, markers) for text, markers in parsed if text and not _DONT_KNOW.search(text)]
-    if not claims_text or not passages:
-        return Verified(NOT_FOUND, True, (), ())
+@dataclass(frozen=True)
+class _Spans:
+    """What every sentence is compared with: each passage's candidate spans, their vectors and words."""
 
-    span_index: list[tuple[int, tuple[int, int]]] = []
-    for p_index, passage in enumerate(passages):
-        span_index.extend((p_index, span) for span in _candidate_spans(passage.hit.chunk.text))
-    span_texts = [passages[p].hit.chunk.text[s:e] for p, (s, e) in span_index]
-    vectors = embed([text for text, _ in claims_text] + span_texts)
-    claim_vectors, span_vectors = vectors[: len(claims_text)], vectors[len(claims_text) :]
-    span_tokens = [set(tokenize(t)) for t in span_texts]
-    passage_numbers = [_numbers(p.hit.chunk.text) for p in passages]
-    passage_tokens = [set(tokenize(p.hit.chunk.text)) for p in passages]
-    question_tokens = set(tokenize(question))
+    index: list[tuple[int, tuple[int, int]]]  # (passage position, span in its chunk)
+    vectors: np.ndarray
+    tokens: list[set[str]]
+    passage_numbers: list[set[str]]
+    passage_tokens: list[set[str]]
 
-    claims: list[Claim] = []
-    citations: dict[tuple[str, tuple[int, int]], Citation] = {}
-    kept: list[str] = []
-    for (text, markers), vector in zip(claims_text, claim_vectors, strict=True):
+
+class SentenceVerifier:
+    """Verifies an answer one sentence at a time, in order, as the model finishes each.
+
+    Every decision rests on the sentence and the passages alone, and citations are numbered in the order
+    sentences first use them, so verifying the sentences as they come gives exactly what `verify` gives
+    for the whole draft (`verify` is this class fed all sentences at once). Only the refusal needs the
+    whole draft: `result()` refuses when no sentence was supported.
+    """
+
+    def __init__(self, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> None:
+        self.passages = passages
+        self.embed = embed
+        self.threshold = threshold
+        self.question_tokens = set(tokenize(question))
+        self.verdicts: list[VerifiedSentence] = []
+        self.citations: dict[tuple[str, tuple[int, int]], Citation] = {}
+        self._spans: _Spans | None = None
+
+    def check(self, sentence: str) -> VerifiedSentence | None:
+        """The verdict on one sentence; None when it claims nothing ("the documents don't say", a bare [n])."""
+        text, markers = _split_markers(sentence)
+        if not text or _DONT_KNOW.search(text) or not self.passages:
+            return None
+        spans = self._spans or self._index_spans()
+        # One sentence at a time, here and in `verify` alike: the same vector whichever way it came.
+        vector = self.embed([text])[0]
         tokens = tokenize(text)
         numbers = _numbers(text)
-        cosine = span_vectors @ vector
+        cosine = spans.vectors @ vector
         grounded = [
-            numbers <= passage_numbers[p] and _on_topic(tokens, question_tokens, passage_tokens[p])
-            for p in range(len(passages))
+            numbers <= spans.passage_numbers[p] and _on_topic(tokens, self.question_tokens, spans.passage_tokens[p])
+            for p in range(len(self.passages))
         ]
         scores = np.array(
             [
-                LEXICAL_WEIGHT * _recall(tokens, span_tokens[i]) + EMBEDDING_WEIGHT * float(cosine[i])
+                LEXICAL_WEIGHT * _recall(tokens, spans.tokens[i]) + EMBEDDING_WEIGHT * float(cosine[i])
                 if grounded[p]
                 else 0.0
-                for i, (p, _) in enumerate(span_index)
+                for i, (p, _) in enumerate(spans.index)
             ]
         )
         best = int(np.argmax(scores))
-        marked = [i for i, (p, _) in enumerate(span_index) if passages[p].n in markers]
-        if marked and max(scores[i] for i in marked) >= threshold:
+        marked = [i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers]
+        if marked and max(scores[i] for i in marked) >= self.threshold:
             best = max(marked, key=lambda i: scores[i])  # the model's own marker, confirmed
         score = float(scores[best])
-        if score < threshold:
-            claims.append(Claim(text, False, round(score, 3), None, markers))
-            continue
-        p_index, span = span_index[best]
-        chunk = passages[p_index].hit.chunk
+        index = len(self.verdicts)
+        if score < self.threshold:
+            self.verdicts.append(VerifiedSentence(index, Claim(text, False, round(score, 3), None, markers), None))
+            return self.verdicts[-1]
+        p_index, span = spans.index[best]
+        chunk = self.passages[p_index].hit.chunk
         key = (chunk.id, span)
-        if key not in citations:
-            citations[key] = Citation(
-                len(citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span
+        if key not in self.citations:
+            self.citations[key] = Citation(
+                len(self.citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span
             )
-        n = citations[key].n
-        claims.append(Claim(text, True, round(score, 3), n, markers))
-        kept.append(f"{text} [{n}]")
-    if not kept:
-        return Verified(NOT_FOUND, True, tuple(claims), ())
-    return Verified(" ".join(kept), False, tuple(claims), tuple(citations.values()))
+        citation = self.citations[key]
+        self.verdicts.append(VerifiedSentence(index, Claim(text, True, round(score, 3), citation.n, markers), citation))
+        return self.verdicts[-1]
+
+    def result(self) -> Verified:
+        """The answer from the sentences checked so far: the supported ones with their [n], or a refusal."""
+        claims = tuple(v.claim for v in self.verdicts)
+        kept = [v.text for v in self.verdicts if not v.dropped]
+        if not kept:
+            return Verified(NOT_FOUND, True, claims, ())
+        return Verified(" ".join(kept), False, claims, tuple(self.citations.values()))
+
+    def _index_spans(self) -> _Spans:
+        """The passages' candidate spans, embedded once, when the first sentence needs them."""
+        index: list[tuple[int, tuple[int, int]]] = []
+        for p_index, passage in enumerate(self.passages):
+            index.extend((p_index, span) for span in _candidate_spans(passage.hit.chunk.text))
+        texts = [self.passages[p].hit.chunk.text[s:e] for p, (s, e) in index]
+        self._spans = _Spans(
+            index,
+            self.embed(texts),
+            [set(tokenize(t)) for t in texts],
+            [_numbers(p.hit.chunk.text) for p in self.passages],
+            [set(tokenize(p.hit.chunk.text)) for p in self.passages],
+        )
+        return self._spans
+
+
+def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> Verified:
+    """Attribute each sentence of `answer` to its best-supporting passage; drop the unsupported."""
+    verifier = SentenceVerifier(passages, embed, threshold, question)
+    for start, end in split_sentences(answer):
+        verifier.check(answer[start:end])
+    return verifier.result()
 
 
 def take_markers_as_written(answer: str, passages: Sequence[Evidence]) -> Verified:

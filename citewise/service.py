@@ -19,7 +19,7 @@ from citewise.answer.llm.select import BackendChoice, choose_backend, load_gener
 from citewise.core.addresses import reaches_this_machine, url_host
 from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
-from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token
+from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token, VerifiedSentence
 from citewise.evals.dataset import EvalItem
 from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
@@ -389,10 +389,11 @@ class Citewise:
         history: Sequence[tuple[str, str]] = (),
         k: int | None = None,
         backend: str | None = None,
-    ) -> Iterator[Rewritten | Sources | Token | Answer]:
+    ) -> Iterator[Rewritten | Sources | Token | VerifiedSentence | Answer]:
         """With `history` ((question, answer) pairs, oldest first) the follow-up is first rewritten to stand
         alone (`Rewritten`); then the passages the model will read (`Sources`, unless nothing relevant was
-        found); then the draft's tokens; then the verified Answer, whose timings include the rewrite."""
+        found); then the draft's tokens, each sentence's verdict (`VerifiedSentence`) as soon as the model
+        has finished it; then the verified Answer, whose timings include the rewrite."""
         answerer = self.answerer(backend)
         asked = question.strip()
         rewrite_ms: float | None = None

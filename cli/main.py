@@ -19,7 +19,7 @@ from citewise.cli.sync_command import sync_command
 from citewise.core.addresses import is_loopback
 from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
-from citewise.core.types import Answer, Sources, Token, plural, source_label
+from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural, source_label
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport
 from citewise.ingest.pipeline import FileDone
@@ -173,14 +173,23 @@ def ask(
         return
     answerer = service.answerer(backend)
     typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
+    drafting = False  # a line of the draft is open on stderr
+    verified = False  # sentences of the answer already printed
     for event in service.stream(question, k=k, backend=backend):  # no history: no follow-up rewrite
         if isinstance(event, Sources):
             _print_sources(event)
         elif isinstance(event, Token):
-            typer.secho(event.text, nl=False, dim=True, err=True)
+            text = event.text if drafting else event.text.lstrip()
+            typer.secho(text, nl=False, dim=True, err=True)
+            drafting = drafting or bool(text)
+        elif isinstance(event, VerifiedSentence | Answer) and drafting:
+            typer.echo(err=True)  # the verdict goes under the draft sentence it judges
+            drafting = False
+        if isinstance(event, VerifiedSentence):
+            _print_verdict(event)
+            verified = True
         elif isinstance(event, Answer):
-            typer.echo(err=True)
-            _print_answer(event)
+            _print_answer(event, verified)
 
 
 def _print_sources(sources: Sources) -> None:
@@ -192,11 +201,18 @@ def _print_sources(sources: Sources) -> None:
         typer.secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
 
 
-def _print_answer(answer: Answer) -> None:
-    typer.secho(answer.answer, bold=True, fg="yellow" if answer.refused else None)
-    for claim in answer.claims:
-        if not claim.supported:
-            typer.secho(f"  (dropped, no source supports it: {claim.text})", fg="red")
+def _print_verdict(sentence: VerifiedSentence) -> None:
+    """One sentence of the answer, as soon as it is verified (the model still writing the next)."""
+    if sentence.dropped:
+        typer.secho(f"  (dropped, no source supports it: {sentence.claim.text})", fg="red")
+    else:
+        typer.secho(sentence.text, bold=True)
+
+
+def _print_answer(answer: Answer, verified: bool) -> None:
+    """The answer's end: its sources and timings; its text too unless `verified` sentences already showed it."""
+    if answer.refused or not verified:
+        typer.secho(answer.answer, bold=True, fg="yellow" if answer.refused else None)
     passages = answer.citations or ()
     for c in passages:
         start, end = c.span
@@ -210,6 +226,7 @@ def _print_answer(answer: Answer) -> None:
     typer.secho(
         f"{answer.backend} {answer.model} | retrieve {t['retrieve']:.0f} ms, "
         + (f"first token {t['first_token']:.0f} ms, " if "first_token" in t else "model not called, ")
+        + (f"first verified sentence {t['first_verified']:.0f} ms, " if "first_verified" in t else "")
         + f"total {t['total']:.0f} ms",
         dim=True,
     )

@@ -104,6 +104,29 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class VerifiedSentence:
+    """One sentence of the draft, verified as soon as the model has finished it (while it writes the next).
+
+    Final, never revised: `claim` is `Answer.claims[index]` and `citation` (when supported) the Answer's
+    citation of the same number. Only whether the whole answer is a refusal waits for the draft's end:
+    it is one exactly when none of its sentences is supported.
+    """
+
+    index: int
+    claim: Claim
+    citation: Citation | None
+
+    @property
+    def dropped(self) -> bool:
+        return not self.claim.supported
+
+    @property
+    def text(self) -> str:
+        """The sentence as the answer shows it, "... [n]"; a dropped one as the model wrote it, unmarked."""
+        return self.claim.text if self.citation is None else f"{self.claim.text} [{self.citation.n}]"
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str

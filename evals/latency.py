@@ -61,7 +61,7 @@ def main() -> None:
 
     answerer = service.answerer("embedded")
     answerer.ask("What is a token?")  # load the model and cache the system prompt, as a running app has
-    stages: dict[str, list[float]] = {"retrieve": [], "first_token": [], "total": []}
+    stages: dict[str, list[float]] = {"retrieve": [], "first_token": [], "first_verified": [], "total": []}
     for question in ASK_QUESTIONS[: args.asks]:
         answer = answerer.ask(question)
         for stage in stages:

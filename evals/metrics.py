@@ -22,8 +22,9 @@ removed from answers), and "contains" means substring.
   unanswerable items are not judged: answering those at all is counted by refusal accuracy.
 - Refusal accuracy: the share of unanswerable items refused. False-refusal rate: the share of
   answerable items refused.
-- Latency p50/p95 per stage (retrieve, first_token, total), linear interpolation between ranks,
-  over the items that reached the stage (a refusal before the model has no first token).
+- Latency p50/p95 per stage (retrieve, sources, first_token, first_verified: the first sentence verified
+  while the model writes on, total), linear interpolation between ranks, over the items that reached the
+  stage (a refusal before the model has no first token; a draft with no claim has no verified sentence).
 
 Items are scored on what every configuration shares (`Outcome`), so the metrics never depend
 on how a configuration produced its answer.
@@ -36,7 +37,7 @@ from typing import Any
 from citewise.answer.citations import strip_markers
 from citewise.evals.dataset import EvalItem
 
-STAGES = ("retrieve", "sources", "first_token", "total")
+STAGES = ("retrieve", "sources", "first_token", "first_verified", "total")
 
 # What each summary metric means, for the UI's tables and charts.
 METRIC_MEANINGS = {

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from html import escape
 from typing import Literal
 
-from citewise.core.types import Chunk, source_label
+from citewise.core.types import Chunk, VerifiedSentence, source_label
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 # One stylesheet for the app, injected once per page run (st.html with only a <style> takes no space).
 CSS = """<style>
 [data-testid="stAppDeployButton"] { display: none; }  /* a local app: nothing to deploy */
-.cw-answer { font-size: 1.05rem; line-height: 1.6; }
+.cw-answer, .cw-verified { font-size: 1.05rem; line-height: 1.6; }
 .cw-ref { display: inline-block; min-width: 1.5em; padding: 0 .3em; margin-left: .15em;
   border-radius: .4em; background: #e8eefc; color: #1d4ed8; font-size: .8em; font-weight: 600;
   text-align: center; vertical-align: .1em; }
@@ -55,10 +55,25 @@ mark { background: #fde68a; padding: 0 .1em; border-radius: .15em; }
 
 def answer_html(answer: str) -> str:
     """The verified answer with its [n] markers as badges."""
-    text = _MARKER.sub(lambda m: f"\x00{m.group(1)}\x01", answer)
-    text = escape(text)
-    text = re.sub(r"\x00([^\x01]*)\x01", lambda m: f'<span class="cw-ref">[{m.group(1)}]</span>', text)
-    return f'<div class="cw-answer">{text}</div>'
+    return f'<div class="cw-answer">{_badged(answer)}</div>'
+
+
+def verified_html(sentences: Sequence[VerifiedSentence]) -> str:
+    """The sentences verified so far while the model writes on: supported ones with their [n] badge,
+    dropped ones struck through."""
+    parts = [
+        f'<del class="cw-unsupported" title="not supported by the documents">{escape(s.claim.text)}</del>'
+        if s.dropped
+        else _badged(s.text)
+        for s in sentences
+    ]
+    return f'<div class="cw-verified">{" ".join(parts)}</div>'
+
+
+def _badged(text: str) -> str:
+    """`text` escaped, its [n] markers as badges."""
+    text = escape(_MARKER.sub(lambda m: f"\x00{m.group(1)}\x01", text))
+    return re.sub(r"\x00([^\x01]*)\x01", lambda m: f'<span class="cw-ref">[{m.group(1)}]</span>', text)
 
 
 def draft_html(draft: str) -> str:

@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 
 from citewise.answer.answerer import Answerer
+from citewise.answer.citations import verify
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
-from citewise.core.types import Answer, Sources, Token
+from citewise.core.types import Answer, Sources, Token, VerifiedSentence
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import MULTILINGUAL_E5
 from citewise.service import Citewise
@@ -81,6 +82,81 @@ def test_nothing_relevant_refuses_without_calling_the_model(service, fake_ollama
     answer = _ollama_answerer(service, fake_ollama).ask("Who wrote Pride and Prejudice?")
     assert answer.refused and answer.draft == ""
     assert fake_ollama.bodies("/api/chat") == []
+
+
+# Drafts whose sentences are all kept, partly dropped, or all dropped; with decimals, "e.g.", the model's
+# own markers (one after the full stop, where the splitter gives it to the next sentence), line breaks,
+# a sentence that claims nothing, and a last sentence without its full stop.
+DRAFTS = {
+    "How many parameters did GPT-1 and GPT-2 have?": (
+        "GPT-1 had 117 million parameters. GPT-2 increased the parameter scale to 1.5 billion [2]. "
+        "GPT-2 was trained on 40GB of text, e.g. web pages."
+    ),
+    "How many parameters did GPT-1 have?": (
+        "GPT-1 had 117 million parameters.\nIt was trained on 900 trillion tokens from Mars. [1] "
+        "The documents don't say more. GPT-1 was fine-tuned for complex tasks"
+    ),
+    "What learning rate was used to train GPT-3?": (
+        "GPT-3 was trained with a learning rate of 0.0006 for 300 billion tokens. It used 4.5 million TPUs."
+    ),
+    "How big was GPT-3?": "The documents don't say.",
+}
+
+
+@pytest.mark.parametrize("question", list(DRAFTS))
+def test_sentences_verified_while_streaming_are_the_post_hoc_verdict(service, fake_ollama, question) -> None:
+    fake_ollama.set_reply(DRAFTS[question])
+    answerer = _ollama_answerer(service, fake_ollama)
+    events = list(answerer.stream(question))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and answer.draft == DRAFTS[question]
+    streamed = [e for e in events if isinstance(e, VerifiedSentence)]
+
+    threshold = service.settings.support_threshold
+    post_hoc = verify(answer.draft, answer.evidence.passages, answerer.attribution.matrix, threshold, question)
+    assert (answer.answer, answer.refused, answer.claims, answer.citations) == (
+        post_hoc.answer,
+        post_hoc.refused,
+        post_hoc.claims,
+        post_hoc.citations,
+    )
+    assert [s.claim for s in streamed] == list(answer.claims)
+    assert [s.index for s in streamed] == list(range(len(streamed)))
+    citations = {c.n: c for c in answer.citations}
+    assert [s.citation for s in streamed] == [citations.get(c.citation) for c in answer.claims]
+    kept = [s.text for s in streamed if not s.dropped]
+    assert answer.answer == (" ".join(kept) if kept else post_hoc.answer)
+    assert answer.refused == (not kept)
+    assert ("first_verified" in answer.timings_ms) == bool(streamed)
+
+
+def test_the_drafts_cover_kept_dropped_and_refused(service, fake_ollama) -> None:
+    """The cases the test above compares are there: a drop beside kept sentences, and a whole refusal."""
+    answers = {}
+    for question, draft in DRAFTS.items():
+        fake_ollama.set_reply(draft)
+        answers[question] = _ollama_answerer(service, fake_ollama).ask(question)
+    kept_all, partly, refused, nothing = answers.values()
+    assert not kept_all.refused and all(c.supported for c in kept_all.claims) and len(kept_all.citations) >= 2
+    assert not partly.refused and [c.supported for c in partly.claims] == [True, False, True]
+    assert refused.refused and len(refused.claims) == 2 and not any(c.supported for c in refused.claims)
+    assert nothing.refused and nothing.claims == ()
+
+
+def test_a_sentence_is_verified_before_the_model_has_finished(service, fake_ollama) -> None:
+    fake_ollama.set_reply(DRAFTS["How many parameters did GPT-1 and GPT-2 have?"])
+    events = list(_ollama_answerer(service, fake_ollama).stream("How many parameters did GPT-1 and GPT-2 have?"))
+    kinds = [type(e) for e in events]
+    first_verdict = kinds.index(VerifiedSentence)
+    last_token = len(kinds) - 1 - kinds[::-1].index(Token)
+    assert first_verdict < last_token
+    shown = "".join(e.text for e in events[:first_verdict] if isinstance(e, Token))
+    assert shown == "GPT-1 had 117 million parameters."  # the verdict right after the text it judges
+    assert events[first_verdict].text == "GPT-1 had 117 million parameters. [1]"
+    answer = events[-1]
+    assert "".join(e.text for e in events if isinstance(e, Token)) == answer.draft
+    t = answer.timings_ms
+    assert t["first_token"] <= t["first_verified"] <= t["total"]
 
 
 @pytest.fixture(scope="module")

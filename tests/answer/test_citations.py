@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from citewise.answer.citations import take_markers_as_written, verify
+from citewise.answer.citations import SentenceVerifier, take_markers_as_written, verify
 from citewise.answer.prompt import NOT_FOUND
 from citewise.core.types import Chunk, Evidence, ScoredChunk
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
@@ -110,3 +110,34 @@ def test_restating_the_question_is_fine_when_the_passage_is_about_it(embed) -> N
     passages = _passages(GPT)
     result = verify("GPT-1 had 117 million parameters.", passages, embed, 0.45, "How many parameters did GPT-1 have?")
     assert not result.refused
+
+
+def test_sentences_checked_one_at_a_time_number_citations_as_the_whole_answer_does(embed) -> None:
+    sentences = [
+        "RLHF trains a reward model from human preference rankings.",
+        "The documents don't say more.",
+        "GPT-1 had 117 million parameters [1].",
+        "It ran on 640 GPUs.",
+        "The policy is then optimized with PPO.",
+    ]
+    passages = _passages(GPT, RLHF)
+    verifier = SentenceVerifier(passages, embed, THRESHOLD)
+    verdicts = [verifier.check(sentence) for sentence in sentences]
+
+    assert verdicts[1] is None  # claims nothing: neither kept nor dropped
+    first, gpt, invented, ppo = (v for v in verdicts if v is not None)
+    assert [v.index for v in (first, gpt, invented, ppo)] == [0, 1, 2, 3]
+    assert (first.text, gpt.text) == (f"{sentences[0]} [1]", "GPT-1 had 117 million parameters. [2]")
+    assert invented.dropped and invented.citation is None and invented.text == sentences[3]
+    assert ppo.citation is not None and ppo.citation.n == 3  # RLHF's other sentence: a span of its own
+    whole = verify(" ".join(sentences), passages, embed, THRESHOLD)
+    assert verifier.result() == whole
+    assert whole.answer == " ".join(v.text for v in (first, gpt, ppo))
+
+
+def test_a_verifier_with_no_supported_sentence_refuses(embed) -> None:
+    verifier = SentenceVerifier(_passages(GPT), embed, THRESHOLD)
+    verdict = verifier.check("Paris hosted the 2024 Olympic Games.")
+    assert verdict is not None and verdict.dropped
+    result = verifier.result()
+    assert result.refused and result.answer == NOT_FOUND and result.claims == (verdict.claim,)

@@ -8,15 +8,24 @@ from pathlib import Path
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 
 CITEWISE = Path(sys.executable).parent / "citewise"
-KETTLE = "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
+KETTLE = (
+    "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
+    "Rinse it twice with clean water after descaling.\n"
+)
 
 
-def test_ask_shows_the_passages_it_reads_before_the_answer(tmp_path: Path, embedding_model: str) -> None:
+def _indexed_kettle(tmp_path: Path) -> dict[str, str]:
+    """The environment of a citewise whose index holds the kettle note (no CITEWISE_* leaks in)."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "kettle.md").write_text(KETTLE, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
     env["CITEWISE_DATA_DIR"] = str(tmp_path / "data")
     subprocess.run([str(CITEWISE), "ingest", str(tmp_path / "docs")], env=env, check=True, capture_output=True)
+    return env
+
+
+def test_ask_shows_the_passages_it_reads_before_the_answer(tmp_path: Path, embedding_model: str) -> None:
+    env = _indexed_kettle(tmp_path)
 
     with FakeOllama() as ollama:
         ollama.set_reply("Descale the kettle every month with citric acid.")
@@ -34,3 +43,34 @@ def test_ask_shows_the_passages_it_reads_before_the_answer(tmp_path: Path, embed
     assert result.stderr.index("[1] Kettle", reading) < result.stderr.index("Descale the kettle every month", reading)
     assert reading < result.stderr.rindex("citric acid.")  # the streamed draft comes after the passages
     assert "Descale the kettle every month with citric acid. [1]" in result.stdout
+
+
+def test_ask_prints_each_sentence_once_verified_while_the_model_still_writes(
+    tmp_path: Path, embedding_model: str
+) -> None:
+    env = _indexed_kettle(tmp_path)
+    first = "Descale the kettle every month with citric acid."
+    with FakeOllama() as ollama:
+        ollama.set_reply(f"{first} Rinse it twice with clean water after descaling.")
+        ollama.pause_after(f"{first} Rinse")  # the first sentence is closed; the model writes on
+        env |= {"CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": ollama.url, "CITEWISE_OLLAMA_MODEL": DEFAULT_MODEL}
+        with subprocess.Popen(
+            [str(CITEWISE), "ask", "How often should I descale the kettle?"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            model_done_at_first_line = ollama.replied.is_set()
+            ollama.resume()
+            rest, errors = process.communicate(timeout=120)
+
+    assert process.returncode == 0, errors
+    assert line == f"{first} [1]\n"
+    assert not model_done_at_first_line  # printed while the model was paused in its second sentence
+    assert rest.startswith("Rinse it twice with clean water after descaling. [2]\n")  # its own span: [2]
+    assert "first verified sentence" in rest
+    # On stderr each draft sentence is on its own line, above its verdict on stdout.
+    assert f"\n{first}\nRinse it twice" in errors

@@ -9,6 +9,7 @@ from citewise.evals.metrics import (
     Outcome,
     citation_recall,
     contains,
+    describe,
     evidence_recall,
     hit,
     is_correct,
@@ -163,7 +164,7 @@ def test_summary_of_a_mixed_run() -> None:
             citation_recall=1.0,
             citations=2,
             supported_citations=1,
-            timings_ms={"retrieve": 10.0, "first_token": 1000.0, "total": 2000.0},
+            timings_ms={"retrieve": 10.0, "first_token": 1000.0, "first_verified": 1500.0, "total": 2000.0},
             seconds=2.0,
         ),
         # answerable, wrong, no citations
@@ -174,7 +175,7 @@ def test_summary_of_a_mixed_run() -> None:
             reciprocal_rank=0.5,
             refused=False,
             correct=False,
-            timings_ms={"retrieve": 20.0, "first_token": 3000.0, "total": 4000.0},
+            timings_ms={"retrieve": 20.0, "first_token": 3000.0, "first_verified": 3500.0, "total": 4000.0},
             seconds=4.0,
         ),
         # answerable, falsely refused, nothing retrieved
@@ -196,7 +197,7 @@ def test_summary_of_a_mixed_run() -> None:
             refused=False,
             citations=1,
             supported_citations=None,
-            timings_ms={"retrieve": 50.0, "first_token": 2000.0, "total": 3000.0},
+            timings_ms={"retrieve": 50.0, "first_token": 2000.0, "first_verified": 2500.0, "total": 3000.0},
             seconds=3.0,
         ),
     ]
@@ -214,6 +215,9 @@ def test_summary_of_a_mixed_run() -> None:
     assert summary["retrieve_ms_p50"] == 30.0
     assert summary["first_token_ms_p50"] == 2000.0  # the three answers that reached the model
     assert summary["total_ms_p95"] == pytest.approx(3800.0)
+    # the three answers that reached the model, each with a sentence verified before the end
+    assert (summary["first_verified_ms_p50"], summary["first_verified_ms_p95"]) == (2500.0, pytest.approx(3400.0))
+    assert "first verified" in describe("first_verified_ms_p95")
     assert summary["seconds_per_question"] == pytest.approx(9.07 / 5)
     assert summary["errors"] == 0
 

@@ -221,6 +221,8 @@ def test_default_configuration_with_the_embedded_model(
     assert "April 1815" in answered["answer"] and answered["refused"] is False
     assert "It erupted in April 1815" in answered["citations"][0]["text"]
     assert answered["backend"] == "embedded" and "first_token" in answered["timings_ms"]
+    assert answered["timings_ms"]["first_verified"] <= answered["timings_ms"]["total"]
+    assert summary["first_verified_ms_p50"] == answered["timings_ms"]["first_verified"]
     assert refused["refused"] is True
 
 

@@ -44,6 +44,10 @@ class FakeOllama:
         self._reply = "Paris is the capital of France."
         self._models = {DEFAULT_MODEL: DEFAULT_CONTEXT_LENGTH}
         self._failure: ChatFailure | None = None
+        self._pause_after: int | None = None  # pieces streamed before waiting for resume()
+        self._resumed = threading.Event()
+        self._pause_timeout_s = 0.0
+        self.replied = threading.Event()  # set when a streamed reply has been sent to its end
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
@@ -75,6 +79,21 @@ class FakeOllama:
     def set_reply(self, text: str) -> None:
         """What /api/chat answers, streamed in word-sized pieces."""
         self._reply = text
+
+    def pause_after(self, text: str, timeout_s: float = 60.0) -> None:
+        """Stream the reply up to the end of `text` (a start of it that ends between two pieces), then
+        wait for `resume()` (at most `timeout_s`) before the rest: a model caught in mid-answer."""
+        pieces = self.pieces()
+        ends = [len("".join(pieces[: i + 1])) for i in range(len(pieces))]
+        if not self._reply.startswith(text) or len(text) not in ends:
+            raise ValueError(f"{text!r} does not end between two pieces of the reply {pieces!r}")
+        self._pause_after = ends.index(len(text)) + 1
+        self._pause_timeout_s = timeout_s
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        """Let a paused reply go on to its end."""
+        self._resumed.set()
 
     def set_models(self, names: list[str], context_length: int = DEFAULT_CONTEXT_LENGTH) -> None:
         """The models /api/tags lists; each reports `context_length` through /api/show."""
@@ -230,10 +249,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._chunk({"error": RUNNER_CRASH})
                 self._end_chunks()
                 return
+            if index == fake._pause_after:
+                fake._resumed.wait(fake._pause_timeout_s)
             message = {"role": "assistant", "content": piece}
             self._chunk({"model": model, "created_at": _now(), "message": message, "done": False})
         self._chunk({**final, "message": {"role": "assistant", "content": ""}})
         self._end_chunks()
+        fake.replied.set()
 
     def _record(self, body: dict[str, Any] | None) -> None:
         self.server.fake.requests.append(RecordedRequest(self.command, self.path, body))

@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from citewise.core.settings import get_settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from tests.fakes.ollama_server import FakeOllama
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
 CLOSED_PORT_URL = "http://127.0.0.1:9"  # the discard port: nothing listens, connections are refused
@@ -39,6 +40,13 @@ GPT-2 followed in 2019 with 1.5 billion parameters, trained on 40GB of web text.
 
 Large models are pre-trained on unlabeled text, then fine-tuned on labeled examples.
 """
+
+
+@pytest.fixture
+def fake_ollama() -> Iterator[FakeOllama]:
+    """A fake Ollama server on 127.0.0.1, stopped after the test."""
+    with FakeOllama() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,15 @@
 """The HTML the UI shows (ui/render.py): escaped text, highlighted spans, documents rebuilt exactly."""
 
+from citewise.core.types import Citation, Claim, VerifiedSentence
 from citewise.ingest.chunking import chunk_text
-from citewise.ui.render import answer_html, document_html, document_text, passage_html, unsupported_html
+from citewise.ui.render import (
+    answer_html,
+    document_html,
+    document_text,
+    passage_html,
+    unsupported_html,
+    verified_html,
+)
 from tests.ui.conftest import MODELS_HISTORY
 
 
@@ -9,6 +17,18 @@ def test_answer_markers_become_badges_and_text_is_escaped() -> None:
     html = answer_html("Use <b>x</b> & y [1]. Also z [2, 3].")
     assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in html
     assert '<span class="cw-ref">[1]</span>' in html and '<span class="cw-ref">[2, 3]</span>' in html
+
+
+def test_sentences_verified_while_streaming_show_badges_or_strikes_and_are_escaped() -> None:
+    citation = Citation(3, "/d.md", "T", "", "c1", "The valve opens at 35 bar.", (0, 26))
+    html = verified_html(
+        [
+            VerifiedSentence(0, Claim("It opens at <b>35</b> bar.", True, 0.9, 3, ()), citation),
+            VerifiedSentence(1, Claim("See ![x](http://h/x.png) & more.", False, 0.1, None, ()), None),
+        ]
+    )
+    assert 'It opens at &lt;b&gt;35&lt;/b&gt; bar. <span class="cw-ref">[3]</span>' in html
+    assert ">See ![x](http://h/x.png) &amp; more.</del>" in html and "<b>" not in html
 
 
 def test_passage_marks_the_span_and_shows_where_it_sits() -> None:

@@ -1,4 +1,5 @@
-"""Ask: a chat whose answers stream, then are replaced by the verified answer and its sources."""
+"""Ask: a chat whose answers stream, each sentence shown verified as soon as the model has finished it,
+then are replaced by the verified answer and its sources."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -7,7 +8,7 @@ import streamlit as st
 
 from citewise.answer.freshness import STATE_NOTE
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.core.types import Answer, ScoredChunk, Sources, Token, plural
+from citewise.core.types import Answer, ScoredChunk, Sources, Token, VerifiedSentence, plural
 from citewise.service import Rewritten
 from citewise.ui import render
 from citewise.ui.state import backend_status, service
@@ -95,6 +96,8 @@ def _timings(turn: Turn) -> str:
     parts.append(f"retrieve {t.get('retrieve', 0):.0f} ms")
     if "first_token" in t:
         parts.append(f"first token {t['first_token'] / 1000:.1f} s")
+    if "first_verified" in t:
+        parts.append(f"first verified sentence {t['first_verified'] / 1000:.1f} s")
     parts.append(f"total {t.get('total', 0) / 1000:.1f} s")
     return " · ".join(parts)
 
@@ -140,6 +143,15 @@ def _reading(sources: Sources) -> None:
         st.html(render.passage_html(p.n, c.title, c.heading, c.source, c.text, (p.start, p.end)))
 
 
+def _writing(verified: list[VerifiedSentence], pending: str) -> None:
+    """The answer while the model writes it: the sentences verified so far, then its draft of the next."""
+    if verified:
+        st.caption("Checked against the sources so far:")
+        st.html(render.verified_html(verified))
+    st.caption("Draft, being checked against the sources…")
+    st.html(render.draft_html(pending.lstrip()))
+
+
 def _ask(question: str) -> Turn:
     """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
     citewise = service()
@@ -163,12 +175,15 @@ def _ask(question: str) -> Turn:
                 with st.spinner("The model is reading these passages…"):
                     event = next(events)
             box = st.empty()
-            draft = ""
-            while isinstance(event, Token):
-                draft += event.text
+            draft, verified, judged = "", [], 0  # judged: how much of the draft the verdicts cover
+            while isinstance(event, Token | VerifiedSentence):
+                if isinstance(event, Token):
+                    draft += event.text
+                else:
+                    verified.append(event)
+                    judged = len(draft)  # a verdict comes right after the text it judges
                 with box.container():
-                    st.caption("Draft, being checked against the sources…")
-                    st.html(render.draft_html(draft))
+                    _writing(verified, draft[judged:])
                 event = next(events)
     except BackendUnavailable as exc:
         return Turn(question, question, None, f"No model can answer right now: {exc}")
