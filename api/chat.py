@@ -3,7 +3,6 @@ answer as one `chat.completion` or as `chat.completion.chunk` Server-Sent Events
 
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -12,11 +11,10 @@ from typing import Any
 from citewise.api.errors import ApiError, error_body
 from citewise.api.schemas import MODEL_ID, ChatMessage
 from citewise.core.serialize import citation_json
-from citewise.core.types import Answer
+from citewise.core.types import Answer, VerifiedSentence
 from citewise.service import Citewise
 
 log = logging.getLogger(__name__)
-_MARKER_END = re.compile(r"\[\d+\](?=\s)")  # where a verified sentence ends: after its [n] marker
 
 
 def question_and_history(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
@@ -43,16 +41,19 @@ def _text(message: ChatMessage) -> str:
 
 
 def verified_text(service: Citewise, question: str, history: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
-    """Pieces of the verified answer's text (never the unverified draft), then the Answer. For now the pieces
-    come once verification is over: the answer's sentences, each ending with its [n] marker."""
-    answer = service.ask(question, history)
-    start = 0
-    for marker in _MARKER_END.finditer(answer.answer):
-        yield answer.answer[start : marker.end()]
-        start = marker.end()
-    if answer.answer[start:]:
-        yield answer.answer[start:]
-    yield answer
+    """Pieces of the verified answer's text (never the unverified draft), each kept sentence with its [n]
+    as soon as it is verified, while the model writes the next; then the Answer. A refusal is known only
+    at the end (no sentence was supported): its text comes then."""
+    streamed = ""
+    for event in service.stream(question, history):
+        if isinstance(event, VerifiedSentence) and not event.dropped:
+            piece = f" {event.text}" if streamed else event.text
+            streamed += piece
+            yield piece
+        elif isinstance(event, Answer):
+            if event.answer != streamed:  # a refusal: nothing was kept
+                yield event.answer
+            yield event
 
 
 def completion_id() -> str:

@@ -51,6 +51,25 @@ def test_a_streamed_answer_carries_only_verified_text_and_its_citations(client: 
     assert all(not (chunk.model_extra or {}).get("citations") for chunk in chunks[:-1])
 
 
+def test_a_verified_sentence_is_streamed_while_the_model_writes_the_next(client: OpenAI, ollama: FakeOllama) -> None:
+    ollama.set_reply(f"{SUPPORTED} {SECOND}")
+    ollama.pause_after(f"{SUPPORTED} GPT-2")  # the first sentence is closed; the model writes on
+    ollama.replied.clear()  # the fake serves the whole module: an earlier reply set it
+    try:
+        stream = client.chat.completions.create(
+            model="citewise", messages=[{"role": "user", "content": QUESTION}], stream=True
+        )
+        first = next(chunk.choices[0].delta.content for chunk in stream if chunk.choices[0].delta.content)
+        model_done_at_first_piece = ollama.replied.is_set()
+    finally:
+        ollama.resume()
+    rest = [chunk.choices[0].delta.content for chunk in stream if chunk.choices[0].delta.content]
+
+    assert first == f"{SUPPORTED} [1]"
+    assert not model_done_at_first_piece  # verified and sent before the model finished
+    assert rest == [f" {SECOND} [2]"]
+
+
 def test_a_non_streamed_answer_is_a_chat_completion_with_citations(client: OpenAI, ollama: FakeOllama) -> None:
     ollama.set_reply(SUPPORTED)
     completion = client.chat.completions.create(model="citewise", messages=[{"role": "user", "content": QUESTION}])
