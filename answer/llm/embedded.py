@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from citewise.answer.llm.base import BackendUnavailable, Message
-from citewise.answer.llm.model_files import MODEL_NAME, ModelFileError, ensure_model
+from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
 
 
@@ -53,15 +53,20 @@ class EmbeddedGenerator:
 def load_embedded(settings: Settings) -> EmbeddedGenerator:
     """The embedded generator on the configured GGUF (default: the shipped Qwen model)."""
     try:
-        path = settings.model_path or ensure_model(settings.models_dir)
+        path = settings.model_path or ensure_model(settings.models_dir, key=settings.embedded_model)
     except ModelFileError as exc:
         raise BackendUnavailable(str(exc)) from exc
     if not path.is_file():
         raise BackendUnavailable(f"CITEWISE_MODEL_PATH={path} does not exist; point it at a .gguf file.")
-    name = path.name if settings.model_path else MODEL_NAME
+    name = embedded_model_name(settings)
     try:
         return EmbeddedGenerator(path, name, settings.context_tokens, settings.threads)
     except ImportError as exc:
         raise BackendUnavailable("llama-cpp-python is not installed; run the README's setup command.") from exc
     except ValueError as exc:
         raise BackendUnavailable(f"llama.cpp cannot load {path}: {exc}") from exc
+
+
+def embedded_model_name(settings: Settings) -> str:
+    """The embedded model's name: the GGUF's file name when CITEWISE_MODEL_PATH picks one."""
+    return settings.model_path.name if settings.model_path else packaged_model(settings.embedded_model).name

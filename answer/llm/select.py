@@ -3,8 +3,7 @@
 from dataclasses import dataclass
 
 from citewise.answer.llm.base import BackendUnavailable, Generator
-from citewise.answer.llm.embedded import load_embedded
-from citewise.answer.llm.model_files import MODEL_NAME
+from citewise.answer.llm.embedded import embedded_model_name, load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator, OllamaStatus, probe_ollama
 from citewise.answer.llm.openai_compatible import OpenAIGenerator, OpenAIStatus, probe_openai
 from citewise.core.settings import Settings
@@ -27,7 +26,7 @@ def choose_backend(
     wanted = requested or settings.llm
     if wanted not in BACKENDS:
         raise BackendUnavailable(f"Unknown backend {wanted!r}: use {', '.join(BACKENDS)}.")
-    embedded_model = settings.model_path.name if settings.model_path else MODEL_NAME
+    embedded_model = embedded_model_name(settings)
     if wanted == "embedded":
         return BackendChoice("embedded", embedded_model, "CITEWISE_LLM=embedded")
     if wanted == "openai":

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from citewise.answer.answerer import Answerer
+from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.citations import verify
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
-from citewise.core.types import Answer, Sources, Token, VerifiedSentence
+from citewise.core.types import Answer, EvidenceSet, Sources, Token, VerifiedSentence
+from citewise.evals.configs import build_config
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import MULTILINGUAL_E5
 from citewise.service import Citewise
@@ -204,3 +205,30 @@ def test_instructions_inside_a_document_change_nothing(embedded) -> None:
     assert "HACKED" not in answer.answer
     assert not answer.refused, answer.draft
     assert "35 bar" in answer.answer
+
+
+def test_an_evidence_token_budget_sets_how_much_the_model_reads(service, fake_ollama) -> None:
+    generator = OllamaGenerator(fake_ollama.url, "qwen2.5:1.5b-instruct", 2048)
+    question = "How many parameters did GPT-1 have?"
+
+    def read(pipeline: Pipeline) -> EvidenceSet:
+        _, evidence = Answerer(service.retriever, generator, service.settings, pipeline).evidence(question)
+        assert evidence is not None and evidence.passages
+        return evidence
+
+    swept = [read(Pipeline(evidence_tokens=tokens)) for tokens in (150, 250, 350, 450)]
+    assert [len(e.passages) for e in swept] == [1, 2, 3, 4]  # fewer passages, not narrower windows
+    assert [e.tokens for e in swept] == sorted(e.tokens for e in swept)
+    assert swept[0].tokens <= 150  # windows end on sentence ends: about the budget, never more here
+    assert "117 million" in swept[0].passages[0].text  # the top passage's window keeps the answer
+    # 450 tokens is what the default's four windows of 400 characters were sized for.
+    assert abs(swept[-1].tokens - read(Pipeline()).tokens) <= 0.05 * swept[-1].tokens
+
+
+@pytest.mark.slow
+def test_the_small_packaged_model_answers_through_its_eval_configuration(service) -> None:
+    config = build_config("qwen0.5b", service)
+    answer = config.ask("How many parameters did GPT-1 have?", None)
+    assert answer.backend == "embedded" and "0.5B" in answer.model
+    assert not answer.refused, answer.draft
+    assert "117 million" in answer.answer
