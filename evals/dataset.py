@@ -23,6 +23,12 @@ UNANSWERABLE_KINDS = ("near_miss", "off_topic")
 LANGUAGES = ("en", "zh", "es", "de", "fr", "ja")
 
 
+def corpus_for(dataset: Path) -> Path | None:
+    """The vendored corpus a bundled dataset asks about, when it is not the sample articles (None: it is them,
+    or the dataset is the user's own)."""
+    return SQLITE_CORPUS if dataset.resolve() == SQLITE_SET else None
+
+
 class DatasetError(ValueError):
     """A dataset line is malformed; the message names the file and line number."""
 

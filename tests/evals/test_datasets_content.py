@@ -2,6 +2,7 @@
 the text its corpus gives the index (each file through ingest's own loader, as the metrics compare it)."""
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from citewise.evals.dataset import (
     SQLITE_CORPUS,
     SQLITE_SET,
     EvalItem,
+    corpus_for,
     half,
     load_dataset,
 )
@@ -21,7 +23,7 @@ from citewise.ingest.loaders import SUPPORTED_SUFFIXES, load_file
 
 DATASETS_DIR = DEV_SET.parent
 # Each dataset and the corpus folder its questions are about.
-CORPORA = {DEV_SET.name: BUNDLED_CORPUS, SQLITE_SET.name: SQLITE_CORPUS}
+CORPORA = {path.name: corpus_for(path) or BUNDLED_CORPUS for path in (DEV_SET, SQLITE_SET)}
 OTHER_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "en")
 
 
@@ -45,6 +47,8 @@ def datasets() -> dict[str, list[EvalItem]]:
 
 def test_every_dataset_file_names_its_corpus() -> None:
     assert sorted(p.name for p in DATASETS_DIR.glob("*.jsonl")) == sorted(CORPORA)
+    assert corpus_for(SQLITE_SET) == SQLITE_CORPUS
+    assert corpus_for(DEV_SET) is None and corpus_for(Path("my-questions.jsonl")) is None
 
 
 def test_ids_are_unique_across_datasets(datasets: dict[str, list[EvalItem]]) -> None:
