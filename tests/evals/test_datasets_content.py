@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from citewise.core.settings import Settings
 from citewise.evals.dataset import (
     DEV_SET,
     LANGUAGES,
@@ -19,7 +20,8 @@ from citewise.evals.dataset import (
 )
 from citewise.evals.metrics import normalize
 from citewise.ingest import BUNDLED_CORPUS
-from citewise.ingest.loaders import SUPPORTED_SUFFIXES, load_file
+from citewise.ingest.chunking import chunk_text
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadedText, load_file
 
 DATASETS_DIR = DEV_SET.parent
 # Each dataset and the corpus folder its questions are about.
@@ -28,16 +30,22 @@ OTHER_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "en")
 
 
 @pytest.fixture(scope="module")
-def texts() -> dict[str, dict[str, str]]:
-    """Per dataset: each corpus file's name -> its loaded text, normalized as the metrics compare it."""
+def loaded() -> dict[str, dict[str, LoadedText]]:
+    """Per dataset: each corpus file's name -> what ingest's loader makes of it."""
     return {
         name: {
-            path.name: normalize(load_file(path).text)
+            path.name: load_file(path)
             for path in sorted(folder.iterdir())
             if path.suffix in SUPPORTED_SUFFIXES and path.name != "README.md"
         }
         for name, folder in CORPORA.items()
     }
+
+
+@pytest.fixture(scope="module")
+def texts(loaded: dict[str, dict[str, LoadedText]]) -> dict[str, dict[str, str]]:
+    """Per dataset: each corpus file's name -> its loaded text, normalized as the metrics compare it."""
+    return {name: {file: normalize(doc.text) for file, doc in docs.items()} for name, docs in loaded.items()}
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +77,24 @@ def test_answerable_evidence_is_in_its_source_as_loaded(
         bodies = [corpus[item.source]] if item.source else list(corpus.values())
         missing += [(item.id, e) for e in item.evidence if not any(normalize(e) in body for body in bodies)]
     assert not missing, f"evidence not in the loaded text of its source: {missing}"
+
+
+@pytest.mark.parametrize("name", sorted(CORPORA))
+def test_evidence_fits_inside_one_chunk_of_the_default_chunking(
+    name: str, datasets: dict[str, list[EvalItem]], loaded: dict[str, dict[str, LoadedText]]
+) -> None:
+    """An evidence string cut in two by a chunk boundary could never be retrieved whole: every miss must
+    be a ranking miss."""
+    size, overlap = (Settings.model_fields[key].default for key in ("chunk_size", "chunk_overlap"))
+    chunks = {
+        file: [normalize(c.text) for c in chunk_text(file, doc.title, doc.text, "0" * 64, size, overlap)]
+        for file, doc in loaded[name].items()
+    }
+    cut = []
+    for item in (i for i in datasets[name] if i.answerable):
+        pool = chunks[item.source] if item.source else [c for texts in chunks.values() for c in texts]
+        cut += [(item.id, e) for e in item.evidence if not any(normalize(e) in chunk for chunk in pool)]
+    assert not cut
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
