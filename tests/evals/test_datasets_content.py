@@ -36,7 +36,7 @@ def loaded() -> dict[str, dict[str, LoadedText]]:
         name: {
             path.name: load_file(path)
             for path in sorted(folder.iterdir())
-            if path.suffix in SUPPORTED_SUFFIXES and path.name != "README.md"
+            if path.suffix in SUPPORTED_SUFFIXES
         }
         for name, folder in CORPORA.items()
     }
