@@ -33,11 +33,7 @@ OTHER_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "en")
 def loaded() -> dict[str, dict[str, LoadedText]]:
     """Per dataset: each corpus file's name -> what ingest's loader makes of it."""
     return {
-        name: {
-            path.name: load_file(path)
-            for path in sorted(folder.iterdir())
-            if path.suffix in SUPPORTED_SUFFIXES
-        }
+        name: {path.name: load_file(path) for path in sorted(folder.iterdir()) if path.suffix in SUPPORTED_SUFFIXES}
         for name, folder in CORPORA.items()
     }
 
