@@ -10,7 +10,7 @@ from tqdm import tqdm
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.cli.errors import fail
 from citewise.evals.configs import CONFIGS, ConfigError, resolve
-from citewise.evals.dataset import SPLITS, DatasetError, load_dataset, split_items
+from citewise.evals.dataset import SPLITS, DatasetError, corpus_for, load_dataset, split_items
 from citewise.evals.runner import format_table
 from citewise.evals.runs import write_run
 from citewise.ingest import BUNDLED_CORPUS
@@ -18,15 +18,15 @@ from citewise.retrieval.store import StoreError
 from citewise.service import Citewise
 
 
-def _ensure_documents(service: Citewise) -> None:
-    """An empty index gets the bundled corpus, so the dev set runs from a fresh clone."""
+def _ensure_documents(service: Citewise, corpus: Path) -> None:
+    """An empty index gets the dataset's corpus, so the bundled datasets run from a fresh clone."""
     if service.has_documents():
         return
-    typer.echo(f"The index is empty: indexing {BUNDLED_CORPUS} first.", err=True)
-    report = service.ingest([BUNDLED_CORPUS])
+    typer.echo(f"The index is empty: indexing {corpus} first.", err=True)
+    report = service.ingest([corpus])
     if report.failed or report.chunks == 0:
         details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
-        raise fail(f"Could not index {BUNDLED_CORPUS} ({details}).")
+        raise fail(f"Could not index {corpus} ({details}).")
     typer.echo(f"Indexed {report.added} documents ({report.chunks} chunks).", err=True)
 
 
@@ -73,7 +73,7 @@ def eval_command(
 
     try:
         service = Citewise()
-        _ensure_documents(service)
+        _ensure_documents(service, corpus_for(dataset) or BUNDLED_CORPUS)
         with tqdm(total=len(items) * len(names), desc="Evaluating", unit="q", file=sys.stderr, mininterval=1.0) as bar:
 
             def progress(done: int, total: int, label: str) -> None:

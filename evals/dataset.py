@@ -7,8 +7,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+SPLITS = ("tune", "report")
+
+_HERE = Path(__file__).resolve().parent
 # The hand-written questions about the bundled corpus/ (the sample articles).
-DEV_SET = Path(__file__).resolve().parent / "datasets" / "dev.jsonl"
+DEV_SET = _HERE / "datasets" / "dev.jsonl"
+# Questions about a corpus nobody on the project wrote: the SQLite documentation, vendored in the repo.
+SQLITE_SET = _HERE / "datasets" / "sqlite.jsonl"
+SQLITE_CORPUS = _HERE / "corpora" / "sqlite"
+
+# What a question asks for; the kinds of an unanswerable question say why the corpus cannot answer it:
+# a near miss (the corpus states a neighbouring fact, not the asked one) or a question off the topic.
+ANSWERABLE_KINDS = ("fact", "number", "list", "table", "yesno", "why", "howto", "compare", "conflict")
+UNANSWERABLE_KINDS = ("near_miss", "off_topic")
+LANGUAGES = ("en", "zh", "es", "de", "fr", "ja")
+
+
+def corpus_for(dataset: Path) -> Path | None:
+    """The vendored corpus a bundled dataset asks about, when it is not the sample articles (None: it is them,
+    or the dataset is the user's own)."""
+    return SQLITE_CORPUS if dataset.resolve() == SQLITE_SET else None
 
 
 class DatasetError(ValueError):
@@ -24,6 +42,14 @@ class EvalItem:
     answers: tuple[str, ...]
     evidence: tuple[str, ...]
     answerable: bool
+    kind: str = ""  # one of ANSWERABLE_KINDS or UNANSWERABLE_KINDS; "": not classified (the older items)
+    lang: str = "en"
+    # A question in two parts, one the corpus answers (`answers`, `evidence`) and one it does not;
+    # `answered_part` says which is which.
+    partial: bool = False
+    answered_part: str = ""
+    source: str = ""  # the corpus file the evidence is in ("": any)
+    split: str = ""  # "tune" or "report" when set by hand; else the id decides (see split_items)
 
 
 def _field(record: dict[str, Any], key: str) -> Any:
@@ -46,6 +72,15 @@ def _strings(record: dict[str, Any], key: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _optional(record: dict[str, Any], key: str, default: Any, allowed: tuple[Any, ...] | None = None) -> Any:
+    value = record.get(key, default)
+    if not isinstance(value, type(default)):
+        raise TypeError(f"'{key}' must be a {type(default).__name__}")
+    if allowed is not None and value not in allowed:
+        raise ValueError(f"'{key}' must be one of {', '.join(map(str, allowed))}, not {value!r}")
+    return value
+
+
 def _parse_item(line: str) -> EvalItem:
     """Build an item from one JSON line; unknown keys are ignored."""
     try:
@@ -63,9 +98,17 @@ def _parse_item(line: str) -> EvalItem:
         answers=_strings(record, "answers"),
         evidence=_strings(record, "evidence"),
         answerable=answerable,
+        kind=_optional(record, "kind", "", ("", *(ANSWERABLE_KINDS if answerable else UNANSWERABLE_KINDS))),
+        lang=_optional(record, "lang", "en", LANGUAGES),
+        partial=_optional(record, "partial", False),
+        answered_part=_optional(record, "answered_part", ""),
+        source=_optional(record, "source", ""),
+        split=_optional(record, "split", "", ("", *SPLITS)),
     )
     if item.answerable and not item.answers:
         raise ValueError("answerable item has no answers")
+    if item.partial and not (item.answerable and item.answered_part.strip()):
+        raise ValueError("a partial item is answerable and says which part is answered ('answered_part')")
     return item
 
 
@@ -87,14 +130,17 @@ def load_dataset(path: Path) -> list[EvalItem]:
     return items
 
 
-SPLITS = ("tune", "report")
-
-
 def split_items(items: Sequence[EvalItem], split: str | None) -> list[EvalItem]:
-    """The tuning or the report half of a dataset (None: all of it). An item's half follows from its id
-    alone, so it never moves when items are added: tune thresholds on one half, report the other."""
+    """The tuning or the report half of a dataset (None: all of it): tune thresholds on one half, report the
+    other. An item's half is its own `split` when it names one (the newer items, dealt out so each kind and
+    language is halved evenly), else follows from its id alone; either way it never moves when items are added."""
     if split is None:
         return list(items)
     if split not in SPLITS:
         raise DatasetError(f"unknown split {split!r}; use {' or '.join(SPLITS)}")
-    return [item for item in items if SPLITS[hashlib.sha256(item.id.encode()).digest()[0] % 2] == split]
+    return [item for item in items if half(item) == split]
+
+
+def half(item: EvalItem) -> str:
+    """The half an item belongs to: its own `split`, else one chosen by a hash of its id."""
+    return item.split or SPLITS[hashlib.sha256(item.id.encode()).digest()[0] % 2]

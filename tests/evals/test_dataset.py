@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from citewise.evals.dataset import DatasetError, EvalItem, load_dataset, split_items
+from citewise.evals.dataset import SPLITS, DatasetError, EvalItem, half, load_dataset, split_items
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEV_DATASET = REPO_ROOT / "evals" / "datasets" / "dev.jsonl"
@@ -91,6 +91,12 @@ def write_lines(path: Path, *records: dict | str) -> Path:
         (VALID | {"id": "b-01", "answerable": "yes"}, "'answerable'"),
         (VALID, "duplicate id"),
         (VALID | {"id": "b-01", "answers": []}, "no answers"),
+        (VALID | {"id": "b-01", "kind": "riddle"}, "'kind' must be one of"),
+        (VALID | {"id": "b-01", "kind": "near_miss"}, "'kind' must be one of"),
+        (VALID | {"id": "b-01", "lang": "xx"}, "'lang' must be one of"),
+        (VALID | {"id": "b-01", "partial": "yes"}, "'partial' must be a bool"),
+        (VALID | {"id": "b-01", "partial": True}, "'answered_part'"),
+        (VALID | {"id": "b-01", "split": "dev"}, "'split' must be one of"),
     ],
     ids=[
         "bad-json",
@@ -101,6 +107,12 @@ def write_lines(path: Path, *records: dict | str) -> Path:
         "answerable-not-bool",
         "duplicate-id",
         "answerable-without-answers",
+        "unknown-kind",
+        "unanswerable-kind-on-answerable",
+        "unknown-language",
+        "partial-not-bool",
+        "partial-without-answered-part",
+        "unknown-split",
     ],
 )
 def test_malformed_line_raises_with_line_number(tmp_path: Path, bad_line: dict | str, reason: str) -> None:
@@ -138,6 +150,21 @@ def test_the_two_halves_split_a_dataset_by_id_and_never_move() -> None:
     shuffled = list(reversed(items))[5:]
     assert {i.id for i in split_items(shuffled, "tune")} == {i.id for i in tune} & {i.id for i in shuffled}
     assert split_items(items, None) == items
+
+
+def test_new_fields_load_and_an_item_may_name_its_half(tmp_path: Path) -> None:
+    partial = VALID | {"kind": "number", "lang": "zh", "partial": True, "answered_part": "the count"}
+    named = VALID | {"id": "a-02", "source": "x.md", "split": "report"}
+    path = write_lines(tmp_path / "new.jsonl", partial, named)
+    first, second = load_dataset(path)
+    assert (first.kind, first.lang, first.partial, first.answered_part) == ("number", "zh", True, "the count")
+    assert (second.source, second.split) == ("x.md", "report")
+    # An item naming its half goes there, whatever its id would hash to; one that names none follows its id.
+    for wanted in SPLITS:
+        item = EvalItem(id="a-01", question="Q?", answers=("A",), evidence=("e",), answerable=True, split=wanted)
+        assert split_items([item], wanted) == [item] and half(item) == wanted
+    plain = EvalItem(id="a-01", question="Q?", answers=("A",), evidence=("e",), answerable=True)
+    assert split_items([plain], half(plain)) == [plain]
 
 
 def test_an_unknown_split_is_refused() -> None:
