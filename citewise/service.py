@@ -19,6 +19,7 @@ from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
 from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token
 from citewise.evals.dataset import EvalItem
+from citewise.evals.generate import GenerateOptions, GenerationReport, generate_eval_set
 from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
 from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
@@ -251,13 +252,16 @@ class Citewise:
     def answerer(self, requested: str | None = None, pipeline: Pipeline | None = None) -> Answerer:
         """An Answerer on the chosen backend; the model is loaded once per backend per process."""
         choice = self.choose_backend(requested)
+        answerer = Answerer(self.retriever, self._generator(choice), self.settings, pipeline)
+        answerer.reason = choice.reason
+        return answerer
+
+    def _generator(self, choice: BackendChoice) -> Generator:
+        """The chosen backend's model, loaded once per backend per process."""
         with self._loading_model:  # two sessions' first questions must not load two models
             if choice.backend not in self._generators:
                 self._generators[choice.backend] = load_generator(self.settings, choice)
-            generator = self._generators[choice.backend]
-        answerer = Answerer(self.retriever, generator, self.settings, pipeline)
-        answerer.reason = choice.reason
-        return answerer
+            return self._generators[choice.backend]
 
     def stream(
         self,
@@ -314,6 +318,17 @@ class Citewise:
         )
         names = list(result["summary"])  # aliases resolved
         return save_run(self.eval_runs_dir, dataset, names, retrieval_only or evidence_only, result, items)
+
+    def generate_eval_set(
+        self,
+        path: Path,
+        options: GenerateOptions,
+        backend: str | None = None,
+        progress: EvalProgress | None = None,
+    ) -> GenerationReport:
+        """Write a grounding eval set about the indexed documents to `path`, for review before it is run."""
+        chunks = self.store.chunks()
+        return generate_eval_set(path, chunks, self._generator(self.choose_backend(backend)), options, progress)
 
     def runs(self) -> SavedRuns:
         """Every kept eval run, from the CLI and the UI alike, newest first."""

@@ -13,7 +13,7 @@ import citewise.ui
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.model_files import MODEL_NAME, PART_COUNT, ModelFileError, ensure_model
 from citewise.cli.errors import fail
-from citewise.cli.eval_command import eval_command
+from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
 from citewise.core.serialize import answer_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
@@ -320,7 +320,7 @@ def status(as_json: JsonFlag = False) -> None:
         typer.secho(f"Warning: {current.remote_notice}", fg="yellow")
 
 
-app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)
+app.add_typer(eval_app, name="eval")
 
 
 def main() -> None:

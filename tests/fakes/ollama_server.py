@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
@@ -26,6 +27,8 @@ RUNNER_CRASH = "llama runner process has terminated: exit status 2"
 # content (what Ollama streams when the runner fails mid-answer); "disconnect": the
 # connection drops mid-stream, as when the server process dies.
 ChatFailure = Literal["http_500", "error_line", "disconnect"]
+# Computes /api/chat's reply from the request's messages ({"role", "content"} dicts), for scripted conversations.
+Responder = Callable[[list[dict[str, Any]]], str]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class FakeOllama:
         self._reply = "Paris is the capital of France."
         self._models = {DEFAULT_MODEL: DEFAULT_CONTEXT_LENGTH}
         self._failure: ChatFailure | None = None
+        self._responder: Responder | None = None
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
@@ -76,6 +80,10 @@ class FakeOllama:
         """What /api/chat answers, streamed in word-sized pieces."""
         self._reply = text
 
+    def set_responder(self, responder: Responder | None) -> None:
+        """Answer each /api/chat from its messages (None: the fixed reply again)."""
+        self._responder = responder
+
     def set_models(self, names: list[str], context_length: int = DEFAULT_CONTEXT_LENGTH) -> None:
         """The models /api/tags lists; each reports `context_length` through /api/show."""
         self._models = {_tagged(name): context_length for name in names}
@@ -88,9 +96,11 @@ class FakeOllama:
         """The JSON bodies received on `path`, oldest first."""
         return [r.body for r in self.requests if r.path == path and r.body is not None]
 
-    def pieces(self) -> list[str]:
-        """The reply split the way /api/chat streams it; joined they give back the reply."""
-        return re.findall(r"\s*\S+|\s+$", self._reply)
+    def pieces(self, messages: list[dict[str, Any]] | None = None) -> list[str]:
+        """The reply (to `messages`, with a responder) split the way /api/chat streams it; joined they give
+        back the reply."""
+        reply = self._responder(messages or []) if self._responder else self._reply
+        return re.findall(r"\s*\S+|\s+$", reply)
 
 
 class _Server(ThreadingHTTPServer):
@@ -192,12 +202,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(500, {"error": RUNNER_CRASH})
             return
 
-        pieces = fake.pieces()
+        messages = body.get("messages", [])
+        pieces = fake.pieces(messages)
         limit = (body.get("options") or {}).get("num_predict")
         done_reason = "stop"
         if isinstance(limit, int) and 0 <= limit < len(pieces):
             pieces, done_reason = pieces[:limit], "length"
-        messages = body.get("messages", [])
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
         final = {
             "model": model,
