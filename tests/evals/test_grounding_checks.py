@@ -37,7 +37,9 @@ def test_a_paraphrased_evidence_sentence_is_rejected() -> None:
 
 def test_evidence_that_does_not_hold_the_answer_is_rejected() -> None:
     with pytest.raises(Rejected, match="answer not in the evidence"):
-        check_answerable(PASSAGE, "What is the lid made of?", "brushed steel", "The Aurora kettle was designed in 2019.")
+        check_answerable(
+            PASSAGE, "What is the lid made of?", "brushed steel", "The Aurora kettle was designed in 2019."
+        )
 
 
 def test_a_question_that_contains_its_answer_is_rejected() -> None:
