@@ -9,10 +9,10 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
