@@ -21,6 +21,7 @@ from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
 from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token, VerifiedSentence
 from citewise.evals.dataset import EvalItem
+from citewise.evals.generate import GenerateOptions, GenerationReport, generate_eval_set
 from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
 from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
@@ -375,20 +376,23 @@ class Citewise:
     def answerer(
         self, requested: str | None = None, pipeline: Pipeline | None = None, embedded_model: str | None = None
     ) -> Answerer:
-        """An Answerer on the chosen backend; each model is loaded once per process. `embedded_model`
-        runs another packaged model than CITEWISE_EMBEDDED_MODEL (the evals compare them)."""
+        """An Answerer on the chosen backend. `embedded_model` runs another packaged model than
+        CITEWISE_EMBEDDED_MODEL (the evals compare them)."""
         settings = self.settings
         if embedded_model:
             settings = settings.model_copy(update={"embedded_model": embedded_model, "llm": "embedded"})
         choice = choose_backend(settings, None if embedded_model else requested)
+        answerer = Answerer(self.retriever, self._generator(choice, settings), self.settings, pipeline)
+        answerer.reason = choice.reason
+        return answerer
+
+    def _generator(self, choice: BackendChoice, settings: Settings | None = None) -> Generator:
+        """The chosen backend's model, loaded once per backend and model per process."""
         with self._loading_model:  # two sessions' first questions must not load two models
             key = f"{choice.backend}:{choice.model}"
             if key not in self._generators:
-                self._generators[key] = load_generator(settings, choice)
-            generator = self._generators[key]
-        answerer = Answerer(self.retriever, generator, self.settings, pipeline)
-        answerer.reason = choice.reason
-        return answerer
+                self._generators[key] = load_generator(settings or self.settings, choice)
+            return self._generators[key]
 
     def stream(
         self,
@@ -450,6 +454,17 @@ class Citewise:
         )
         names = list(result["summary"])  # aliases resolved
         return save_run(self.eval_runs_dir, dataset, names, retrieval_only or evidence_only, result, items)
+
+    def generate_eval_set(
+        self,
+        path: Path,
+        options: GenerateOptions,
+        backend: str | None = None,
+        progress: EvalProgress | None = None,
+    ) -> GenerationReport:
+        """Write a grounding eval set about the indexed documents to `path`, for review before it is run."""
+        chunks = self.store.chunks()
+        return generate_eval_set(path, chunks, self._generator(self.choose_backend(backend)), options, progress)
 
     def runs(self) -> SavedRuns:
         """Every kept eval run, from the CLI and the UI alike, newest first."""

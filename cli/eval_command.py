@@ -1,5 +1,7 @@
-"""`citewise eval`: run configurations over a dataset, print one side-by-side table, write JSON."""
+"""`citewise eval`: run configurations over a dataset, print one side-by-side table, write JSON;
+`citewise eval generate`: write a dataset about the indexed documents, for review."""
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +13,8 @@ from citewise.answer.llm.base import BackendUnavailable
 from citewise.cli.errors import fail
 from citewise.evals.configs import CONFIGS, ConfigError, resolve
 from citewise.evals.dataset import SPLITS, DatasetError, corpus_for, load_dataset, split_items
+from citewise.evals.generate import GenerateOptions, GenerationReport
+from citewise.evals.review import read_records, review_counts
 from citewise.evals.runner import format_table
 from citewise.evals.runs import write_run
 from citewise.ingest import BUNDLED_CORPUS
@@ -31,9 +35,10 @@ def _ensure_documents(service: Citewise, corpus: Path) -> None:
 
 
 def eval_command(
+    ctx: typer.Context,
     dataset: Annotated[
-        Path, typer.Option("--dataset", help="JSONL questions: id, question, answers, evidence, answerable.")
-    ],
+        Path | None, typer.Option("--dataset", help="JSONL questions: id, question, answers, evidence, answerable.")
+    ] = None,
     json_out: Annotated[
         Path | None,
         typer.Option("--json", help="Also write the run (summary, per-item results) here."),
@@ -56,16 +61,25 @@ def eval_command(
     k: Annotated[
         int | None, typer.Option("-k", min=1, help="Passages to retrieve (default: each configuration's own).")
     ] = None,
+    include_pending: Annotated[
+        bool,
+        typer.Option("--include-pending", help="Also run generated items not reviewed yet (dropped ones never run)."),
+    ] = False,
 ) -> None:
     """Measure retrieval, answers, citations and refusals on a dataset, configurations side by side."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if dataset is None:
+        raise fail("Missing option '--dataset': a JSONL question set (or `citewise eval generate` to make one).")
     try:
-        items = split_items(load_dataset(dataset), split)
+        items = split_items(load_dataset(dataset, include_pending), split)
+        _say_unreviewed(dataset, include_pending)
     except DatasetError as exc:
         raise fail(f"bad dataset: {exc}") from exc
     except OSError as exc:
         raise fail(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from exc
     if not items:
-        raise fail(f"{dataset} has no questions.")
+        raise fail(f"{dataset} has no questions to run (generated items run once reviewed as kept).")
     try:
         names = resolve(config or list(CONFIGS))
     except ConfigError as exc:
@@ -97,3 +111,85 @@ def eval_command(
     if json_out:
         write_run(json_out, run)
         typer.echo(f"Wrote {json_out}", err=True)
+
+
+def _say_unreviewed(dataset: Path, include_pending: bool) -> None:
+    counts = review_counts(read_records(dataset))
+    left_out = counts["dropped"] + (0 if include_pending else counts["pending"])
+    if left_out:
+        typer.echo(
+            f"{left_out} generated items left out: {counts['pending']} pending review, {counts['dropped']} dropped "
+            "(review them on the web UI's Evals page; --include-pending runs the pending ones).",
+            err=True,
+        )
+
+
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", help="The JSONL file to write (replaced if it exists).")],
+    n: Annotated[int, typer.Option("--n", min=1, help="How many items to make.")] = 60,
+    unanswerable: Annotated[
+        float, typer.Option("--unanswerable", min=0.0, max=1.0, help="Share the documents cannot answer.")
+    ] = 0.3,
+    languages: Annotated[
+        str,
+        typer.Option(
+            "--languages", help="Question languages, comma-separated (e.g. en,zh); evidence stays as written."
+        ),
+    ] = "en",
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, documents and model: the same file.")] = 0,
+    backend: Annotated[
+        str | None, typer.Option(help="auto, embedded, ollama or openai (default: CITEWISE_LLM).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Write an eval set about your indexed documents with the local model; review it before running it."""
+    try:
+        options = GenerateOptions(n, unanswerable, tuple(c.strip() for c in languages.split(",") if c.strip()), seed)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    service = Citewise()
+    try:
+        if not service.has_documents():
+            raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+        with tqdm(total=n, desc="Generating", unit="item", file=sys.stderr, mininterval=1.0) as bar:
+
+            def progress(done: int, total: int, label: str) -> None:
+                bar.set_postfix_str(label, refresh=False)
+                bar.update(done - bar.n)
+
+            report = service.generate_eval_set(out, options, backend, progress)
+    except (StoreError, BackendUnavailable) as exc:
+        raise fail(str(exc)) from exc
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_report(report)
+    if report.interrupted:
+        raise typer.Exit(130)
+
+
+def _print_report(report: GenerationReport) -> None:
+    made = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in report.made.items()) or "nothing"
+    typer.echo(f"Wrote {sum(report.made.values())} of {report.planned} items to {report.path} ({made}).")
+    if report.interrupted:
+        typer.secho("Stopped by Ctrl-C: the file holds the items made until then.", fg="yellow")
+    if report.rejected:
+        typer.echo("Rejected proposals:")
+        for reason, count in report.rejected.most_common():
+            typer.echo(f"  {count:>4}  {reason}")
+    typer.echo(
+        f"Review it on the web UI's Evals page, then run `citewise eval --dataset {report.path}` (kept items only)."
+    )
+
+
+eval_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="Measure retrieval, answers, citations and refusals on a question set; `generate` makes one.",
+)
+eval_app.callback()(eval_command)
+eval_app.command("generate")(generate_command)

@@ -13,7 +13,7 @@ import citewise.ui
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.model_files import MODELS, ModelFileError, ensure_model, packaged_model
 from citewise.cli.errors import fail
-from citewise.cli.eval_command import eval_command
+from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
 from citewise.cli.sync_command import sync_command
 from citewise.core.addresses import is_loopback
@@ -374,7 +374,7 @@ def status(as_json: JsonFlag = False) -> None:
         typer.secho(f"Warning: {current.remote_notice}", fg="yellow")
 
 
-app.command("eval", help="Measure retrieval, answers, citations and refusals on a question set.")(eval_command)
+app.add_typer(eval_app, name="eval")
 app.command("sync")(sync_command)
 
 

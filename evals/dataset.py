@@ -29,6 +29,12 @@ def corpus_for(dataset: Path) -> Path | None:
     return SQLITE_CORPUS if dataset.resolve() == SQLITE_SET else None
 
 
+# A generated item carries a review status; only a reviewed one (kept, or kept after an edit) is run, unless
+# pending ones are asked for. Dropped items never run. Items without a status (hand-written) always run.
+REVIEW_STATUSES = ("pending", "kept", "edited", "dropped")
+REVIEWED = ("kept", "edited")
+
+
 class DatasetError(ValueError):
     """A dataset line is malformed; the message names the file and line number."""
 
@@ -81,14 +87,27 @@ def _optional(record: dict[str, Any], key: str, default: Any, allowed: tuple[Any
     return value
 
 
-def _parse_item(line: str) -> EvalItem:
-    """Build an item from one JSON line; unknown keys are ignored."""
+def parse_record(line: str) -> dict[str, Any]:
+    """One JSON line as a dict, with a valid `review` status if it has one."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise ValueError(f"invalid JSON: {exc.msg}") from exc
     if not isinstance(record, dict):
         raise TypeError("line must be a JSON object")
+    if "review" in record and record["review"] not in REVIEW_STATUSES:
+        raise ValueError(f"'review' must be one of {', '.join(REVIEW_STATUSES)}, not {record['review']!r}")
+    return record
+
+
+def runs_in_eval(record: dict[str, Any], include_pending: bool = False) -> bool:
+    """Whether an eval runs this item: hand-written ones always, generated ones once reviewed as kept."""
+    status = record.get("review")
+    return status is None or status in REVIEWED or (include_pending and status == "pending")
+
+
+def _item(record: dict[str, Any]) -> EvalItem:
+    """Build an item from one record; unknown keys (`origin`, `review`) are ignored."""
     answerable = _field(record, "answerable")
     if not isinstance(answerable, bool):
         raise TypeError("'answerable' must be true or false")
@@ -112,21 +131,24 @@ def _parse_item(line: str) -> EvalItem:
     return item
 
 
-def load_dataset(path: Path) -> list[EvalItem]:
-    """Read a JSONL dataset, skipping blank lines; DatasetError on a malformed line."""
+def load_dataset(path: Path, include_pending: bool = False) -> list[EvalItem]:
+    """Read a JSONL dataset, skipping blank lines and the items `runs_in_eval` leaves out (every line is
+    still checked); DatasetError on a malformed line."""
     items: list[EvalItem] = []
     seen: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            item = _parse_item(line)
+            record = parse_record(line)
+            item = _item(record)
             if item.id in seen:
                 raise ValueError(f"duplicate id {item.id!r}")
         except (ValueError, TypeError) as exc:
             raise DatasetError(f"{path}:{number}: {exc}") from exc
         seen.add(item.id)
-        items.append(item)
+        if runs_in_eval(record, include_pending):
+            items.append(item)
     return items
 
 

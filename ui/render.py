@@ -117,6 +117,23 @@ def markdown_literal(text: str) -> str:
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
+def highlighted_passage_html(text: str, quotes: Sequence[str]) -> str:
+    """A passage with every quote it contains (case and whitespace aside) marked; all of it escaped."""
+    marks = []
+    for quote in quotes:
+        words = quote.split()
+        if words:
+            pattern = r"\s+".join(re.escape(word) for word in words)
+            marks.extend((m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE))
+    out, pos = "", 0
+    for start, end in sorted(marks):
+        if start < pos:
+            continue
+        out += escape(text[pos:start]) + f"<mark>{escape(text[start:end])}</mark>"
+        pos = end
+    return f'<div class="cw-passage">{out + escape(text[pos:])}</div>'
+
+
 def where(title: str, heading: str) -> str:
     """'Title › Heading › Subheading', the way a reader finds the passage in the document."""
     return source_label(title, heading, " › ")

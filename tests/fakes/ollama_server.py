@@ -9,6 +9,7 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,8 @@ RUNNER_CRASH = "llama runner process has terminated: exit status 2"
 # content (what Ollama streams when the runner fails mid-answer); "disconnect": the
 # connection drops mid-stream, as when the server process dies.
 ChatFailure = Literal["http_500", "error_line", "disconnect"]
+# Computes /api/chat's reply from the request's messages ({"role", "content"} dicts), for scripted conversations.
+Responder = Callable[[list[dict[str, Any]]], str]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class FakeOllama:
         self._resumed = threading.Event()
         self._pause_timeout_s = 0.0
         self.replied = threading.Event()  # set when a streamed reply has been sent to its end
+
+        self._responder: Responder | None = None
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
@@ -95,6 +100,10 @@ class FakeOllama:
         """Let a paused reply go on to its end."""
         self._resumed.set()
 
+    def set_responder(self, responder: Responder | None) -> None:
+        """Answer each /api/chat from its messages (None: the fixed reply again)."""
+        self._responder = responder
+
     def set_models(self, names: list[str], context_length: int = DEFAULT_CONTEXT_LENGTH) -> None:
         """The models /api/tags lists; each reports `context_length` through /api/show."""
         self._models = {_tagged(name): context_length for name in names}
@@ -107,9 +116,11 @@ class FakeOllama:
         """The JSON bodies received on `path`, oldest first."""
         return [r.body for r in self.requests if r.path == path and r.body is not None]
 
-    def pieces(self) -> list[str]:
-        """The reply split the way /api/chat streams it; joined they give back the reply."""
-        return re.findall(r"\s*\S+|\s+$", self._reply)
+    def pieces(self, messages: list[dict[str, Any]] | None = None) -> list[str]:
+        """The reply (to `messages`, with a responder) split the way /api/chat streams it; joined they give
+        back the reply."""
+        reply = self._responder(messages or []) if self._responder else self._reply
+        return re.findall(r"\s*\S+|\s+$", reply)
 
 
 class _Server(ThreadingHTTPServer):
@@ -211,12 +222,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(500, {"error": RUNNER_CRASH})
             return
 
-        pieces = fake.pieces()
+        messages = body.get("messages", [])
+        pieces = fake.pieces(messages)
         limit = (body.get("options") or {}).get("num_predict")
         done_reason = "stop"
         if isinstance(limit, int) and 0 <= limit < len(pieces):
             pieces, done_reason = pieces[:limit], "length"
-        messages = body.get("messages", [])
         prompt_words = sum(len(str(m.get("content", "")).split()) for m in messages)
         final = {
             "model": model,

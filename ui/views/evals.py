@@ -16,18 +16,27 @@ from citewise.evals.dataset import DEV_SET, DatasetError, EvalItem, load_dataset
 from citewise.evals.metrics import NOT_CHARTED, contains, describe, item_right
 from citewise.evals.runner import format_metric
 from citewise.evals.runs import EvalRun
-from citewise.ui.render import markdown_literal, notice_html, text_html, unsupported_html
+from citewise.ui.render import highlighted_passage_html, markdown_literal, notice_html, text_html, unsupported_html
 from citewise.ui.state import service
+from citewise.ui.views.eval_review import review
 
 SECONDS_PER_ANSWER = 10  # the embedded model on a laptop CPU; shown as an estimate only
 
 
 def _dataset() -> tuple[str, list[EvalItem]] | None:
     choice = st.radio(
-        "Dataset", ["The dev set (questions about the sample articles)", "Upload a JSONL file"], horizontal=True
+        "Dataset",
+        [
+            "The dev set (questions about the sample articles)",
+            "Upload a JSONL file",
+            "Review a generated set (a file on this machine)",
+        ],
+        horizontal=True,
     )
     if choice.startswith("The dev set"):
         return DEV_SET.name, load_dataset(DEV_SET)
+    if choice.startswith("Review"):
+        return _generated()
     upload = st.file_uploader("JSONL, one object a line: id, question, answers, evidence, answerable", type=["jsonl"])
     if upload is None:
         return None
@@ -46,6 +55,23 @@ def _dataset() -> tuple[str, list[EvalItem]] | None:
         st.html(notice_html("error", f"{upload.name} has no questions."))
         return None
     return upload.name, items
+
+
+def _generated() -> tuple[str, list[EvalItem]] | None:
+    """A file `citewise eval generate` wrote: reviewed here, and its kept items run below."""
+    typed = st.text_input(
+        "Generated file", placeholder="/path/to/my.jsonl", help="Written by `citewise eval generate --out FILE`."
+    )
+    if not typed.strip():
+        return None
+    path = Path(typed.strip()).expanduser()
+    if review(path) is None:
+        return None
+    items = load_dataset(path)
+    if not items:
+        st.info("Nothing is kept yet: keep or edit items above, then run the evaluation on them.")
+        return None
+    return path.name, items
 
 
 def _offer_sample_articles() -> None:
@@ -154,23 +180,6 @@ def _verdict(result: dict[str, Any], gold: dict[str, Any], answered: bool) -> li
     return lines
 
 
-def _passage(text: str, evidence: list[str]) -> str:
-    """A retrieved passage with any expected evidence it contains highlighted."""
-    lowered = text.lower()
-    marks = []
-    for e in evidence:
-        at = lowered.find(e.lower())
-        if at >= 0:
-            marks.append((at, at + len(e)))
-    out, pos = "", 0
-    for start, end in sorted(marks):
-        if start < pos:
-            continue
-        out += escape(text[pos:start]) + f"<mark>{escape(text[start:end])}</mark>"
-        pos = end
-    return f'<div class="cw-passage">{out + escape(text[pos:])}</div>'
-
-
 def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
     gold = run.gold.get(row["id"], {})
     st.html(text_html(row["question"], bold=True))
@@ -207,7 +216,7 @@ def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
                         f"is kept for {markdown_literal(str(main))} only."
                     )
             for rank, text in enumerate(texts, start=1):
-                st.html(f"<b>{rank}.</b> " + _passage(text, evidence))
+                st.html(f"<b>{rank}.</b> " + highlighted_passage_html(text, evidence))
 
 
 def _show_run(run: EvalRun) -> None:
