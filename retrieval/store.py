@@ -91,7 +91,7 @@ def _record_from(meta: Mapping) -> DocumentRecord:
     )
 
 
-def _embedding_text(chunk: Chunk) -> str:
+def embedding_text(chunk: Chunk) -> str:
     """What is embedded: the chunk prefixed by where it sits, so a passage keeps its topic."""
     context = source_label(chunk.title, chunk.heading)
     return f"{context}\n{chunk.text}" if context else chunk.text
@@ -456,14 +456,29 @@ class Store:
                 self._chroma(lambda batch=batch: self._chunks.delete(ids=batch))
         return len(ids)
 
-    def put_document(self, source: str, title: str, content_hash: str, chunks: Sequence[Chunk], chars: int) -> None:
+    def put_document(
+        self,
+        source: str,
+        title: str,
+        content_hash: str,
+        chunks: Sequence[Chunk],
+        chars: int,
+        embeddings: Sequence[Sequence[float]] | None = None,
+    ) -> None:
         """Add or replace one document: its chunks, then its record. Readers see it once the write is published;
-        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote."""
+        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote.
+        `embeddings`: one vector per chunk, of `embedding_text(chunk)` by this store's model, computed already
+        (the benchmark's synthetic chunks); without them the chunks are embedded here."""
+        if embeddings is not None and len(embeddings) != len(chunks):
+            raise ValueError(f"{source}: {len(embeddings)} embeddings for {len(chunks)} chunks")
         with self.writing():
             try:
                 for start in range(0, len(chunks), WRITE_BATCH):
                     batch = chunks[start : start + WRITE_BATCH]
-                    vectors = self.embedding([_embedding_text(c) for c in batch])
+                    if embeddings is None:
+                        vectors = self.embedding([embedding_text(c) for c in batch])
+                    else:
+                        vectors = list(embeddings[start : start + WRITE_BATCH])
                     with self.locks.loading():
                         self._chroma(
                             lambda batch=batch, vectors=vectors: self._chunks.upsert(
