@@ -23,6 +23,7 @@ from citewise.evals.bench.synthetic import SentenceVectors, draw_chunks, fidelit
 from citewise.evals.dataset import DEV_SET, load_dataset
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.pipeline import ingest_paths
+from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import Store
 from citewise.service import Citewise
 
@@ -118,7 +119,7 @@ def search_rows(report: BenchReport, base: Settings, root: Path, note: Progress)
     the largest index of each."""
     options = report.options
     scales = sorted(set(options.scales))
-    embedding = Store(base.model_copy(update={"data_dir": root / "probe"})).embedding
+    embedding = CitewiseEmbeddingFunction(base.embedding_model)
     note("sentence vectors for the synthetic chunks", 0, 0)
     vectors = sentence_vectors(embedding, options.cache_dir)
     drawn = draw_chunks(len(vectors.sentences), scales[-1], options.seed)
