@@ -569,9 +569,7 @@ class Store:
         ("too many SQL variables"). Call holding the write lock, so no page shifts under the next."""
         got: dict = {"ids": [], "documents": [], "metadatas": []}
         while True:
-            page = self._chroma(
-                lambda: self._chunks.get(include=include, limit=READ_PAGE, offset=len(got["ids"]))
-            )
+            page = self._chroma(lambda: self._chunks.get(include=include, limit=READ_PAGE, offset=len(got["ids"])))
             for key in ("ids", *include):
                 got[key] += page[key] or []
             if len(page["ids"]) < READ_PAGE:
