@@ -19,6 +19,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -34,7 +35,15 @@ from citewise.retrieval.errors import EmbeddingModelMismatch, IndexBusy, IndexRe
 from citewise.retrieval.locks import IndexLocks, Waiting
 from citewise.retrieval.view import IndexView, PublishedViews, ViewDamaged, fingerprint
 
-__all__ = ["EmbeddingModelMismatch", "IndexBusy", "IndexReopened", "Store", "StoreError", "source_key"]
+__all__ = [
+    "DocumentVersion",
+    "EmbeddingModelMismatch",
+    "IndexBusy",
+    "IndexReopened",
+    "Store",
+    "StoreError",
+    "source_key",
+]
 
 _EMBEDDING_KEY = "embedding_model"
 _PLACEHOLDER_VECTOR = [1.0]  # registry records are looked up by id, never by similarity
@@ -48,6 +57,17 @@ T = TypeVar("T")
 # What a read on embedded Chroma raises when another process dropped the collections under it (a
 # rebuild): NotFoundError once they are gone, InternalError ("Missing metadata segment") mid-drop.
 DROPPED = (NotFoundError, InternalError)
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """One version of a document to write: its record's fields and its chunks."""
+
+    source: str
+    title: str
+    content_hash: str
+    chunks: tuple[Chunk, ...]
+    chars: int
 
 
 def source_key(source: str) -> str:
@@ -91,7 +111,7 @@ def _record_from(meta: Mapping) -> DocumentRecord:
     )
 
 
-def _embedding_text(chunk: Chunk) -> str:
+def embedding_text(chunk: Chunk) -> str:
     """What is embedded: the chunk prefixed by where it sits, so a passage keeps its topic."""
     context = source_label(chunk.title, chunk.heading)
     return f"{context}\n{chunk.text}" if context else chunk.text
@@ -122,6 +142,7 @@ class Store:
         self._view_lock = threading.RLock()
         self._replaced: set[str] = set()  # sources whose older chunks go once this write is published
         self._incomplete: set[str] = set()  # sources whose record names chunks that are gone
+        self._written: dict[str, DocumentVersion] = {}  # versions this write put, for the next view's BM25
         if rebuild:
             # Drop and publish the empty view in one hold of the load lock: no reader finds the new, empty
             # collections with the old view, which lists documents whose chunks are gone.
@@ -367,7 +388,7 @@ class Store:
             return
         with self.locks.writing(what):
             self._open(reopen=True)
-            self._replaced, self._incomplete = set(), set()
+            self._replaced, self._incomplete, self._written = set(), set(), {}
             try:
                 yield
             except BaseException:
@@ -379,10 +400,10 @@ class Store:
                 self._finish()
 
     def _finish(self) -> None:
-        self._publish()
+        view = self._publish()
         for source in sorted(self._replaced):
-            self._delete_replaced(source)
-        self._replaced = set()
+            self._delete_replaced(source, view.active.get(source))
+        self._replaced, self._written = set(), {}
 
     def registered(self) -> dict[str, DocumentRecord]:
         """The registry as it is now (writers' view; readers see `documents`), by source."""
@@ -457,42 +478,61 @@ class Store:
         return len(ids)
 
     def put_document(self, source: str, title: str, content_hash: str, chunks: Sequence[Chunk], chars: int) -> None:
-        """Add or replace one document: its chunks, then its record. Readers see it once the write is published;
-        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote."""
+        """Add or replace one document (see `put_documents`)."""
+        self.put_documents([DocumentVersion(source, title, content_hash, tuple(chunks), chars)])
+
+    def put_documents(self, versions: Sequence[DocumentVersion]) -> None:
+        """Add or replace documents: all their chunks, embedded together, then all their records in one registry
+        write. Readers see them once the write is published; the replaced versions' chunks are deleted after
+        that. A failure midway deletes what it wrote, for every one of them."""
+        if not versions:
+            return
         with self.writing():
+            chunks = [c for v in versions for c in v.chunks]
             try:
+                # One call: the model sorts all the texts by length and fills every batch.
+                vectors = self.embedding.matrix([embedding_text(c) for c in chunks]) if chunks else []
                 for start in range(0, len(chunks), WRITE_BATCH):
                     batch = chunks[start : start + WRITE_BATCH]
-                    vectors = self.embedding([_embedding_text(c) for c in batch])
+                    batch_vectors = vectors[start : start + WRITE_BATCH]
                     with self.locks.loading():
                         self._chroma(
-                            lambda batch=batch, vectors=vectors: self._chunks.upsert(
+                            lambda batch=batch, batch_vectors=batch_vectors: self._chunks.upsert(
                                 ids=[c.id for c in batch],
                                 documents=[c.text for c in batch],
-                                embeddings=vectors,
+                                embeddings=batch_vectors,
                                 metadatas=[_chunk_metadata(c) for c in batch],
                             )
                         )
             except BaseException:
                 with suppress(Exception):
-                    self._delete_unused_version(source, content_hash)
+                    self._delete_unused_versions(versions)
                 raise
-            record = {
-                "source": source,
-                "title": title,
-                "content_hash": content_hash,
-                "chunks": len(chunks),
-                "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "chars": chars,
-            }
+            keys = [source_key(v.source) for v in versions]
+            had_record = set(self._chroma(lambda: self._registry.get(ids=keys, include=[])["ids"]))
+            indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
+            records = [
+                {
+                    "source": v.source,
+                    "title": v.title,
+                    "content_hash": v.content_hash,
+                    "chunks": len(v.chunks),
+                    "indexed_at": indexed_at,
+                    "chars": v.chars,
+                }
+                for v in versions
+            ]
             with self.locks.loading():
                 self._chroma(
                     lambda: self._registry.upsert(
-                        ids=[source_key(source)], embeddings=[_PLACEHOLDER_VECTOR], metadatas=[record]
+                        ids=keys, embeddings=[_PLACEHOLDER_VECTOR] * len(keys), metadatas=records
                     )
                 )
-            self._replaced.add(source)
-            self._incomplete.discard(source)
+            # A source without a record before this write has no older chunks that a reader may see
+            # (those a crash left are reconcile's): nothing to delete for it after publishing.
+            self._replaced |= {v.source for v, key in zip(versions, keys, strict=True) if key in had_record}
+            self._incomplete -= {v.source for v in versions}
+            self._written.update({v.source: v for v in versions})
 
     def remove_document(self, source: str) -> bool:
         """Drop a document; False when it was not indexed. Its chunks go once the write is published."""
@@ -505,18 +545,20 @@ class Store:
             self._replaced.add(source)
             return True
 
-    def _delete_unused_version(self, source: str, content_hash: str) -> None:
-        """Delete the chunks of one version of `source`, unless the registry or the published view names it."""
+    def _delete_unused_versions(self, versions: Sequence[DocumentVersion]) -> None:
+        """Delete the chunks of these versions, except those the registry or the published view names."""
         published = self.published()
-        in_use = {self._registry_versions().get(source), published.active.get(source) if published else None}
-        if content_hash not in in_use:
+        registry = self._registry_versions()
+        for version in versions:
+            source, content_hash = version.source, version.content_hash
+            if content_hash in {registry.get(source), published.active.get(source) if published else None}:
+                continue
             where = {"$and": [{"source": source}, {"doc_hash": content_hash}]}
             with self.locks.loading():
-                self._chroma(lambda: self._chunks.delete(where=where))
+                self._chroma(lambda where=where: self._chunks.delete(where=where))
 
-    def _delete_replaced(self, source: str) -> None:
-        """Delete every chunk of `source` but those of the version its record names (all, without a record)."""
-        current = self._registry_versions().get(source)
+    def _delete_replaced(self, source: str, current: str | None) -> None:
+        """Delete every chunk of `source` but those of `current`, the version its record names (all, without)."""
         where: dict = {"source": source}
         if current is not None:
             where = {"$and": [{"source": source}, {"doc_hash": {"$ne": current}}]}
