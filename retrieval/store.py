@@ -32,6 +32,7 @@ from citewise.retrieval.clients import EmbeddedClient, server_client
 from citewise.retrieval.drift import Drift, find_drift
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.errors import EmbeddingModelMismatch, IndexBusy, IndexReopened, StoreError
+from citewise.retrieval.keyword import KeywordIndex, Rows, chunk_tokens
 from citewise.retrieval.locks import IndexLocks, Waiting
 from citewise.retrieval.view import IndexView, PublishedViews, ViewDamaged, fingerprint
 
@@ -52,6 +53,8 @@ WRITE_BATCH = 256
 # Dense search first asks Chroma for this many times n: chunks not in the published view (being written, or
 # left by a crash) are filtered out after the query, and it asks again for more when too few remain.
 OVERFETCH = 2
+# Sources per Chroma read when the chunks of documents are read back to build a view.
+_READ_SOURCES = 500
 T = TypeVar("T")
 
 # What a read on embedded Chroma raises when another process dropped the collections under it (a
@@ -576,7 +579,7 @@ class Store:
         if published is not None and published.fingerprint == fingerprint(versions):
             view = published
         else:
-            view = self.views.write(self._build_view(records))
+            view = self.views.write(self._build_view(records, published))
             with self.locks.loading():
                 self.views.switch_to(str(view.version))
         with self._view_lock:
@@ -589,13 +592,36 @@ class Store:
         """Rebuild the view from the store and publish it (hold the write lock)."""
         return self._publish(force=True)
 
-    def _build_view(self, records: Mapping[str, DocumentRecord] | None = None) -> IndexView:
+    def _build_view(
+        self, records: Mapping[str, DocumentRecord] | None = None, previous: IndexView | None = None
+    ) -> IndexView:
+        """The view of `records`. The BM25 rows of a version `previous` (the published view) holds, or this write
+        just put, are reused; only the other documents' chunks are read back from Chroma and tokenized."""
         records = self.registered() if records is None else records
         versions = {source: r.content_hash for source, r in records.items()}
-        got = self._chroma(lambda: self._chunks.get(include=["documents", "metadatas"]))
-        chunks = [
-            _chunk_from(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            if m and versions.get(str(m["source"])) == m["doc_hash"]
-        ]
-        return IndexView.build(list(records.values()), sorted(chunks, key=lambda c: (c.source, c.index)))
+        parts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for source, version in self._written.items():
+            if versions.get(source) == version.content_hash:
+                parts[source] = [(c.id, chunk_tokens(c)) for c in sorted(version.chunks, key=lambda c: c.index)]
+        written = set(parts)
+        old = self.views.rows(previous) if previous is not None else None
+        if previous is not None and old is not None:
+            for chunk_id, tokens, source in zip(previous.keyword.chunk_ids, old.tokens, old.sources, strict=True):
+                if source not in written and versions.get(source) == previous.active.get(source):
+                    parts.setdefault(source, []).append((chunk_id, tokens))
+        missing = sorted(set(versions) - set(parts))
+        for start in range(0, len(missing), _READ_SOURCES):
+            wanted = missing[start : start + _READ_SOURCES]
+            where = {"source": {"$in": wanted}} if len(wanted) > 1 else {"source": wanted[0]}
+            got = self._chroma(lambda where=where: self._chunks.get(where=where, include=["documents", "metadatas"]))
+            chunks = [
+                _chunk_from(i, d, m)
+                for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+                if m and versions.get(str(m["source"])) == m["doc_hash"]
+            ]
+            for chunk in sorted(chunks, key=lambda c: (c.source, c.index)):
+                parts.setdefault(chunk.source, []).append((chunk.id, chunk_tokens(chunk)))
+        ordered = [(source, row) for source in sorted(parts) for row in parts[source]]
+        rows = Rows(tuple(tokens for _, (_, tokens) in ordered), tuple(source for source, _ in ordered))
+        keyword = KeywordIndex.from_rows(tuple(chunk_id for _, (chunk_id, _) in ordered), rows)
+        return IndexView(None, tuple(sorted(records.values(), key=lambda r: r.source)), keyword)
