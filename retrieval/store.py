@@ -50,8 +50,9 @@ _EMBEDDING_KEY = "embedding_model"
 _PLACEHOLDER_VECTOR = [1.0]  # registry records are looked up by id, never by similarity
 # Chunks embedded and written per Chroma call: bounds the memory of one call on a large document.
 WRITE_BATCH = 256
-# Dense search first asks Chroma for this many times n: chunks not in the published view (being written, or
-# left by a crash) are filtered out after the query, and it asks again for more when too few remain.
+# Dense search asks Chroma for n nearest and drops chunks not in the published view (being written, replaced
+# but not yet deleted, or left by a crash). When Chroma holds more chunks than the view, some may be such
+# strays, so it asks for this many times n at once, and again for more when too few remain.
 OVERFETCH = 2
 # Sources per Chroma read when the chunks of documents are read back to build a view.
 _READ_SOURCES = 500
@@ -348,12 +349,13 @@ class Store:
         return self._with_view(view, lambda v: self._nearest(vector, n, v))
 
     def _nearest(self, vector: list, n: int, view: IndexView) -> list[tuple[Chunk, float]]:
-        if not view.records:
+        visible = len(view.keyword.chunk_ids)
+        n = min(n, visible)  # no more hits than the view holds
+        if n == 0:
             return []
-        n = min(n, sum(r.chunks for r in view.records))  # no more hits than the view holds
-        asked = n * OVERFETCH
+        asked = n
         while True:
-            total, got = self._read(view, lambda asked=asked: self._query(vector, asked))
+            total, got = self._read(view, lambda asked=asked: self._query(vector, asked, visible))
             hits = [
                 (_chunk_from(i, d, m), 1.0 - float(dist))
                 for i, d, m, dist in zip(
@@ -366,10 +368,12 @@ class Store:
                 return hits[:n]
             asked *= 4
 
-    def _query(self, vector: list, asked: int) -> tuple[int, dict]:
+    def _query(self, vector: list, asked: int, visible: int) -> tuple[int, dict]:
         total = self._chunks.count()
         if total == 0:
             return 0, {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
+        if total > visible:
+            asked *= OVERFETCH  # there are strays, maybe among the nearest
         got = self._chunks.query(
             query_embeddings=vector, n_results=min(total, asked), include=["documents", "metadatas", "distances"]
         )
