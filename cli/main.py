@@ -80,18 +80,18 @@ def ingest(
     """Index documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
     service = Citewise(on_wait=_say_waiting)
     bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
-    chunks = 0
 
     def progress(event: FileDone) -> None:
-        nonlocal chunks
-        chunks += event.chunks
         bar.total = event.total
-        bar.set_postfix(chunks=chunks, file=Path(event.path).name[:30])
+        eta = "?" if event.eta_s is None else f"{event.eta_s:.0f} s"
+        rate = f"{event.chunks_done} chunks, {event.chunks_per_s:.1f} chunks/s, ETA {eta}"
+        bar.set_postfix_str(f"{rate}, {Path(event.path).name[:30]}")
         bar.update(1)
         if event.status == "failed" or not bar.disable:
             return
         if not as_json:
-            typer.echo(f"{event.status:>9}  {event.path}  ({event.chunks} chunks)", err=True)
+            done = f"{event.done}/{event.total} files, {rate}"
+            typer.echo(f"{event.status:>9}  {event.path}  ({event.chunks} chunks; {done})", err=True)
 
     try:
         report = service.ingest(paths or [BUNDLED_CORPUS], prune=prune, rebuild=rebuild, progress=progress)

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
 
     chunk_size: int = Field(default=800, gt=100)
     chunk_overlap: int = Field(default=120, ge=0)
+    # Chunks an ingest embeds and writes together, across files: the model fills whole batches and each
+    # batch costs one Chroma write and one registry write. Also what one failed batch redoes file by file.
+    embed_batch: int = Field(default=256, gt=0)
 
     # Limits on one file, for `citewise ingest` and uploads alike (ingest/limits.py). MB are 1024 * 1024
     # bytes, as Streamlit counts the server.maxUploadSize that `citewise ui` sets from max_file_mb.

@@ -1,14 +1,25 @@
-"""Index files into the store: skip what is unchanged, replace what changed, report what failed."""
+"""Index files into the store: skip what is unchanged, replace what changed, report what failed.
 
+Embedding is the ingest's real work, so everything else keeps out of its way: a background thread reads,
+hashes, parses and chunks the next files while the current batch embeds, and the chunks of many files are
+embedded and written together (CITEWISE_EMBED_BATCH), one Chroma write and one registry write per batch.
+"""
+
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from citewise.core.settings import Settings
 from citewise.ingest.chunking import chunk_text, content_hash
 from citewise.ingest.limits import Limits
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, read_file, unsupported_reason
-from citewise.retrieval.store import Store
+from citewise.retrieval.store import DocumentVersion, Store
+
+# Files parsed ahead of the embedding (bounds the memory the chunks waiting for it take).
+PREPARE_AHEAD = 64
 
 
 @dataclass(frozen=True)
@@ -19,13 +30,20 @@ class FileFailure:
 
 @dataclass(frozen=True)
 class FileDone:
-    """Progress of one file: its status is added, updated, unchanged or failed."""
+    """Progress of one file: its status is added, updated, unchanged or failed; then the run's totals so far."""
 
     path: str
     status: str
     chunks: int
     done: int
     total: int
+    chunks_done: int = 0  # chunks embedded so far in this run
+    elapsed_s: float = 0.0
+    eta_s: float | None = None  # estimated by the bytes of the files still to do
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks_done / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
 @dataclass
@@ -44,6 +62,16 @@ class IngestReport:
 
 
 Progress = Callable[[FileDone], None]
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One file after reading and parsing: a new version to write, or its outcome (unchanged, a failure)."""
+
+    path: Path
+    size: int
+    outcome: str | FileFailure  # "write", "unchanged" or why it failed
+    version: DocumentVersion | None = None
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure]]:
@@ -77,30 +105,23 @@ def ingest_paths(
     The whole run is one write of the store: it holds the index's lock, first repairs what an interrupted write
     left (a record missing chunks counts as changed), and readers see the result when it ends."""
     started = time.perf_counter()
-    settings = store.settings
     files, failures = discover(paths)
     report = IngestReport(failed=list(failures))
     with store.writing("ingest"):
         store.reconcile()
         recorded = store.registered()
         known = store.indexed_versions(recorded)  # one read of the registry for both
-        limits = Limits.from_settings(settings)
-        for done, path in enumerate(files, start=1):
-            source = str(path)
-            status, chunks = _ingest_one(
-                store, path, known.get(source), settings.chunk_size, settings.chunk_overlap, limits
-            )
-            if isinstance(status, FileFailure):
-                report.failed.append(status)
-                status_name = "failed"
-            else:
-                if status == "added" and source in recorded:
-                    status = "updated"  # its record had lost chunks: indexed again
-                status_name = status
-                setattr(report, status, getattr(report, status) + 1)
-                report.chunks += chunks
-            if progress:
-                progress(FileDone(source, status_name, chunks, done, len(files)))
+        tracker = _Tracker(files, report, progress, started)
+        batch: list[_Prepared] = []
+        for item in _prepare_ahead(files, known, store.settings):
+            if item.version is None:
+                tracker.done(item, item.outcome, 0)
+                continue
+            batch.append(item)
+            if sum(len(p.version.chunks) for p in batch if p.version) >= store.settings.embed_batch:
+                _write(store, batch, recorded, tracker)
+                batch = []
+        _write(store, batch, recorded, tracker)
         if prune:
             scope = None if prune_within is None else [p.resolve() for p in prune_within]
             for source in recorded:
@@ -116,28 +137,118 @@ def _within(source: str, scope: Sequence[Path] | None) -> bool:
     return scope is None or any(Path(source).is_relative_to(path) for path in scope)
 
 
-def _ingest_one(
-    store: Store, path: Path, known_hash: str | None, size: int, overlap: int, limits: Limits
-) -> tuple[str | FileFailure, int]:
+class _Tracker:
+    """Counts each finished file into the report and tells `progress`, with chunks/s and an ETA."""
+
+    def __init__(self, files: list[Path], report: IngestReport, progress: Progress | None, started: float) -> None:
+        self.report, self.progress, self.started = report, progress, started
+        self.total = len(files)
+        self.bytes_total = sum(_size(p) for p in files)
+        self.count = self.bytes_done = 0
+
+    def done(self, item: _Prepared, outcome: str | FileFailure, chunks: int) -> None:
+        report = self.report
+        if isinstance(outcome, FileFailure):
+            report.failed.append(outcome)
+            status = "failed"
+        else:
+            status = outcome
+            setattr(report, status, getattr(report, status) + 1)
+            report.chunks += chunks
+        self.count += 1
+        self.bytes_done += item.size
+        if self.progress:
+            elapsed = time.perf_counter() - self.started
+            left = self.bytes_total - self.bytes_done
+            eta = elapsed * left / self.bytes_done if self.bytes_done else None
+            self.progress(FileDone(str(item.path), status, chunks, self.count, self.total, report.chunks, elapsed, eta))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _write(store: Store, batch: list[_Prepared], recorded: dict, tracker: _Tracker) -> None:
+    """Embed and write a batch of files together; if that fails, file by file, so a bad one fails alone."""
+    if not batch:
+        return
+    versions = [p.version for p in batch if p.version]
+    try:
+        store.put_documents(versions)
+        results: list[str | FileFailure] = [_written(p, recorded) for p in batch]
+    except Exception:
+        results = []
+        for item in batch:
+            try:
+                store.put_documents([item.version] if item.version else [])
+                results.append(_written(item, recorded))
+            except Exception as exc:
+                results.append(FileFailure(str(item.path), f"could not be indexed: {exc}"))
+    for item, outcome in zip(batch, results, strict=True):
+        chunks = 0 if isinstance(outcome, FileFailure) or not item.version else len(item.version.chunks)
+        tracker.done(item, outcome, chunks)
+
+
+def _written(item: _Prepared, recorded: dict) -> str:
+    # A record found missing chunks (not in `known`) was indexed again: an update too.
+    return "updated" if str(item.path) in recorded else "added"
+
+
+def _prepare_ahead(files: list[Path], known: dict[str, str], settings: Settings) -> Iterator[_Prepared]:
+    """`_prepare` of each file, in order, done by a background thread that keeps ahead of the caller."""
+    ready: queue.Queue[_Prepared | None] = queue.Queue(maxsize=PREPARE_AHEAD)
+    stop = threading.Event()
+    limits = Limits.from_settings(settings)
+
+    def work() -> None:
+        try:
+            for path in files:
+                item = _prepare(path, known.get(str(path)), settings, limits)
+                while not stop.is_set():
+                    try:
+                        ready.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        finally:
+            if not stop.is_set():
+                ready.put(None)  # the end; the caller is still reading, so there will be room
+
+    worker = threading.Thread(target=work, name="citewise-ingest-prepare", daemon=True)
+    worker.start()
+    try:
+        while (item := ready.get()) is not None:
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _prepare(path: Path, known_hash: str | None, settings: Settings, limits: Limits) -> _Prepared:
+    """Read, hash and, when it changed, parse and chunk one file; any error becomes its failure."""
     source = str(path)
+    size = _size(path)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        return FileFailure(source, unsupported_reason(path)), 0
+        return _Prepared(path, size, FileFailure(source, unsupported_reason(path)))
     try:
         data = read_file(path, limits)  # the one read: the hash and the loader both use these bytes
-    except LoadError as exc:
-        return FileFailure(source, str(exc)), 0
-    digest = content_hash(data, size, overlap)
-    if digest == known_hash:
-        return "unchanged", 0
-    try:
+        digest = content_hash(data, settings.chunk_size, settings.chunk_overlap)
+        if digest == known_hash:
+            return _Prepared(path, size, "unchanged")
         loaded = load_file(path, data, limits)
-        chunks = chunk_text(source, loaded.title, loaded.text, digest, size, overlap)
-        store.put_document(source, loaded.title, digest, chunks, len(loaded.text))
+        chunks = chunk_text(source, loaded.title, loaded.text, digest, settings.chunk_size, settings.chunk_overlap)
     except LoadError as exc:
-        return FileFailure(source, str(exc)), 0
+        return _Prepared(path, size, FileFailure(source, str(exc)))
     except Exception as exc:
-        return FileFailure(source, f"could not be indexed: {exc}"), 0
-    return ("updated" if known_hash else "added"), len(chunks)
+        return _Prepared(path, size, FileFailure(source, f"could not be indexed: {exc}"))
+    return _Prepared(
+        path, size, "write", DocumentVersion(source, loaded.title, digest, tuple(chunks), len(loaded.text))
+    )
 
 
 def remove_source(store: Store, source: str) -> bool:

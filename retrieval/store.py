@@ -19,6 +19,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -31,25 +32,48 @@ from citewise.retrieval.clients import EmbeddedClient, server_client
 from citewise.retrieval.drift import Drift, find_drift
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.errors import EmbeddingModelMismatch, IndexBusy, IndexReopened, StoreError
+from citewise.retrieval.keyword import KeywordIndex, Rows, chunk_tokens
 from citewise.retrieval.locks import IndexLocks, Waiting
 from citewise.retrieval.view import IndexView, PublishedViews, ViewDamaged, fingerprint
 
-__all__ = ["EmbeddingModelMismatch", "IndexBusy", "IndexReopened", "Store", "StoreError", "source_key"]
+__all__ = [
+    "DocumentVersion",
+    "EmbeddingModelMismatch",
+    "IndexBusy",
+    "IndexReopened",
+    "Store",
+    "StoreError",
+    "source_key",
+]
 
 _EMBEDDING_KEY = "embedding_model"
 _PLACEHOLDER_VECTOR = [1.0]  # registry records are looked up by id, never by similarity
 # Chunks embedded and written per Chroma call: bounds the memory of one call on a large document.
 WRITE_BATCH = 256
-# Dense search first asks Chroma for this many times n: chunks not in the published view (being written, or
-# left by a crash) are filtered out after the query, and it asks again for more when too few remain.
+# Dense search asks Chroma for n nearest and drops chunks not in the published view (being written, replaced
+# but not yet deleted, or left by a crash). When Chroma holds more chunks than the view, some may be such
+# strays, so it asks for this many times n at once, and again for more when too few remain.
 OVERFETCH = 2
 # Chunks read per Chroma call when reading them all (publishing, checking).
 READ_PAGE = 5000
+# Sources per Chroma read when the chunks of documents are read back to build a view.
+_READ_SOURCES = 500
 T = TypeVar("T")
 
 # What a read on embedded Chroma raises when another process dropped the collections under it (a
 # rebuild): NotFoundError once they are gone, InternalError ("Missing metadata segment") mid-drop.
 DROPPED = (NotFoundError, InternalError)
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """One version of a document to write: its record's fields and its chunks."""
+
+    source: str
+    title: str
+    content_hash: str
+    chunks: tuple[Chunk, ...]
+    chars: int
 
 
 def source_key(source: str) -> str:
@@ -124,6 +148,7 @@ class Store:
         self._view_lock = threading.RLock()
         self._replaced: set[str] = set()  # sources whose older chunks go once this write is published
         self._incomplete: set[str] = set()  # sources whose record names chunks that are gone
+        self._written: dict[str, DocumentVersion] = {}  # versions this write put, for the next view's BM25
         if rebuild:
             # Drop and publish the empty view in one hold of the load lock: no reader finds the new, empty
             # collections with the old view, which lists documents whose chunks are gone.
@@ -326,12 +351,13 @@ class Store:
         return self._with_view(view, lambda v: self._nearest(vector, n, v))
 
     def _nearest(self, vector: list, n: int, view: IndexView) -> list[tuple[Chunk, float]]:
-        if not view.records:
+        visible = len(view.keyword.chunk_ids)
+        n = min(n, visible)  # no more hits than the view holds
+        if n == 0:
             return []
-        n = min(n, sum(r.chunks for r in view.records))  # no more hits than the view holds
-        asked = n * OVERFETCH
+        asked = n
         while True:
-            total, got = self._read(view, lambda asked=asked: self._query(vector, asked))
+            total, got = self._read(view, lambda asked=asked: self._query(vector, asked, visible))
             hits = [
                 (_chunk_from(i, d, m), 1.0 - float(dist))
                 for i, d, m, dist in zip(
@@ -344,10 +370,12 @@ class Store:
                 return hits[:n]
             asked *= 4
 
-    def _query(self, vector: list, asked: int) -> tuple[int, dict]:
+    def _query(self, vector: list, asked: int, visible: int) -> tuple[int, dict]:
         total = self._chunks.count()
         if total == 0:
             return 0, {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
+        if total > visible:
+            asked *= OVERFETCH  # there are strays, maybe among the nearest
         got = self._chunks.query(
             query_embeddings=vector, n_results=min(total, asked), include=["documents", "metadatas", "distances"]
         )
@@ -369,7 +397,7 @@ class Store:
             return
         with self.locks.writing(what):
             self._open(reopen=True)
-            self._replaced, self._incomplete = set(), set()
+            self._replaced, self._incomplete, self._written = set(), set(), {}
             try:
                 yield
             except BaseException:
@@ -381,10 +409,10 @@ class Store:
                 self._finish()
 
     def _finish(self) -> None:
-        self._publish()
+        view = self._publish()
         for source in sorted(self._replaced):
-            self._delete_replaced(source)
-        self._replaced = set()
+            self._delete_replaced(source, view.active.get(source))
+        self._replaced, self._written = set(), {}
 
     def registered(self) -> dict[str, DocumentRecord]:
         """The registry as it is now (writers' view; readers see `documents`), by source."""
@@ -467,49 +495,71 @@ class Store:
         chars: int,
         embeddings: Sequence[Sequence[float]] | None = None,
     ) -> None:
-        """Add or replace one document: its chunks, then its record. Readers see it once the write is published;
-        the replaced version's chunks are deleted after that. A failure midway deletes what it wrote.
-        `embeddings`: one vector per chunk, of `embedding_text(chunk)` by this store's model, computed already
-        (the benchmark's synthetic chunks); without them the chunks are embedded here."""
-        if embeddings is not None and len(embeddings) != len(chunks):
-            raise ValueError(f"{source}: {len(embeddings)} embeddings for {len(chunks)} chunks")
+        """Add or replace one document (see `put_documents`)."""
+        self.put_documents([DocumentVersion(source, title, content_hash, tuple(chunks), chars)], embeddings)
+
+    def put_documents(
+        self, versions: Sequence[DocumentVersion], embeddings: Sequence[Sequence[float]] | None = None
+    ) -> None:
+        """Add or replace documents: all their chunks, embedded together, then all their records in one registry
+        write. Readers see them once the write is published; the replaced versions' chunks are deleted after
+        that. A failure midway deletes what it wrote, for every one of them. `embeddings`: one vector per chunk
+        (in order), of `embedding_text(chunk)` by this store's model, computed already (the benchmark's
+        synthetic chunks); without them the chunks are embedded here."""
+        if not versions:
+            return
+        count = sum(len(v.chunks) for v in versions)
+        if embeddings is not None and len(embeddings) != count:
+            raise ValueError(f"{versions[0].source}: {len(embeddings)} embeddings for {count} chunks")
         with self.writing():
+            chunks = [c for v in versions for c in v.chunks]
             try:
+                # One call: the model sorts all the texts by length and fills every batch.
+                if embeddings is not None:
+                    vectors = list(embeddings)
+                else:
+                    vectors = self.embedding.matrix([embedding_text(c) for c in chunks]) if chunks else []
                 for start in range(0, len(chunks), WRITE_BATCH):
                     batch = chunks[start : start + WRITE_BATCH]
-                    if embeddings is None:
-                        vectors = self.embedding([embedding_text(c) for c in batch])
-                    else:
-                        vectors = list(embeddings[start : start + WRITE_BATCH])
+                    batch_vectors = vectors[start : start + WRITE_BATCH]
                     with self.locks.loading():
                         self._chroma(
-                            lambda batch=batch, vectors=vectors: self._chunks.upsert(
+                            lambda batch=batch, batch_vectors=batch_vectors: self._chunks.upsert(
                                 ids=[c.id for c in batch],
                                 documents=[c.text for c in batch],
-                                embeddings=vectors,
+                                embeddings=batch_vectors,
                                 metadatas=[_chunk_metadata(c) for c in batch],
                             )
                         )
             except BaseException:
                 with suppress(Exception):
-                    self._delete_unused_version(source, content_hash)
+                    self._delete_unused_versions(versions)
                 raise
-            record = {
-                "source": source,
-                "title": title,
-                "content_hash": content_hash,
-                "chunks": len(chunks),
-                "indexed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "chars": chars,
-            }
+            keys = [source_key(v.source) for v in versions]
+            had_record = set(self._chroma(lambda: self._registry.get(ids=keys, include=[])["ids"]))
+            indexed_at = datetime.now(UTC).isoformat(timespec="seconds")
+            records = [
+                {
+                    "source": v.source,
+                    "title": v.title,
+                    "content_hash": v.content_hash,
+                    "chunks": len(v.chunks),
+                    "indexed_at": indexed_at,
+                    "chars": v.chars,
+                }
+                for v in versions
+            ]
             with self.locks.loading():
                 self._chroma(
                     lambda: self._registry.upsert(
-                        ids=[source_key(source)], embeddings=[_PLACEHOLDER_VECTOR], metadatas=[record]
+                        ids=keys, embeddings=[_PLACEHOLDER_VECTOR] * len(keys), metadatas=records
                     )
                 )
-            self._replaced.add(source)
-            self._incomplete.discard(source)
+            # A source without a record before this write has no older chunks that a reader may see
+            # (those a crash left are reconcile's): nothing to delete for it after publishing.
+            self._replaced |= {v.source for v, key in zip(versions, keys, strict=True) if key in had_record}
+            self._incomplete -= {v.source for v in versions}
+            self._written.update({v.source: v for v in versions})
 
     def remove_document(self, source: str) -> bool:
         """Drop a document; False when it was not indexed. Its chunks go once the write is published."""
@@ -522,18 +572,20 @@ class Store:
             self._replaced.add(source)
             return True
 
-    def _delete_unused_version(self, source: str, content_hash: str) -> None:
-        """Delete the chunks of one version of `source`, unless the registry or the published view names it."""
+    def _delete_unused_versions(self, versions: Sequence[DocumentVersion]) -> None:
+        """Delete the chunks of these versions, except those the registry or the published view names."""
         published = self.published()
-        in_use = {self._registry_versions().get(source), published.active.get(source) if published else None}
-        if content_hash not in in_use:
+        registry = self._registry_versions()
+        for version in versions:
+            source, content_hash = version.source, version.content_hash
+            if content_hash in {registry.get(source), published.active.get(source) if published else None}:
+                continue
             where = {"$and": [{"source": source}, {"doc_hash": content_hash}]}
             with self.locks.loading():
-                self._chroma(lambda: self._chunks.delete(where=where))
+                self._chroma(lambda where=where: self._chunks.delete(where=where))
 
-    def _delete_replaced(self, source: str) -> None:
-        """Delete every chunk of `source` but those of the version its record names (all, without a record)."""
-        current = self._registry_versions().get(source)
+    def _delete_replaced(self, source: str, current: str | None) -> None:
+        """Delete every chunk of `source` but those of `current`, the version its record names (all, without)."""
         where: dict = {"source": source}
         if current is not None:
             where = {"$and": [{"source": source}, {"doc_hash": {"$ne": current}}]}
@@ -551,7 +603,7 @@ class Store:
         if published is not None and published.fingerprint == fingerprint(versions):
             view = published
         else:
-            view = self.views.write(self._build_view(records))
+            view = self.views.write(self._build_view(records, published))
             with self.locks.loading():
                 self.views.switch_to(str(view.version))
         with self._view_lock:
@@ -564,24 +616,49 @@ class Store:
         """Rebuild the view from the store and publish it (hold the write lock)."""
         return self._publish(force=True)
 
-    def _all_chunks(self, include: list) -> dict:
-        """Every stored chunk, read in pages: one unpaged get of ~100k chunks fails on embedded Chroma
-        ("too many SQL variables"). Call holding the write lock, so no page shifts under the next."""
+    def _all_chunks(self, include: list, where: dict | None = None) -> dict:
+        """Every stored chunk (matching `where`), read in pages: one unpaged get of ~100k chunks fails on embedded
+        Chroma ("too many SQL variables"). Call holding the write lock, so no page shifts under the next."""
         got: dict = {"ids": [], "documents": [], "metadatas": []}
         while True:
-            page = self._chroma(lambda: self._chunks.get(include=include, limit=READ_PAGE, offset=len(got["ids"])))
+            page = self._chroma(
+                lambda: self._chunks.get(where=where, include=include, limit=READ_PAGE, offset=len(got["ids"]))
+            )
             for key in ("ids", *include):
                 got[key] += page[key] or []
             if len(page["ids"]) < READ_PAGE:
                 return got
 
-    def _build_view(self, records: Mapping[str, DocumentRecord] | None = None) -> IndexView:
+    def _build_view(
+        self, records: Mapping[str, DocumentRecord] | None = None, previous: IndexView | None = None
+    ) -> IndexView:
+        """The view of `records`. The BM25 rows of a version `previous` (the published view) holds, or this write
+        just put, are reused; only the other documents' chunks are read back from Chroma and tokenized."""
         records = self.registered() if records is None else records
         versions = {source: r.content_hash for source, r in records.items()}
-        got = self._all_chunks(["documents", "metadatas"])
-        chunks = [
-            _chunk_from(i, d, m)
-            for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
-            if m and versions.get(str(m["source"])) == m["doc_hash"]
-        ]
-        return IndexView.build(list(records.values()), sorted(chunks, key=lambda c: (c.source, c.index)))
+        parts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for source, version in self._written.items():
+            if versions.get(source) == version.content_hash:
+                parts[source] = [(c.id, chunk_tokens(c)) for c in sorted(version.chunks, key=lambda c: c.index)]
+        written = set(parts)
+        old = self.views.rows(previous) if previous is not None else None
+        if previous is not None and old is not None:
+            for chunk_id, tokens, source in zip(previous.keyword.chunk_ids, old.tokens, old.sources, strict=True):
+                if source not in written and versions.get(source) == previous.active.get(source):
+                    parts.setdefault(source, []).append((chunk_id, tokens))
+        missing = sorted(set(versions) - set(parts))
+        for start in range(0, len(missing), _READ_SOURCES):
+            wanted = missing[start : start + _READ_SOURCES]
+            where = {"source": {"$in": wanted}} if len(wanted) > 1 else {"source": wanted[0]}
+            got = self._all_chunks(["documents", "metadatas"], where)
+            chunks = [
+                _chunk_from(i, d, m)
+                for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+                if m and versions.get(str(m["source"])) == m["doc_hash"]
+            ]
+            for chunk in sorted(chunks, key=lambda c: (c.source, c.index)):
+                parts.setdefault(chunk.source, []).append((chunk.id, chunk_tokens(chunk)))
+        ordered = [(source, row) for source in sorted(parts) for row in parts[source]]
+        rows = Rows(tuple(tokens for _, (_, tokens) in ordered), tuple(source for source, _ in ordered))
+        keyword = KeywordIndex.from_rows(tuple(chunk_id for _, (chunk_id, _) in ordered), rows)
+        return IndexView(None, tuple(sorted(records.values(), key=lambda r: r.source)), keyword)

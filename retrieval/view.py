@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from citewise.core.types import Chunk, DocumentRecord
-from citewise.retrieval.keyword import KeywordIndex, KeywordIndexDamaged
+from citewise.retrieval.keyword import KeywordIndex, KeywordIndexDamaged, Rows, load_rows
 
 _CURRENT = "CURRENT"
 _VIEW = "view.json"
@@ -89,6 +89,12 @@ class PublishedViews:
         if view.fingerprint != saved.get("fingerprint"):
             raise ViewDamaged(f"the records in {where / _VIEW} do not match their fingerprint")
         return view
+
+    def rows(self, view: IndexView) -> Rows | None:
+        """The tokens and sources of the published `view`'s BM25 rows; None when they cannot be read."""
+        if view.version is None:
+            return view.keyword.rows
+        return load_rows(self.folder / view.version, len(view.keyword.chunk_ids))
 
     def write(self, view: IndexView) -> IndexView:
         """Write `view` under a new id, not yet in use; `switch_to` makes it current."""

@@ -38,6 +38,8 @@ VERSION_2 = {
 }
 QUESTIONS = ["How do I descale a kettle?", "crumb tray", "door seal detergent drawer", "oven glass baking soda"]
 
+# The killed ingest embeds and writes one file per batch (CITEWISE_EMBED_BATCH=1), so that these points fall
+# between files as well as within one.
 # (point, nth call): embedding the second changed file; before the second changed file's registry record;
 # before the first delete of replaced chunks; just after the BM25 files are written, before they are in use.
 KILL_POINTS = [("embed", 2), ("record", 2), ("chunk_delete", 1), ("keyword_save", 1)]
@@ -100,7 +102,7 @@ def test_an_ingest_killed_at_any_point_is_repaired_by_the_next(
     folder, version_1, clean = versions
     data = tmp_path / "data"
     shutil.copytree(version_1, data)
-    env = citewise_env(data)
+    env = citewise_env(data, CITEWISE_EMBED_BATCH="1")
 
     killed = run(interrupted(point, "kill", "ingest", str(folder), nth=nth), env)
     assert killed.returncode == -signal.SIGKILL, f"the ingest was not killed at {point}: {killed.stderr}"

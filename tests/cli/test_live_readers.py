@@ -79,8 +79,8 @@ def test_a_long_lived_reader_keeps_answering_during_an_ingest_and_sees_it_when_i
     (folder / "kettle.md").write_text(KETTLE_V2)
     for n in range(NEW_FILES):
         (folder / f"part-{n:02d}.md").write_text(part(n))
-    env = citewise_env(settings.data_dir)
-    # Each embedding call of the ingest is slowed a little, so the readers below run while it writes.
+    # One file per embedding batch, each embedding call slowed a little: the readers below run while it writes.
+    env = citewise_env(settings.data_dir, CITEWISE_EMBED_BATCH="1")
     ingest = start(interrupted("embed", "slow", "ingest", str(folder)), env, tmp_path / "ingest.log")
     lister: subprocess.Popen[bytes] | None = None
     lister_started_mid_ingest = False

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+from citewise.ingest import pipeline
 from citewise.ingest.pipeline import FileDone, ingest_paths, remove_source
-from citewise.retrieval.store import Store
+from citewise.retrieval.store import DocumentVersion, Store
+from tests.retrieval.test_store_contract import make_doc
 
 KETTLE = "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
 KETTLE_V2 = "# Kettle\n\nNever boil the kettle dry; the thermal fuse trips and must be replaced.\n"
@@ -122,6 +124,12 @@ def test_bad_files_fail_alone_and_the_rest_is_indexed(store: Store, tmp_path: Pa
     docs.encrypted_pdf("secret.pdf", ["Password protected notes."])
     docs.scanned_pdf("scan.pdf")
     docs.raw("broken.docx", bytes(range(256)) * 16)
+    # Files are read ahead of the embedding, at most PREPARE_AHEAD of them: indexed files listed before
+    # vanishing.md (unchanged this time) keep the reading from reaching it before it is deleted.
+    for n in range(pipeline.PREPARE_AHEAD + 8):
+        docs.text(f"filler/{n:03d}.md", f"# Filler {n}\n\nFiller note number {n}.\n")
+    ingest_paths(store, [docs.folder / "filler"])
+    indexed_before = store.documents()
     vanishing = docs.text("vanishing.md", "# Vanishing\n\nDeleted after the batch was listed.\n")
     missing = tmp_path / "no-such-folder"
 
@@ -150,7 +158,8 @@ def test_bad_files_fail_alone_and_the_rest_is_indexed(store: Store, tmp_path: Pa
     assert all(Path(f.path).is_absolute() or f.path == str(missing) for f in report.failed)
     assert report.added == 1 and report.chunks == 1
     documents = {d.source: d for d in store.documents()}
-    assert set(documents) == {str(good.resolve()), *(str(p) for p in already)}
+    assert set(documents) == {d.source for d in indexed_before} | {str(good.resolve())}
+    assert {str(p) for p in already} <= set(documents)
     assert all(documents[d.source] == d for d in indexed_before)  # untouched, not even re-indexed
     assert keyword_sources(store, "drum smelling hot wash") == {str(good.resolve())}
 
@@ -174,3 +183,67 @@ def test_a_file_that_turns_bad_keeps_its_indexed_version(store: Store, tmp_path:
     assert store.documents() == before and store.chunks() == chunks_before
     assert keyword_sources(store, "citric acid descale") == {str(notes.resolve())}
     assert store.document(str(manual.resolve())) is not None
+
+
+def test_progress_counts_chunks_and_estimates_the_time_left(store: Store, tmp_path: Path) -> None:
+    write_three(tmp_path / "docs")
+    events: list[FileDone] = []
+
+    ingest_paths(store, [tmp_path / "docs"], progress=events.append)
+
+    assert [e.chunks_done for e in events] == [1, 2, 3]
+    assert all(e.elapsed_s > 0 and e.chunks_per_s > 0 for e in events)
+    assert [e.eta_s for e in events][-1] == 0
+    assert all(e.eta_s is not None and e.eta_s >= 0 for e in events)
+
+
+def test_a_file_whose_batch_write_fails_fails_alone(store: Store, tmp_path: Path) -> None:
+    """A batch that Chroma refuses is written again file by file: only the bad file fails, with the reason."""
+    kettle, oven, fridge = write_three(tmp_path / "docs")
+    good = [make_doc(store.settings, str(p), p.read_text()) for p in (kettle, fridge)]
+    bad = make_doc(store.settings, str(oven), OVEN)
+    # Chroma refuses a write that repeats a chunk id.
+    broken = DocumentVersion(bad.source, bad.title, bad.content_hash, (*bad.chunks, *bad.chunks), bad.chars)
+    batch = [pipeline._Prepared(kettle, 1, "write", _version(good[0])), pipeline._Prepared(oven, 1, "write", broken)]
+    batch.append(pipeline._Prepared(fridge, 1, "write", _version(good[1])))
+    report = pipeline.IngestReport()
+    tracker = pipeline._Tracker([kettle, oven, fridge], report, None, 0.0)
+
+    with store.writing("ingest"):
+        pipeline._write(store, batch, {}, tracker)
+
+    assert (report.added, report.chunks) == (2, 2)
+    [failure] = report.failed
+    assert failure.path == str(oven) and failure.error.startswith("could not be indexed:")
+    assert "unique" in failure.error.lower() or "duplicate" in failure.error.lower()
+    assert [d.source for d in store.documents()] == sorted([str(kettle), str(fridge)])
+    assert {c.source for c in store.chunks()} == {str(kettle), str(fridge)}
+
+
+def _version(doc) -> DocumentVersion:
+    return DocumentVersion(doc.source, doc.title, doc.content_hash, tuple(doc.chunks), doc.chars)
+
+
+def test_the_batch_size_changes_nothing_that_is_indexed(tmp_path: Path, make_settings, embedding_model: str) -> None:
+    """One file per batch or all files in one: the same documents, chunks, vectors and keyword index."""
+    write_three(tmp_path / "docs")
+    paragraphs = (
+        f"Step {n}: check fuse {n} of the kettle base, rated {n * 3 + 2} amps, every {n + 1} weeks." for n in range(40)
+    )
+    (tmp_path / "docs" / "long.md").write_text("# Long\n\n" + "\n\n".join(paragraphs))
+
+    def indexed(batch: int) -> tuple:
+        store = Store(make_settings(tmp_path / f"data-{batch}", embed_batch=batch))
+        report = ingest_paths(store, [tmp_path / "docs"])
+        assert (report.added, report.failed) == (4, [])
+        nearest = [(c.id, round(score, 4)) for c, score in store.dense_search("thermal fuse of a kettle", 4)]
+        return (
+            [(d.source, d.content_hash, d.chunks) for d in store.documents()],
+            store.chunks(),
+            nearest,
+            store.keyword_search("fridge freezer kettle fuse", 10),
+        )
+
+    one_by_one, together = indexed(1), indexed(256)
+    assert len(together[1]) > 4
+    assert one_by_one == together

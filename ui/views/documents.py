@@ -34,7 +34,9 @@ def _progress(
     def progress(event: FileDone) -> None:
         name = names.get(event.path, Path(event.path).name)
         shown = render.markdown_literal(name)  # progress text is read as Markdown
-        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total}: {shown}")
+        rate = f"{plural(event.chunks_done, 'passage')}, {event.chunks_per_s:.1f}/s"
+        left = "" if event.eta_s is None else f", about {event.eta_s:.0f} s left"
+        bar.progress(event.done / event.total, text=f"{label} {event.done} of {event.total} ({rate}{left}): {shown}")
         if event.status in _SAID:
             chunks = f" ({plural(event.chunks, 'passage')})" if event.chunks else ""
             lines.html(render.text_html(f"{_SAID_ICON[event.status]} {name} {_SAID[event.status]}{chunks}"))
