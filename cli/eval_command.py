@@ -10,7 +10,7 @@ import typer
 from tqdm import tqdm
 
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.cli.errors import fail
+from citewise.cli.errors import fail, stop_on_ctrl_c
 from citewise.evals.configs import CONFIGS, ConfigError, resolve
 from citewise.evals.dataset import SPLITS, DatasetError, corpus_for, load_dataset, split_items
 from citewise.evals.generate import GenerateOptions, GenerationReport
@@ -157,6 +157,7 @@ def generate_command(
                 bar.set_postfix_str(label, refresh=False)
                 bar.update(done - bar.n)
 
+            stop_on_ctrl_c()
             report = service.generate_eval_set(out, options, backend, progress)
     except (StoreError, BackendUnavailable) as exc:
         raise fail(str(exc)) from exc

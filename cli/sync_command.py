@@ -1,7 +1,6 @@
 """`citewise sync`: keep folders and the index in step, once or while watching; list and forget synced folders."""
 
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from tqdm import tqdm
 
-from citewise.cli.errors import fail
+from citewise.cli.errors import fail, stop_on_ctrl_c
 from citewise.ingest.pipeline import FileDone
 from citewise.ingest.sync import FolderSync, SyncError
 from citewise.retrieval.store import StoreError
@@ -121,8 +120,7 @@ def _watch(service: Citewise, folders: list[Path], as_json: bool) -> None:
     def on_watching(watched: list[str]) -> None:
         _say(f"watching {', '.join(watched)} for changes (Ctrl-C stops)")
 
-    # Ctrl-C raises KeyboardInterrupt even when started where SIGINT is ignored (a background job of a script).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stop_on_ctrl_c()
     try:
         service.watch(folders, on_sync, on_watching, progress=lines.progress)
     except KeyboardInterrupt:
