@@ -332,10 +332,10 @@ class Store:
         return sorted(chunks, key=lambda c: (c.source, c.index))
 
     def get_chunks(self, ids: Sequence[str], view: IndexView | None = None) -> dict[str, Chunk]:
-        """The visible chunks among `ids`, by id."""
+        """The visible chunks among `ids` (repeats allowed: two citations of one chunk), by id."""
         if not ids:
             return {}
-        return self._with_view(view, lambda v: self._visible_by_id(list(ids), v))
+        return self._with_view(view, lambda v: self._visible_by_id(list(dict.fromkeys(ids)), v))
 
     def _visible_by_id(self, ids: list[str], view: IndexView) -> dict[str, Chunk]:
         got = self._read(view, lambda: self._chunks.get(ids=ids, include=["documents", "metadatas"]))

@@ -1,6 +1,7 @@
 """Resource limits on what is indexed: file size, PDF pages, unzipped size; and each file read and parsed once."""
 
 import sys
+import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -95,10 +96,12 @@ def opens_and_pdf_parses(watched: list[Path]) -> Iterator[tuple[dict[str, int], 
 
     sys.addaudithook(audit)  # audit hooks cannot be removed; `active` switches this one off afterwards
     sys.setprofile(profile)
+    threading.setprofile(profile)  # the ingest parses files in a thread of its own
     try:
         yield opens, readers
     finally:
         sys.setprofile(None)
+        threading.setprofile(None)  # type: ignore[arg-type]
         active[0] = False
 
 
