@@ -1,8 +1,5 @@
 """Fixtures shared by every test: settings on a fresh data dir, a real store, a real Chroma server."""
 
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from citewise.core.settings import Settings
+from citewise.evals.bench.chroma_server import chroma_server as start_chroma_server
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import Store
 from tests.fakes.ollama_server import FakeOllama
-from tests.local_http import free_port, responds
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 SERVER_START_TIMEOUT_S = 60
@@ -63,33 +60,8 @@ def store(settings: Settings, embedding_model: str) -> Store:
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` on 127.0.0.1 for the session; yields its URL."""
-    root = tmp_path_factory.mktemp("chroma-server")
-    log_path = root / "server.log"
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    # The `chroma` CLI sits beside this interpreter in the project's virtual environment.
-    chroma = Path(sys.executable).parent / "chroma"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(chroma), "run", "--path", str(root / "db"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while not responds(f"{url}/api/v2/heartbeat"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                why = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
-                pytest.fail(f"Chroma server at {url} {why}; its output:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
+    with start_chroma_server(tmp_path_factory.mktemp("chroma-server") / "db", SERVER_START_TIMEOUT_S) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(params=["embedded", "server"])

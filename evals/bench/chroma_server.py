@@ -31,8 +31,9 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def chroma_server(folder: Path) -> Iterator[str]:
-    """`chroma run --path folder` on a free port of 127.0.0.1; yields its URL once its heartbeat answers."""
+def chroma_server(folder: Path, start_timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
+    """`chroma run --path folder` on a free port of 127.0.0.1; yields its URL once its heartbeat answers
+    (the tests' session server too)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     chroma = Path(sys.executable).parent / "chroma"  # beside this interpreter, in the virtual environment
@@ -45,10 +46,12 @@ def chroma_server(folder: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + start_timeout_s
         while not answers(f"{url}/api/v2/heartbeat"):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"`chroma run` did not start at {url}; its output:\n{log_path.read_text()}")
+                why = f"exited with {process.returncode}" if process.poll() is not None else "timed out"
+                output = log_path.read_text(errors="replace")
+                raise RuntimeError(f"`chroma run` at {url} {why}; its output:\n{output}")
             time.sleep(0.2)
         yield url
     finally:
