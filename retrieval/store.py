@@ -17,6 +17,7 @@ half-written:
 
 import hashlib
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from citewise.retrieval.clients import EmbeddedClient, server_client
 from citewise.retrieval.drift import Drift, find_drift
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.errors import EmbeddingModelMismatch, IndexBusy, IndexReopened, StoreError
-from citewise.retrieval.keyword import KeywordIndex, Rows, chunk_tokens
+from citewise.retrieval.keyword import KeywordIndex
 from citewise.retrieval.locks import IndexLocks, Waiting
 from citewise.retrieval.view import IndexView, PublishedViews, ViewDamaged, fingerprint
 
@@ -48,12 +49,14 @@ __all__ = [
 
 _EMBEDDING_KEY = "embedding_model"
 _PLACEHOLDER_VECTOR = [1.0]  # registry records are looked up by id, never by similarity
+# The id of the registry's version record: every registry write gives it a new stamp, so that a process on a
+# Chroma server notices another's writes with one small read instead of reading the whole registry.
+_REGISTRY_STAMP = "citewise:registry-stamp"
 # Chunks embedded and written per Chroma call: bounds the memory of one call on a large document.
 WRITE_BATCH = 256
-# Dense search asks Chroma for n nearest and drops chunks not in the published view (being written, replaced
-# but not yet deleted, or left by a crash). When Chroma holds more chunks than the view, some may be such
-# strays, so it asks for this many times n at once, and again for more when too few remain.
-OVERFETCH = 2
+# Dense search asks Chroma for the n nearest and drops chunks not in the published view (being written,
+# replaced but not yet deleted, or left by a crash); when fewer than n remain, it asks for this many times more.
+STRAY_REFETCH = 4
 # Chunks read per Chroma call when reading them all (publishing, checking).
 READ_PAGE = 5000
 # Sources per Chroma read when the chunks of documents are read back to build a view.
@@ -144,11 +147,12 @@ class Store:
         self._generation = -1
         self._view: IndexView | None = None
         self._seen: str | None = None  # the version stamp self._view was loaded at
+        self._followed: str | None = None  # the registry stamp whose records the view was last checked against
         # Taken before the load lock and the client's lock, never while holding them.
         self._view_lock = threading.RLock()
         self._replaced: set[str] = set()  # sources whose older chunks go once this write is published
         self._incomplete: set[str] = set()  # sources whose record names chunks that are gone
-        self._written: dict[str, DocumentVersion] = {}  # versions this write put, for the next view's BM25
+        self._written: dict[str, DocumentVersion] = {}  # versions this write put, for the next view's keyword rows
         if rebuild:
             # Drop and publish the empty view in one hold of the load lock: no reader finds the new, empty
             # collections with the old view, which lists documents whose chunks are gone.
@@ -287,13 +291,32 @@ class Store:
 
     def _follow_other_writers(self) -> None:
         """On a Chroma server, a process with another data folder (or on another machine) writes without our
-        lock and publishes no view here: notice it by the registry's fingerprint and publish the view again."""
+        lock and publishes no view here: notice it by the registry's stamp (one small read) and, when the stamp
+        is new, compare the registry's fingerprint and publish the view again if it changed."""
         assert self._view is not None
-        if fingerprint(self._registry_versions()) == self._view.fingerprint:
+        stamp = self._registry_stamp()
+        if stamp is not None and stamp == self._followed:
             return
-        with self.locks.writing_if_free("refresh of the keyword index") as free:
-            if free:
+        if fingerprint(self._registry_versions()) != self._view.fingerprint:
+            with self.locks.writing_if_free("refresh of the keyword index") as free:
+                if not free:
+                    return  # a writer here will publish; look again next time
                 self._publish()
+        self._followed = stamp
+
+    def _registry_stamp(self) -> str | None:
+        """The registry's version stamp; None in an index no write has stamped yet."""
+        got = self._chroma(lambda: self._registry.get(ids=[_REGISTRY_STAMP], include=["metadatas"]))
+        metadatas = got["metadatas"] or []
+        return str(metadatas[0].get("stamp")) if got["ids"] and metadatas and metadatas[0] else None
+
+    def _stamp_registry(self) -> None:
+        """Give the registry a new version stamp (call under the load lock, after changing its records)."""
+        self._chroma(
+            lambda: self._registry.upsert(
+                ids=[_REGISTRY_STAMP], embeddings=[_PLACEHOLDER_VECTOR], metadatas=[{"stamp": uuid.uuid4().hex}]
+            )
+        )
 
     def documents(self) -> list[DocumentRecord]:
         """Every indexed document, sorted by source."""
@@ -351,13 +374,17 @@ class Store:
         return self._with_view(view, lambda v: self._nearest(vector, n, v))
 
     def _nearest(self, vector: list, n: int, view: IndexView) -> list[tuple[Chunk, float]]:
-        visible = len(view.keyword.chunk_ids)
-        n = min(n, visible)  # no more hits than the view holds
+        n = min(n, len(view.keyword.chunk_ids))  # no more hits than the view holds
         if n == 0:
             return []
         asked = n
         while True:
-            total, got = self._read(view, lambda asked=asked: self._query(vector, asked, visible))
+            got = self._read(
+                view,
+                lambda asked=asked: self._chunks.query(
+                    query_embeddings=vector, n_results=asked, include=["documents", "metadatas", "distances"]
+                ),
+            )
             hits = [
                 (_chunk_from(i, d, m), 1.0 - float(dist))
                 for i, d, m, dist in zip(
@@ -366,20 +393,9 @@ class Store:
                 # A process that has not reopened Chroma can get ids of deleted chunks, without metadata.
                 if m and view.visible(str(m["source"]), str(m["doc_hash"]))
             ]
-            if len(hits) >= n or asked >= total:
+            if len(hits) >= n or len(got["ids"][0]) < asked:  # enough, or Chroma holds no more
                 return hits[:n]
-            asked *= 4
-
-    def _query(self, vector: list, asked: int, visible: int) -> tuple[int, dict]:
-        total = self._chunks.count()
-        if total == 0:
-            return 0, {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
-        if total > visible:
-            asked *= OVERFETCH  # there are strays, maybe among the nearest
-        got = self._chunks.query(
-            query_embeddings=vector, n_results=min(total, asked), include=["documents", "metadatas", "distances"]
-        )
-        return total, dict(got)
+            asked *= STRAY_REFETCH
 
     def keyword_search(self, query: str, n: int, view: IndexView | None = None) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the n best visible chunks for the query's words."""
@@ -417,7 +433,14 @@ class Store:
     def registered(self) -> dict[str, DocumentRecord]:
         """The registry as it is now (writers' view; readers see `documents`), by source."""
         got = self._chroma(lambda: self._registry.get(include=["metadatas"]))
-        return {record.source: record for record in map(_record_from, got["metadatas"] or [])}
+        return {
+            record.source: record
+            for record in (
+                _record_from(meta)
+                for chunk_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True)
+                if chunk_id != _REGISTRY_STAMP
+            )
+        }
 
     def _registry_versions(self) -> dict[str, str]:
         return {source: record.content_hash for source, record in self.registered().items()}
@@ -555,6 +578,7 @@ class Store:
                         ids=keys, embeddings=[_PLACEHOLDER_VECTOR] * len(keys), metadatas=records
                     )
                 )
+                self._stamp_registry()
             # A source without a record before this write has no older chunks that a reader may see
             # (those a crash left are reconcile's): nothing to delete for it after publishing.
             self._replaced |= {v.source for v, key in zip(versions, keys, strict=True) if key in had_record}
@@ -569,6 +593,7 @@ class Store:
                 return False
             with self.locks.loading():
                 self._chroma(lambda: self._registry.delete(ids=[key]))
+                self._stamp_registry()
             self._replaced.add(source)
             return True
 
@@ -598,7 +623,7 @@ class Store:
         """Make the view match the registry (hold the write lock): write a new one unless the published one
         already does, and switch readers to it in one step."""
         records = self.registered()
-        published = None if force else self.published()
+        published = None if force else self._published_now()
         versions = {source: r.content_hash for source, r in records.items()}
         if published is not None and published.fingerprint == fingerprint(versions):
             view = published
@@ -611,6 +636,13 @@ class Store:
             if self._embedded is not None:
                 self._embedded.stamp = view.version  # this process wrote it all: nothing to reread
         return view
+
+    def _published_now(self) -> IndexView | None:
+        """The published view: the one this process holds when it is still current, else read from disk."""
+        with self._view_lock:
+            if self._view is not None and self._view.version is not None and self._view.version == self.views.current():
+                return self._view
+        return self.published()
 
     def republish(self) -> IndexView:
         """Rebuild the view from the store and publish it (hold the write lock)."""
@@ -632,21 +664,17 @@ class Store:
     def _build_view(
         self, records: Mapping[str, DocumentRecord] | None = None, previous: IndexView | None = None
     ) -> IndexView:
-        """The view of `records`. The BM25 rows of a version `previous` (the published view) holds, or this write
-        just put, are reused; only the other documents' chunks are read back from Chroma and tokenized."""
+        """The view of `records`: `previous` (the published view) edited. Its keyword rows of unchanged documents
+        are kept, the chunks this write put are added, and only other documents' chunks are read back from
+        Chroma (all of them when there is no `previous`)."""
         records = self.registered() if records is None else records
         versions = {source: r.content_hash for source, r in records.items()}
-        parts: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for source, version in self._written.items():
-            if versions.get(source) == version.content_hash:
-                parts[source] = [(c.id, chunk_tokens(c)) for c in sorted(version.chunks, key=lambda c: c.index)]
-        written = set(parts)
-        old = self.views.rows(previous) if previous is not None else None
-        if previous is not None and old is not None:
-            for chunk_id, tokens, source in zip(previous.keyword.chunk_ids, old.tokens, old.sources, strict=True):
-                if source not in written and versions.get(source) == previous.active.get(source):
-                    parts.setdefault(source, []).append((chunk_id, tokens))
-        missing = sorted(set(versions) - set(parts))
+        written = {s: v for s, v in self._written.items() if versions.get(s) == v.content_hash}
+        base = previous.keyword if previous is not None else KeywordIndex.empty()
+        active = previous.active if previous is not None else {}
+        keep = {s for s, h in active.items() if s not in written and versions.get(s) == h}
+        added = [c for source in sorted(written) for c in sorted(written[source].chunks, key=lambda c: c.index)]
+        missing = sorted(set(versions) - keep - set(written))
         for start in range(0, len(missing), _READ_SOURCES):
             wanted = missing[start : start + _READ_SOURCES]
             where = {"source": {"$in": wanted}} if len(wanted) > 1 else {"source": wanted[0]}
@@ -656,9 +684,6 @@ class Store:
                 for i, d, m in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
                 if m and versions.get(str(m["source"])) == m["doc_hash"]
             ]
-            for chunk in sorted(chunks, key=lambda c: (c.source, c.index)):
-                parts.setdefault(chunk.source, []).append((chunk.id, chunk_tokens(chunk)))
-        ordered = [(source, row) for source in sorted(parts) for row in parts[source]]
-        rows = Rows(tuple(tokens for _, (_, tokens) in ordered), tuple(source for source, _ in ordered))
-        keyword = KeywordIndex.from_rows(tuple(chunk_id for _, (chunk_id, _) in ordered), rows)
-        return IndexView(None, tuple(sorted(records.values(), key=lambda r: r.source)), keyword)
+            added += sorted(chunks, key=lambda c: (c.source, c.index))
+        records_sorted = tuple(sorted(records.values(), key=lambda r: r.source))
+        return IndexView(None, records_sorted, base.edited(keep, added))

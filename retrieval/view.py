@@ -4,7 +4,7 @@ A view is the document records, the ids of their chunks and the BM25 index over 
 write. Its folder, under keyword_dir/<collection>/, is:
 
     CURRENT     {"version": ID}: the version stamp, the one small file a reader reads before each read
-    ID/         view.json (fingerprint, records) and the BM25 files with their chunk ids (retrieval/keyword.py)
+    ID/         view.json (fingerprint, records) and the keyword index with its chunk ids (retrieval/keyword.py)
 
 A writer (holding the write lock) writes ID/ under a fresh name, points CURRENT at it with os.replace, and
 deletes the other folders (under the load lock, so that no reader is loading one then). A reader that finds
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from citewise.core.types import Chunk, DocumentRecord
-from citewise.retrieval.keyword import KeywordIndex, KeywordIndexDamaged, Rows, load_rows
+from citewise.retrieval.keyword import KeywordIndex, KeywordIndexDamaged
 
 _CURRENT = "CURRENT"
 _VIEW = "view.json"
@@ -89,12 +89,6 @@ class PublishedViews:
         if view.fingerprint != saved.get("fingerprint"):
             raise ViewDamaged(f"the records in {where / _VIEW} do not match their fingerprint")
         return view
-
-    def rows(self, view: IndexView) -> Rows | None:
-        """The tokens and sources of the published `view`'s BM25 rows; None when they cannot be read."""
-        if view.version is None:
-            return view.keyword.rows
-        return load_rows(self.folder / view.version, len(view.keyword.chunk_ids))
 
     def write(self, view: IndexView) -> IndexView:
         """Write `view` under a new id, not yet in use; `switch_to` makes it current."""

@@ -5,12 +5,12 @@
 At the nth call of POINT the process SIGKILLs itself (a real crash: no cleanup, no finally), or pauses
 until DIR/go exists (after creating DIR/paused), or, for `slow`, sleeps before every call (to make an
 ingest last long enough for other processes to run beside it). Then it runs `citewise ARGS...`.
-The points are calls into libraries, so nothing in the product has hooks for tests:
+The points are calls into libraries or the index's own save, so nothing in the product has hooks for tests:
 
   embed         CitewiseEmbeddingFunction.matrix: embedding a batch of chunks
   record        Chroma upsert into the document registry (the `*_documents` collection)
   chunk_delete  Chroma delete on the chunk collection
-  keyword_save  bm25s.BM25.save, after it has written its files
+  keyword_save  KeywordIndex.save, after it has written its files
 """
 
 import argparse
@@ -73,9 +73,9 @@ def _install(args: argparse.Namespace) -> None:
         else:
             _wrap(Collection, "delete", args, lambda c: not c.name.endswith("_documents"), after=False)
     elif args.at == "keyword_save":
-        import bm25s
+        from citewise.retrieval.keyword import KeywordIndex
 
-        _wrap(bm25s.BM25, "save", args, lambda _: True, after=True)
+        _wrap(KeywordIndex, "save", args, lambda _: True, after=True)
     else:
         sys.exit(f"interrupted_cli: unknown point {args.at!r}")
 

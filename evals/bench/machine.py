@@ -8,7 +8,7 @@ from typing import Any
 
 # The CPU flags that decide how fast the embedding model (torch) and llama.cpp run.
 VECTOR_FLAGS = ("sse4_2", "avx", "avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile")
-PACKAGES = ("torch", "sentence-transformers", "chromadb", "llama_cpp_python", "bm25s", "numpy")
+PACKAGES = ("torch", "sentence-transformers", "chromadb", "llama_cpp_python", "scipy", "numpy")
 
 
 def _cpuinfo() -> tuple[str, list[str]]:

@@ -123,7 +123,7 @@ def test_keyword_index_is_saved_and_loaded_without_a_rebuild(indexed: Store, set
     ids = json.loads((saved / "chunk_ids.json").read_text())
     assert ids["chunk_ids"] == [c.id for c in indexed.chunks()] and ids["rows"] == len(DOCS)
     assert json.loads((saved / "view.json").read_text())["fingerprint"] == indexed.fingerprint()
-    assert {"params.index.json", "vocab.index.json"} <= set(os.listdir(saved))
+    assert {"keyword.npz", "keyword.json"} <= set(os.listdir(saved))
     # A rebuild writes a fresh folder and swaps it in, so an untouched folder means it was loaded.
     before = (views(settings).current(), saved.stat().st_ino, (saved / "chunk_ids.json").stat().st_mtime_ns)
 

@@ -1,10 +1,10 @@
-"""The BM25 index of each write is built from the saved rows of unchanged documents and the chunks the write
-put: it must be the very index a full rebuild from the store gives."""
+"""The keyword index of each write is the published one edited (rows of unchanged documents kept, the chunks
+the write put added): it must search as the index a full rebuild from the store does."""
 
 from pathlib import Path
 
 from citewise.core.settings import Settings
-from citewise.retrieval.keyword import load_rows
+from citewise.retrieval.keyword import KeywordIndex
 from citewise.retrieval.store import Store
 from tests.retrieval.test_store_contract import BOILER, BOILER_V2, BREAD, make_doc, put
 
@@ -33,14 +33,13 @@ def test_a_write_builds_the_same_keyword_index_as_a_full_rebuild(store: Store, s
     assert {Path(s).name for s in store.active_hashes()} == {"boiler.md", "fern.md"}
 
 
-def test_saved_rows_name_each_rows_tokens_and_source(store: Store, settings: Settings) -> None:
+def test_the_published_index_names_each_rows_source(store: Store, settings: Settings) -> None:
     put(store, make_doc(settings, "/docs/boiler.md", BOILER))
     put(store, make_doc(settings, "/docs/fern.md", FERN))
-    view = store.view()
 
-    rows = load_rows(settings.keyword_dir / settings.collection / str(view.version), len(view.keyword.chunk_ids))
+    saved = KeywordIndex.load(settings.keyword_dir / settings.collection / str(store.view().version))
 
-    assert rows is not None
-    assert rows.sources == tuple(c.source for c in store.chunks())
-    assert ("fern" in rows.tokens[-1]) and ("mist" in rows.tokens[-1])
-    assert load_rows(settings.keyword_dir / settings.collection / str(view.version), len(rows.sources) + 1) is None
+    by_id = {c.id: c.source for c in store.chunks()}
+    assert sorted(saved.chunk_ids) == sorted(by_id)
+    assert [saved.sources[o] for o in saved.owners] == [by_id[i] for i in saved.chunk_ids]
+    assert [i for i, _ in saved.search("fern mist", 1)] == [c.id for c in store.chunks(["/docs/fern.md"])][:1]
