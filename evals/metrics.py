@@ -10,7 +10,8 @@ removed from answers), and "contains" means substring.
   one of the evidence strings; a question refused before the model read anything scores 0.
 - Lost at retrieval / selection / model / verifier (answerable items answered wrong): the first
   stage that lost the answer; the four counts add up to the wrong answers.
-- Answer accuracy (answerable items): not refused, and the answer contains one of `answers`.
+- Answer accuracy (answerable items): not refused, and the answer contains one of `answers`; non-English
+  accuracy: the same over the answerable items asked in another language than English.
 - Citation recall (correct answers only; after ALCE's citation recall, with the gold evidence in
   place of an NLI judge): 1 when the full text of some cited chunk contains one of the item's
   evidence strings, else 0. A correct answer with no citation scores 0.
@@ -53,6 +54,7 @@ METRIC_MEANINGS = {
     "lost_at_model": "… read, but the model's draft does not contain the answer",
     "lost_at_verifier": "… the draft had the answer, but verification dropped it",
     "answer_accuracy": "answerable questions answered with an expected answer",
+    "non_english_accuracy": "answerable questions asked in another language than English, answered right",
     "citation_recall": "correct answers citing a passage that contains the evidence",
     "citation_precision": "citations whose highlighted span holds the answer or its evidence",
     "cited_answers": "answers that cite at least one passage",
@@ -121,6 +123,7 @@ class ItemScores:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    language: str = "en"  # the question's
 
 
 def normalize(text: str) -> str:
@@ -206,7 +209,12 @@ def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
     if outcome.context is not None:
         retrieval["in_context"] = hit(item.evidence, outcome.context)
         retrieval["context_tokens"] = outcome.context_tokens
-    common = {"timings_ms": dict(outcome.timings_ms), "seconds": outcome.seconds, "error": outcome.error}
+    common = {
+        "timings_ms": dict(outcome.timings_ms),
+        "seconds": outcome.seconds,
+        "error": outcome.error,
+        "language": item.lang,
+    }
     if outcome.answer is None:
         return ItemScores(item.answerable, **retrieval, **common)
     correct = is_correct(outcome.answer, outcome.refused, item.answers) if item.answerable else None
@@ -265,6 +273,7 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
         replies = [s for s in scores if s.answered and not s.refused]
         summary |= {
             "answer_accuracy": _share([bool(s.correct) for s in answerable]),
+            "non_english_accuracy": _share([bool(s.correct) for s in answerable if s.language != "en"]),
             "citation_recall": _mean(s.citation_recall for s in answerable if s.correct),
             "citation_precision": supported / judged if judged else None,
             "cited_answers": _share([s.citations > 0 for s in replies]),

@@ -284,3 +284,18 @@ def test_summary_counts_evidence_in_context_and_where_answers_were_lost() -> Non
 def test_a_run_without_the_evidence_step_reports_no_context_metrics() -> None:
     summary = summarize([score_item(GPT1, Outcome((CHUNK_B,)))])
     assert "evidence_in_context" not in summary and "lost_at_model" not in summary
+
+
+def test_non_english_accuracy_counts_the_answerable_questions_in_other_languages() -> None:
+    scores = [
+        _answered(True, correct=True, refused=False),  # English: left out
+        _answered(True, correct=True, refused=False, language="zh"),
+        _answered(True, correct=False, refused=True, language="de"),
+        _answered(False, refused=True, language="fr"),  # unanswerable: left out
+    ]
+
+    summary = summarize(scores)
+
+    assert summary["non_english_accuracy"] == 0.5
+    assert summary["answer_accuracy"] == pytest.approx(2 / 3)
+    assert summarize(scores[:1])["non_english_accuracy"] is None
