@@ -69,7 +69,8 @@ def test_chinese_sentence_supported_by_an_english_passage_passes(embed, multilin
 
 
 def test_japanese_and_german_sentences_pass(embed, multilingual) -> None:
-    ja = _verify("RLHF では人間の評価者がモデルの出力を最良から最悪まで順位付けします。", embed, multilingual, GPT, RLHF)
+    ja_sentence = "RLHF では人間の評価者がモデルの出力を最良から最悪まで順位付けします。"
+    ja = _verify(ja_sentence, embed, multilingual, GPT, RLHF)
     de = _verify("ChatGPT hatte nach weniger als zwei Monaten über 100 Millionen Nutzer.", embed, multilingual, CHATGPT)
     assert not ja.refused and ja.citations[0].chunk_id == "c2"
     assert not de.refused
