@@ -4,8 +4,8 @@ A Chinese, Japanese, German, French or Spanish sentence shares few words with an
 MiniLM does not map those languages onto English, so the English rule (word recall + MiniLM cosine)
 cannot support it. Such a sentence is scored instead by a multilingual embedding's cosine with each
 span, and held to what no embedding checks, which reads the same in every language: every quantity it
-states equals one in the passage (answer/quantities.py), and every name it writes in Latin letters
-(GPT-3, RLHF, BloombergGPT) is in the passage. English sentences keep the English rule and its tuned
+states equals one in the span (answer/quantities.py), and every name it writes in Latin letters
+(GPT-3, RLHF, BloombergGPT) is in the span. English sentences keep the English rule and its tuned
 threshold: this module only answers for the others.
 """
 
@@ -87,8 +87,9 @@ class CrossLingualSupport:
         self.passages = passages
         self.embed = embed
         self.threshold = threshold
+        self._texts: list[str] = []
         self._vectors: np.ndarray | None = None
-        self._offered = [supplied(p.hit.chunk.text) for p in passages]
+        self._offered: list[list[Quantity]] = []
 
     def applies(self, sentence: str) -> bool:
         """Whether this rule, not the English one, judges the sentence."""
@@ -98,13 +99,19 @@ class CrossLingualSupport:
         self, sentence: str, claimed: list[Quantity], index: Sequence[tuple[int, tuple[int, int]]]
     ) -> np.ndarray:
         """Support of `sentence` by each span of `index` ((passage position, span)): the multilingual cosine,
-        or 0 where the passage lacks one of its quantities or Latin names."""
+        or 0 where the span lacks one of its quantities or Latin names.
+
+        The span itself must hold them, not just its passage: the cosine of a multilingual model hardly
+        tells GPT-2's line of a table from GPT-3's, the names and figures do."""
         if self._vectors is None:
-            self._vectors = self.embed([self.passages[p].hit.chunk.text[s:e] for p, (s, e) in index])
+            self._texts = [self.passages[p].hit.chunk.text[s:e] for p, (s, e) in index]
+            self._vectors = self.embed(self._texts)
+            self._offered = [supplied(text) for text in self._texts]
         cosine = self._vectors @ self.embed([sentence])[0]
         names = anchors(sentence)
-        grounded = [
-            all_supported(claimed, self._offered[p]) and _names_in(names, passage.hit.chunk.text)
-            for p, passage in enumerate(self.passages)
-        ]
-        return np.array([float(cosine[i]) if grounded[p] else 0.0 for i, (p, _) in enumerate(index)])
+        return np.array(
+            [
+                float(cosine[i]) if all_supported(claimed, self._offered[i]) and _names_in(names, text) else 0.0
+                for i, text in enumerate(self._texts)
+            ]
+        )
