@@ -88,6 +88,7 @@ class Quantity:
     values: tuple[float, ...]
     scaled: bool = False
     mantissas: tuple[float, ...] = ()  # the number before its scale word ("175" of "175 billion")
+    month: bool = False  # a month of the year: 12 of "2023年12月", December of "December 2023"
 
 
 def _digit_readings(digits: str) -> tuple[float, ...]:
@@ -176,7 +177,8 @@ def quantities(text: str) -> list[Quantity]:
         ):
             scale = _scale(following) if following["num"] else None
         if scale is None:
-            found.append(Quantity(match.group(), readings))
+            month = text[match.end() : match.end() + 2].lstrip().startswith("月") and readings[0] in range(1, 13)
+            found.append(Quantity(match.group(), readings, month=month))
             continue
         values = tuple(r * s for r in readings for s in scale)
         found.append(Quantity(match.group(), values, scaled=True, mantissas=readings))
@@ -209,7 +211,9 @@ def _joined(found: list[Quantity], text: str) -> list[Quantity]:
 def supplied(text: str) -> list[Quantity]:
     """What a passage offers to support claims with: its quantities, and the month numbers its dates name
     ("December 2023" supports "2023年12月")."""
-    months = [Quantity(m.group(1), (float(_MONTHS[m.group(1).lower()]),)) for m in _MONTH_NAME.finditer(text)]
+    months = [
+        Quantity(m.group(1), (float(_MONTHS[m.group(1).lower()]),), month=True) for m in _MONTH_NAME.finditer(text)
+    ]
     return quantities(text) + months
 
 
@@ -219,7 +223,10 @@ def _close(a: float, b: float) -> bool:
 
 def matches(claimed: Quantity, offered: Quantity) -> bool:
     """Whether a passage's quantity states the claim's: equal values. A bare number may also be the number
-    before a scale word ("8 to 405 billion" vs "8 billion"); a scaled one must equal the value."""
+    before a scale word ("8 to 405 billion" vs "8 billion"); a scaled one must equal the value. A month name
+    supports only a month (June is no 6 apples)."""
+    if offered.month and not claimed.month:
+        return False
     if not claimed.values:
         return claimed.text == offered.text
     candidates = offered.values if claimed.scaled else offered.values + offered.mantissas

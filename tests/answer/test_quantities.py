@@ -147,6 +147,8 @@ def test_versions_and_plain_numbers() -> None:
 def test_a_month_name_supports_a_month_number() -> None:
     assert _supported("Mamba 于2023年12月提出。", "the model Mamba proposed in December 2023")
     assert not _supported("Mamba 于2023年11月提出。", "the model Mamba proposed in December 2023")
+    # A month name is no plain number: "Llama 3" is not supported by "March 2022".
+    assert not _supported("Llama 3 was released in 2022.", "GPT-3.5: Released in March 2022.")
 
 
 def test_a_scaled_claim_never_matches_the_bare_number_before_a_scale_word() -> None:
