@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
+from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_sentences
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS, SYSTEM_RULES, build_messages, chars_for_tokens, evidence_budget
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
-from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, CitewiseEmbeddingFunction
+from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, MULTILINGUAL_USE, CitewiseEmbeddingFunction
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
 # Tokens of one default window (400 characters) with its label: 4 of them are ~450 tokens.
@@ -33,6 +34,9 @@ class Pipeline:
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
     evidence_tokens: int | None = None
+    # A sentence not in English is supported by a multilingual cosine and exact quantities and names
+    # (answer/crosslingual.py); English sentences keep the English rule.
+    crosslingual: bool = False
 
 
 class Answerer:
@@ -52,6 +56,9 @@ class Answerer:
         self.reason = ""  # why this backend answers (set by whoever chose it)
         self.attribution = CitewiseEmbeddingFunction(ATTRIBUTION_MODEL)
         self.attribution.load()
+        self.multilingual = CitewiseEmbeddingFunction(MULTILINGUAL_USE)
+        if self.pipeline.crosslingual:
+            self.multilingual.load()
 
     def is_relevant(self, retrieved: Retrieved) -> bool:
         """False when nothing retrieved is close enough to answer from: refuse without the model."""
@@ -110,8 +117,11 @@ class Answerer:
             verified = take_markers_as_written(draft, evidence.passages)
             yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
             return
+        crosslingual = (
+            CrossLingualSupport(evidence.passages, self.multilingual.matrix) if self.pipeline.crosslingual else None
+        )
         verifier = SentenceVerifier(
-            evidence.passages, self.attribution.matrix, self.settings.support_threshold, question
+            evidence.passages, self.attribution.matrix, self.settings.support_threshold, question, crosslingual
         )
         draft = ""
         for event in verify_as_written(pieces, verifier, started, timings):

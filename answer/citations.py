@@ -7,8 +7,10 @@ supports it best, with the supporting span, or dropped when none does. A marker 
 is kept only if its passage really supports the sentence.
 
 Support of a sentence by a span = LEXICAL_WEIGHT x lexical recall (share of the sentence's content
-words found in the span) + EMBEDDING_WEIGHT x embedding cosine; a number in the sentence missing from the
-passage caps support below any threshold, since invented figures are the typical failure.
+words found in the span) + EMBEDDING_WEIGHT x embedding cosine; a quantity in the sentence that equals none
+in the passage (answer/quantities.py: 175亿 is not 175 billion) caps support below any threshold, since
+invented figures are the typical failure. With `crosslingual`, a sentence not in English is scored by
+answer/crosslingual.py instead, against its own threshold.
 """
 
 import re
@@ -18,7 +20,9 @@ from itertools import pairwise
 
 import numpy as np
 
+from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.prompt import NOT_FOUND
+from citewise.answer.quantities import Quantity, all_supported, quantities, supplied
 from citewise.answer.sentences import split_sentences
 from citewise.core.types import Citation, Claim, Evidence, VerifiedSentence
 from citewise.retrieval.tokenize import tokenize
@@ -33,7 +37,6 @@ QUESTION_COVERAGE = 0.5
 LEXICAL_WEIGHT = 0.6
 EMBEDDING_WEIGHT = 0.4
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _DONT_KNOW = re.compile(
     r"documents don.?t say|sources? (?:do(?:es)? not|don.?t) (?:say|contain|mention|provide)|"
     r"not (?:mentioned|stated|specified|provided) in the (?:sources|documents)|no information|"
@@ -54,10 +57,6 @@ def _recall(sentence_tokens: list[str], span_tokens: set[str]) -> float:
     if not sentence_tokens:
         return 0.0
     return sum(t in span_tokens for t in sentence_tokens) / len(sentence_tokens)
-
-
-def _numbers(text: str) -> set[str]:
-    return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
 def strip_markers(text: str) -> str:
@@ -94,7 +93,7 @@ class _Spans:
     index: list[tuple[int, tuple[int, int]]]  # (passage position, span in its chunk)
     vectors: np.ndarray
     tokens: list[set[str]]
-    passage_numbers: list[set[str]]
+    passage_numbers: list[list[Quantity]]
     passage_tokens: list[set[str]]
 
 
@@ -107,8 +106,16 @@ class SentenceVerifier:
     whole draft: `result()` refuses when no sentence was supported.
     """
 
-    def __init__(self, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> None:
+    def __init__(
+        self,
+        passages: Sequence[Evidence],
+        embed: Embed,
+        threshold: float,
+        question: str = "",
+        crosslingual: CrossLingualSupport | None = None,
+    ) -> None:
         self.passages = passages
+        self.crosslingual = crosslingual
         self.embed = embed
         self.threshold = threshold
         self.question_tokens = set(tokenize(question))
@@ -125,10 +132,11 @@ class SentenceVerifier:
         # One sentence at a time, here and in `verify` alike: the same vector whichever way it came.
         vector = self.embed([text])[0]
         tokens = tokenize(text)
-        numbers = _numbers(text)
+        claimed = quantities(text)
         cosine = spans.vectors @ vector
         grounded = [
-            numbers <= spans.passage_numbers[p] and _on_topic(tokens, self.question_tokens, spans.passage_tokens[p])
+            all_supported(claimed, spans.passage_numbers[p])
+            and _on_topic(tokens, self.question_tokens, spans.passage_tokens[p])
             for p in range(len(self.passages))
         ]
         scores = np.array(
@@ -139,13 +147,16 @@ class SentenceVerifier:
                 for i, (p, _) in enumerate(spans.index)
             ]
         )
+        threshold = self.threshold
+        if self.crosslingual is not None and self.crosslingual.applies(text):
+            scores, threshold = self.crosslingual.scores(text, claimed, spans.index), self.crosslingual.threshold
         best = int(np.argmax(scores))
         marked = [i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers]
-        if marked and max(scores[i] for i in marked) >= self.threshold:
+        if marked and max(scores[i] for i in marked) >= threshold:
             best = max(marked, key=lambda i: scores[i])  # the model's own marker, confirmed
         score = float(scores[best])
         index = len(self.verdicts)
-        if score < self.threshold:
+        if score < threshold:
             self.verdicts.append(VerifiedSentence(index, Claim(text, False, round(score, 3), None, markers), None))
             return self.verdicts[-1]
         p_index, span = spans.index[best]
@@ -177,15 +188,22 @@ class SentenceVerifier:
             index,
             self.embed(texts),
             [set(tokenize(t)) for t in texts],
-            [_numbers(p.hit.chunk.text) for p in self.passages],
+            [supplied(p.hit.chunk.text) for p in self.passages],
             [set(tokenize(p.hit.chunk.text)) for p in self.passages],
         )
         return self._spans
 
 
-def verify(answer: str, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> Verified:
+def verify(
+    answer: str,
+    passages: Sequence[Evidence],
+    embed: Embed,
+    threshold: float,
+    question: str = "",
+    crosslingual: CrossLingualSupport | None = None,
+) -> Verified:
     """Attribute each sentence of `answer` to its best-supporting passage; drop the unsupported."""
-    verifier = SentenceVerifier(passages, embed, threshold, question)
+    verifier = SentenceVerifier(passages, embed, threshold, question, crosslingual)
     for start, end in split_sentences(answer):
         verifier.check(answer[start:end])
     return verifier.result()

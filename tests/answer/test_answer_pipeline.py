@@ -232,3 +232,19 @@ def test_the_small_packaged_model_answers_through_its_eval_configuration(service
     assert answer.backend == "embedded" and "0.5B" in answer.model
     assert not answer.refused, answer.draft
     assert "117 million" in answer.answer
+
+
+def test_crosslingual_pipeline_supports_a_chinese_answer_and_drops_the_wrong_scale(service, fake_ollama) -> None:
+    generator = OllamaGenerator(fake_ollama.url, "qwen2.5:1.5b-instruct", 2048)
+    answerer = Answerer(service.retriever, generator, service.settings, Pipeline(crosslingual=True))
+    question = "How many parameters did GPT-3 have? GPT-3 有多少参数?"
+    fake_ollama.set_reply("GPT-3 有1750亿个参数。")
+    right = answerer.ask(question)
+    assert not right.refused and "1750亿" in right.answer
+    start, end = right.citations[0].span
+    assert "175 billion" in right.citations[0].text[start:end]
+    fake_ollama.set_reply("GPT-3 有175亿个参数。")  # 17.5 billion
+    assert answerer.ask(question).refused
+    plain = Answerer(service.retriever, generator, service.settings)
+    fake_ollama.set_reply("GPT-3 有1750亿个参数。")
+    assert plain.ask(question).refused  # the English rule alone cannot support it
