@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.evidence import select_evidence, select_sentences
 from citewise.answer.llm.base import Generator, Message
@@ -33,6 +34,11 @@ class Pipeline:
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
     evidence_tokens: int | None = None
+    # Hold the verified answer to what the question asks (answer/asked.py): refuse a near miss, and answer
+    # the parts of a question the documents answer, saying which part they don't.
+    asked: bool = False
+    # Show the smallest candidate span that supports a sentence: one sentence rather than a pair holding it.
+    smallest_span: bool = False
 
 
 class Answerer:
@@ -111,14 +117,21 @@ class Answerer:
             yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
             return
         verifier = SentenceVerifier(
-            evidence.passages, self.attribution.matrix, self.settings.support_threshold, question
+            evidence.passages,
+            self.attribution.matrix,
+            self.settings.support_threshold,
+            question,
+            smallest_span=self.pipeline.smallest_span,
         )
         draft = ""
         for event in verify_as_written(pieces, verifier, started, timings):
             if isinstance(event, Token):
                 draft += event.text
             yield event
-        yield make_answer(question, verifier.result(), retrieved, evidence, self.generator, draft, timings, started)
+        verified = verifier.result()
+        if self.pipeline.asked:
+            verified = answer_what_was_asked(question, verified)
+        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer (the draft's tokens are consumed silently)."""
