@@ -37,8 +37,6 @@ class Pipeline:
     # Hold the verified answer to what the question asks (answer/asked.py): refuse a near miss, and answer
     # the parts of a question the documents answer, saying which part they don't.
     asked: bool = False
-    # Show the smallest candidate span that supports a sentence: one sentence rather than a pair holding it.
-    smallest_span: bool = False
 
 
 class Answerer:
@@ -117,11 +115,7 @@ class Answerer:
             yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
             return
         verifier = SentenceVerifier(
-            evidence.passages,
-            self.attribution.matrix,
-            self.settings.support_threshold,
-            question,
-            smallest_span=self.pipeline.smallest_span,
+            evidence.passages, self.attribution.matrix, self.settings.support_threshold, question
         )
         draft = ""
         for event in verify_as_written(pieces, verifier, started, timings):

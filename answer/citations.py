@@ -77,26 +77,6 @@ def _candidate_spans(text: str) -> list[tuple[int, int]]:
     return spans + [(a[0], b[1]) for a, b in pairwise(spans)]
 
 
-def smallest_supporting(best: int, spans: "_Spans", tokens: list[str], scores: np.ndarray, threshold: float) -> int:
-    """`best`, or the best single sentence inside it that supports the claim alone: one holding every word
-    of the claim its pair holds. A pair of neighbours can win on the embedding even when one of them says
-    it all; when the other adds a word of the claim ("It had 117 million parameters" after "GPT-1 ..."),
-    the pair is the support and stays."""
-    p, (start, end) = spans.index[best]
-    recall = _recall(tokens, spans.tokens[best])
-    inside = [
-        i
-        for i, (q, (s, e)) in enumerate(spans.index)
-        if q == p
-        and start <= s
-        and e <= end
-        and (s, e) != (start, end)
-        and scores[i] >= threshold
-        and _recall(tokens, spans.tokens[i]) >= recall
-    ]
-    return max(inside, key=lambda i: scores[i]) if inside else best
-
-
 def _on_topic(tokens: list[str], question_tokens: set[str], passage_tokens: set[str]) -> bool:
     """The passage holds most of the words the sentence took from the question.
 
@@ -127,16 +107,8 @@ class SentenceVerifier:
     whole draft: `result()` refuses when no sentence was supported.
     """
 
-    def __init__(
-        self,
-        passages: Sequence[Evidence],
-        embed: Embed,
-        threshold: float,
-        question: str = "",
-        smallest_span: bool = False,
-    ) -> None:
+    def __init__(self, passages: Sequence[Evidence], embed: Embed, threshold: float, question: str = "") -> None:
         self.passages = passages
-        self.smallest_span = smallest_span
         self.embed = embed
         self.threshold = threshold
         self.question_tokens = set(tokenize(question))
@@ -171,8 +143,6 @@ class SentenceVerifier:
         marked = [i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers]
         if marked and max(scores[i] for i in marked) >= self.threshold:
             best = max(marked, key=lambda i: scores[i])  # the model's own marker, confirmed
-        if self.smallest_span:
-            best = smallest_supporting(best, spans, tokens, scores, self.threshold)
         score = float(scores[best])
         index = len(self.verdicts)
         if score < self.threshold:

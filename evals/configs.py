@@ -52,8 +52,6 @@ CONFIGS: dict[str, str] = {
     },
     "asked": "the default, the answer held to what was asked: near misses refused, partial answers "
     "say which part the documents don't answer (answer/asked.py)",
-    "smallest-span": "the default, citing the single sentence that supports a claim rather than a pair holding it",
-    "asked+span": "asked and smallest-span together",
     "qwen0.5b": "the default on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
     "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
@@ -72,8 +70,6 @@ _PIPELINES = {
     "sentences": Pipeline(evidence="sentences"),
     **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
     "asked": Pipeline(asked=True),
-    "smallest-span": Pipeline(smallest_span=True),
-    "asked+span": Pipeline(asked=True, smallest_span=True),
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
 }
