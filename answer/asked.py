@@ -114,7 +114,7 @@ _NUMBER_WORD = re.compile(
     re.I,
 )
 _DATE = re.compile(
-    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d|"
+    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,4}|"
     r"\d{4}年|\d+月|\b(?:century|decade)\b",
     re.I,
 )
@@ -139,6 +139,8 @@ class Asked:
     attribute: tuple[str, ...]
     # The words of the whole question: a "who" or "where" answer names something beyond them.
     words: frozenset[str]
+    # Its names ("Mistral Large", "GPT-3"): a claim that repeats one must be supported by a span naming it.
+    names: frozenset[str] = frozenset()
 
 
 def asked_type(question: str) -> AskedType:
@@ -176,18 +178,21 @@ def question_parts(question: str) -> list[Asked]:
         pieces = [question.strip()]
     # Every part is about what the whole question names: "who wrote it?" asks for a name new to all of it.
     named = frozenset(tokenize(question))
+    names = frozenset(word for name in _NAME.findall(question) for word in tokenize(name))
     parts = []
     for piece in pieces:
         kind = asked_type(piece)
         # "Which company" asks for a name, not for the word "company"; "what year", for a date.
         words = attribute(piece) if kind in ("number", "other") else ()
-        parts.append(Asked(piece, kind, words, named))
+        parts.append(Asked(piece, kind, words, named, names))
     return parts
 
 
 def _states(kind: AskedType, text: str) -> bool:
     """Whether `text` states something of the asked kind: a number for "how many", a date for "when"."""
     if kind == "number":
+        # A year is a date, not the count or size asked for ("how long can its videos be?").
+        text = _DATE.sub(" ", text)
         return bool(_DIGIT.search(text) or _NUMBER_WORD.search(text))
     if kind == "date":
         return bool(_DATE.search(text))
@@ -203,14 +208,18 @@ def _new_name(claim: str, part: Asked) -> bool:
 
 def answers(part: Asked, claim: str, span: str, heading: str = "") -> bool:
     """Whether `claim`, supported by `span`, answers `part`: both state its type (a person's or place's name
-    new to the question, in the claim), and the span or its heading names its attribute."""
+    new to the question, in the claim); the span or its heading (`heading`: the chunk's title and heading)
+    names its attribute, and every name the claim took from the question ("Mistral Large": not a span
+    about Mistral 7B)."""
     if not (_states(part.type, claim) and _states(part.type, span)):
         return False
     if part.type in ("person", "place") and not _new_name(claim, part):
         return False
+    held = set(tokenize(span)) | set(tokenize(heading))
+    if not set(tokenize(claim)) & part.names <= held:
+        return False
     if not part.attribute:
         return True
-    held = set(tokenize(span)) | set(tokenize(heading))
     return sum(w in held for w in part.attribute) / len(part.attribute) >= ATTRIBUTE_COVERAGE
 
 
@@ -231,7 +240,8 @@ def answer_what_was_asked(question: str, verified: Verified) -> Verified:
         (claim.text, cited[claim.citation]) for claim in verified.claims if claim.supported and claim.citation in cited
     ]
     answered = [
-        any(answers(part, text, c.text[c.span[0] : c.span[1]], c.heading) for text, c in supported) for part in parts
+        any(answers(part, text, c.text[c.span[0] : c.span[1]], f"{c.title} {c.heading}") for text, c in supported)
+        for part in parts
     ]
     if not any(answered):
         return Verified(NOT_ANSWERED, True, verified.claims, ())

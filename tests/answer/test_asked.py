@@ -94,7 +94,7 @@ def test_the_attribute_is_the_noun_phrase_after_the_question_word(question: str,
         (
             "What is the context window size of Claude 4?",
             "Claude 4 has a context window of 200K.",
-            "context window 200K",
+            "Claude: context window 200K",
             True,
         ),
     ],
@@ -170,3 +170,16 @@ def test_every_part_answered_adds_nothing(embed) -> None:
     draft = "OpenAI released Sora in February 2024."
     verified = verify(draft, _passages(SORA), embed, THRESHOLD, question)
     assert answer_what_was_asked(question, verified) == verified
+
+
+def test_a_year_is_not_the_number_asked_for() -> None:
+    [part] = question_parts("How long can the videos Sora generates be?")
+    assert not answers(part, "Sora was released in February 2024.", SORA)
+    assert answers(part, "Sora videos can be 60 seconds long.", "Sora makes videos up to 60 seconds long.")
+
+
+def test_the_span_must_name_the_asked_entity_the_claim_repeats() -> None:
+    [part] = question_parts("How many parameters does Mistral Large have?")
+    span = "Mistral 7B has 7 billion parameters."
+    assert not answers(part, "Mistral Large has 7 billion parameters.", span)
+    assert answers(part, "Mistral 7B has 7 billion parameters.", span)  # not Large; `verify` judges that
