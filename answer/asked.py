@@ -19,9 +19,9 @@ AskedType = Literal["number", "date", "person", "place", "definition", "yesno", 
 
 # An attribute names at most this many words; the first ones after the question word are what is asked.
 MAX_ATTRIBUTE_WORDS = 3
-# The share of the attribute's words its span (or heading) must hold: "context window size" is
-# answered by "a context window of 1M tokens".
-ATTRIBUTE_COVERAGE = 0.5
+# The share of the attribute's words its span (or heading) may lack: "context window size" is answered
+# by "a context window of 1M tokens", but "learning rate" not by "reinforcement learning".
+ATTRIBUTE_MISSING = 1 / 3
 
 # The refusal of a near miss: the passages state something close, not what was asked.
 NOT_ANSWERED = f"{NOT_FOUND[:-1]}: the passages found state something close to the question, not what it asks."
@@ -108,6 +108,8 @@ _VAGUE = frozenset(
 )
 
 _DIGIT = re.compile(r"\d")
+# A numeral of its own, not the digit of a name ("GPT-4", "O1").
+_NUMERAL = re.compile(r"(?<![A-Za-z\-])\d")
 _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
     r"thousand|million|billion|trillion|dozen|half|double|twice|several)\b|[一二三四五六七八九十百千万亿两]",
@@ -118,6 +120,7 @@ _DATE = re.compile(
     r"\d{4}年|\d+月|\b(?:century|decade)\b",
     re.I,
 )
+_MONTH = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", re.I)
 # A capitalized word, or a word with a digit or inner capital ("OpenAI", "GPT-4"): a name.
 _NAME = re.compile(r"\b[A-Z][\w\-]*[a-z][\w\-]*\b|\b[A-Z]{2,}\b|[\u4e00-\u9fff]{2,}|[\u30a0-\u30ff]{2,}")
 _PART_SPLIT = re.compile(
@@ -193,7 +196,7 @@ def _states(kind: AskedType, text: str) -> bool:
     if kind == "number":
         # A year is a date, not the count or size asked for ("how long can its videos be?").
         text = _DATE.sub(" ", text)
-        return bool(_DIGIT.search(text) or _NUMBER_WORD.search(text))
+        return bool(_NUMERAL.search(text) or _NUMBER_WORD.search(text))
     if kind == "date":
         return bool(_DATE.search(text))
     if kind in ("person", "place"):
@@ -202,8 +205,13 @@ def _states(kind: AskedType, text: str) -> bool:
 
 
 def _new_name(claim: str, part: Asked) -> bool:
-    """The claim names something the question did not: the who/where it was asked for."""
-    return any(set(tokenize(name)) - part.words for name in _NAME.findall(claim))
+    """The claim names someone or somewhere the question did not: the who/where asked for (a month or a
+    model's name, "GPT-4", is not one)."""
+    return any(
+        set(tokenize(name)) - part.words
+        for name in _NAME.findall(claim)
+        if not _DIGIT.search(name) and not _MONTH.fullmatch(name)
+    )
 
 
 def answers(part: Asked, claim: str, span: str, heading: str = "") -> bool:
@@ -220,7 +228,7 @@ def answers(part: Asked, claim: str, span: str, heading: str = "") -> bool:
         return False
     if not part.attribute:
         return True
-    return sum(w in held for w in part.attribute) / len(part.attribute) >= ATTRIBUTE_COVERAGE
+    return sum(w not in held for w in part.attribute) <= len(part.attribute) * ATTRIBUTE_MISSING
 
 
 def unanswered_sentence(part: Asked) -> str:

@@ -172,6 +172,19 @@ def test_every_part_answered_adds_nothing(embed) -> None:
     assert answer_what_was_asked(question, verified) == verified
 
 
+def test_the_digit_of_a_name_is_not_a_number_and_a_model_is_not_a_person() -> None:
+    [cost] = question_parts("How much did it cost to train GPT-3?")
+    assert not answers(cost, "GPT-4 (2023) was a big step.", "GPT-4 (2023): parameter scale undisclosed")
+    [ceo] = question_parts("Who is the CEO of OpenAI?")
+    assert not answers(ceo, "OpenAI released O1 in September 2024.", "O1: OpenAI's O1, released in September 2024")
+
+
+def test_a_two_word_attribute_needs_both_words() -> None:
+    [part] = question_parts("What learning rate was used to train GPT-3?")
+    span = "GPT-3 was tuned with reinforcement learning."
+    assert not answers(part, "GPT-3 was tuned with reinforcement learning.", span)
+
+
 def test_a_year_is_not_the_number_asked_for() -> None:
     [part] = question_parts("How long can the videos Sora generates be?")
     assert not answers(part, "Sora was released in February 2024.", SORA)
