@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_sentences
@@ -37,6 +38,9 @@ class Pipeline:
     # A sentence not in English is supported by a multilingual cosine and exact quantities and names
     # (answer/crosslingual.py); English sentences keep the English rule.
     crosslingual: bool = False
+    # Hold the verified answer to what the question asks (answer/asked.py): refuse a near miss, and answer
+    # the parts of a question the documents answer, saying which part they don't.
+    asked: bool = False
 
 
 class Answerer:
@@ -128,7 +132,10 @@ class Answerer:
             if isinstance(event, Token):
                 draft += event.text
             yield event
-        yield make_answer(question, verifier.result(), retrieved, evidence, self.generator, draft, timings, started)
+        verified = verifier.result()
+        if self.pipeline.asked:
+            verified = answer_what_was_asked(question, verified)
+        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer (the draft's tokens are consumed silently)."""

@@ -52,6 +52,8 @@ CONFIGS: dict[str, str] = {
     },
     "crosslingual": "the default, and a sentence not in English is supported by a multilingual cosine "
     "(use-multilingual-v3) with its quantities and Latin-script names found in the passage",
+    "asked": "the default, the answer held to what was asked: near misses refused, partial answers "
+    "say which part the documents don't answer (answer/asked.py)",
     "qwen0.5b": "the default on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
     "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
@@ -70,6 +72,7 @@ _PIPELINES = {
     "sentences": Pipeline(evidence="sentences"),
     **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
     "crosslingual": Pipeline(crosslingual=True),
+    "asked": Pipeline(asked=True),
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
 }
