@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
-from citewise.answer.evidence import select_evidence, select_sentences
+from citewise.answer.evidence import select_evidence, select_focused, select_sentences
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS, SYSTEM_RULES, build_messages, chars_for_tokens, evidence_budget
 from citewise.answer.sentences import closed_sentences, split_sentences
@@ -28,11 +28,16 @@ class Pipeline:
     gate: bool = True  # refuse without the model when nothing relevant is retrieved
     verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
     # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
-    # retrieved passages within one character budget (select_sentences).
-    evidence: Literal["windows", "sentences"] = "windows"
+    # retrieved passages within one character budget (select_sentences); "focused": like "sentences",
+    # scored also by the kind of sentence the question asks for (a reason, a yes/no, a number), each
+    # sentence kept with the note or caveat that qualifies it, in the default's characters
+    # (CITEWISE_EVIDENCE_PASSAGES x CITEWISE_EVIDENCE_WINDOW_CHARS) over at most that many windows.
+    evidence: Literal["windows", "sentences", "focused"] = "windows"
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
     evidence_tokens: int | None = None
+    # Characters of evidence in all for "focused" (None: the default windows' characters).
+    evidence_chars: int | None = None
 
 
 class Answerer:
@@ -76,6 +81,9 @@ class Answerer:
             passages = min(passages, max(1, round(tokens / WINDOW_TOKENS)))
             total_chars = chars_for_tokens(tokens - passages * SOURCE_LABEL_TOKENS)
             window_chars = total_chars // passages
+        if self.pipeline.evidence == "focused":
+            chars = self.pipeline.evidence_chars or passages * window_chars
+            return select_focused(question, retrieved.hits, embed, count, budget, passages, chars)
         if self.pipeline.evidence == "sentences":
             return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), total_chars)
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)

@@ -46,6 +46,9 @@ CONFIGS: dict[str, str] = {
     "hybrid+verifier": "citewise's default: hybrid retrieval, relevance gate, verified citations",
     "sentences": "the default, but the model reads the best sentences of all retrieved passages "
     "(CITEWISE_EVIDENCE_CHARS in all) instead of one window per top passage",
+    "focused": "the default, but the model reads the best sentences of all retrieved passages, scored also by "
+    "the kind the question asks for (reason, yes/no, number), each with the note or caveat that qualifies it, "
+    "in the default's characters",
     **{
         f"evidence@{tokens}": f"the default, with the windows cut to about {tokens} tokens of evidence in all"
         for tokens in EVIDENCE_SWEEP
@@ -66,6 +69,7 @@ _PIPELINES = {
     "hybrid": Pipeline(verify=False),
     "hybrid+verifier": Pipeline(),
     "sentences": Pipeline(evidence="sentences"),
+    "focused": Pipeline(evidence="focused"),
     **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
