@@ -17,6 +17,9 @@ from citewise.retrieval.hybrid import HybridRetriever, Mode
 
 # Tokens of one default window (400 characters) with its label: 4 of them are ~450 tokens.
 WINDOW_TOKENS = 112
+# Characters of evidence "focused" spends over all retrieved passages: about the default windows' tokens
+# (~300 p50 on the dev set, where 4 x 400 characters read ~300 tokens once cut at sentence ends).
+FOCUSED_CHARS = 1300
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
 
 
@@ -30,13 +33,12 @@ class Pipeline:
     # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
     # retrieved passages within one character budget (select_sentences); "focused": like "sentences",
     # scored also by the kind of sentence the question asks for (a reason, a yes/no, a number), each
-    # sentence kept with the note or caveat that qualifies it, in the default's characters
-    # (CITEWISE_EVIDENCE_PASSAGES x CITEWISE_EVIDENCE_WINDOW_CHARS) over at most that many windows.
+    # sentence kept with the note or caveat that qualifies it, FOCUSED_CHARS over every retrieved passage.
     evidence: Literal["windows", "sentences", "focused"] = "windows"
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
     evidence_tokens: int | None = None
-    # Characters of evidence in all for "focused" (None: the default windows' characters).
+    # Characters of evidence in all for "focused" (None: FOCUSED_CHARS).
     evidence_chars: int | None = None
 
 
@@ -82,8 +84,8 @@ class Answerer:
             total_chars = chars_for_tokens(tokens - passages * SOURCE_LABEL_TOKENS)
             window_chars = total_chars // passages
         if self.pipeline.evidence == "focused":
-            chars = self.pipeline.evidence_chars or passages * window_chars
-            return select_focused(question, retrieved.hits, embed, count, budget, passages, chars)
+            chars = self.pipeline.evidence_chars or FOCUSED_CHARS
+            return select_focused(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
         if self.pipeline.evidence == "sentences":
             return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), total_chars)
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)

@@ -48,7 +48,8 @@ CONFIGS: dict[str, str] = {
     "(CITEWISE_EVIDENCE_CHARS in all) instead of one window per top passage",
     "focused": "the default, but the model reads the best sentences of all retrieved passages, scored also by "
     "the kind the question asks for (reason, yes/no, number), each with the note or caveat that qualifies it, "
-    "in the default's characters",
+    "about the default's tokens (1300 characters over all 5 passages)",
+    "focused@1600": "focused with 1600 characters (the default windows' characters)",
     **{
         f"evidence@{tokens}": f"the default, with the windows cut to about {tokens} tokens of evidence in all"
         for tokens in EVIDENCE_SWEEP
@@ -70,6 +71,7 @@ _PIPELINES = {
     "hybrid+verifier": Pipeline(),
     "sentences": Pipeline(evidence="sentences"),
     "focused": Pipeline(evidence="focused"),
+    "focused@1600": Pipeline(evidence="focused", evidence_chars=1600),
     **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
