@@ -8,7 +8,7 @@ from typing import Literal
 from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
-from citewise.answer.evidence import select_evidence, select_sentences
+from citewise.answer.evidence import select_evidence, select_focused, select_sentences
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS, SYSTEM_RULES, build_messages, chars_for_tokens, evidence_budget
 from citewise.answer.sentences import closed_sentences, split_sentences
@@ -19,6 +19,9 @@ from citewise.retrieval.hybrid import HybridRetriever, Mode
 
 # Tokens of one default window (400 characters) with its label: 4 of them are ~450 tokens.
 WINDOW_TOKENS = 112
+# Characters of evidence "focused" spends over all retrieved passages: about the default windows' tokens
+# (~300 p50 on the dev set, where 4 x 400 characters read ~300 tokens once cut at sentence ends).
+FOCUSED_CHARS = 1300
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
 
 
@@ -30,8 +33,10 @@ class Pipeline:
     gate: bool = True  # refuse without the model when nothing relevant is retrieved
     verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
     # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
-    # retrieved passages within one character budget (select_sentences).
-    evidence: Literal["windows", "sentences"] = "windows"
+    # retrieved passages within one character budget (select_sentences); "focused": like "sentences",
+    # scored also by the kind of sentence the question asks for (a reason, a yes/no, a number), each
+    # sentence kept with the note or caveat that qualifies it, FOCUSED_CHARS over every retrieved passage.
+    evidence: Literal["windows", "sentences", "focused"] = "windows"
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
     evidence_tokens: int | None = None
@@ -41,6 +46,8 @@ class Pipeline:
     # Hold the verified answer to what the question asks (answer/asked.py): refuse a near miss, and answer
     # the parts of a question the documents answer, saying which part they don't.
     asked: bool = False
+    # Characters of evidence in all for "focused" (None: FOCUSED_CHARS).
+    evidence_chars: int | None = None
 
 
 class Answerer:
@@ -87,6 +94,9 @@ class Answerer:
             passages = min(passages, max(1, round(tokens / WINDOW_TOKENS)))
             total_chars = chars_for_tokens(tokens - passages * SOURCE_LABEL_TOKENS)
             window_chars = total_chars // passages
+        if self.pipeline.evidence == "focused":
+            chars = self.pipeline.evidence_chars or FOCUSED_CHARS
+            return select_focused(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
         if self.pipeline.evidence == "sentences":
             return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), total_chars)
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from citewise.answer.evidence import select_evidence, select_sentences
+from citewise.answer.evidence import question_cues, select_evidence, select_focused, select_sentences
 from citewise.core.types import Chunk, ScoredChunk
 
 FILLER = "The museum opens at nine. Tickets are sold at the door. The café is on the second floor. "
@@ -72,3 +72,57 @@ def test_sentences_are_numbered_in_rank_order_and_respect_the_token_budget(embed
 def test_no_passages_give_no_evidence(embed) -> None:
     chosen = select_sentences("Anything?", [], embed, words, 100, 5, 1000)
     assert chosen.passages == () and chosen.tokens == 0
+
+
+# The reason sits three sentences after the words of the question, and shares none of them.
+OPENING_HOURS = (
+    "The reading room closes at six on weekdays. Readers may borrow up to ten books. "
+    + FILLER
+    + "Because the last bus leaves at half past six, the staff lock the doors early."
+)
+
+
+def test_focused_reads_the_reason_of_a_why_question_within_the_windows_budget(embed) -> None:
+    question = "Why does the reading room close at six?"
+    hits = _hits(OPENING_HOURS, GARDEN, PARK)
+
+    windows = select_evidence(question, hits, embed, words, 1000, 3, 150)
+    focused = select_focused(question, hits, embed, words, 1000, 3, 450)
+
+    assert not any("last bus" in p.text for p in windows.passages)
+    assert any("last bus" in p.text and "closes at six" in p.text for p in focused.passages)
+    assert sum(len(p.text) for p in focused.passages) <= 450
+
+
+def test_focused_keeps_a_note_with_the_sentence_it_qualifies(embed) -> None:
+    pool = "The pool is open all year. Note: it is not heated in winter. " + FILLER + "The sauna is next to it."
+    focused = select_focused("Is the pool open all year?", _hits(pool, GARDEN), embed, words, 1000, 2, 60)
+    assert [p.text for p in focused.passages] == ["The pool is open all year. Note: it is not heated in winter."]
+
+
+def test_focused_uses_at_most_max_passages_numbered_in_rank_order(embed) -> None:
+    hits = _hits(LIBRARY, GARDEN, PARK, FILLER)
+    focused = select_focused("Is the garden open every day?", hits, embed, words, 1000, 2, 2000)
+
+    assert len(focused.passages) == 2
+    assert [p.n for p in focused.passages] == [1, 2]
+    assert [p.hit.rank for p in focused.passages] == sorted(p.hit.rank for p in focused.passages)
+    assert all(p.text == p.hit.chunk.text[p.start : p.end] for p in focused.passages)
+    assert select_focused("Anything?", [], embed, words, 100, 4, 1000).passages == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("Why is WAL mode faster?", {"reason"}),
+        ("为什么 GPT-3 很大？", {"reason"}),
+        ("Does SQLite enforce foreign keys by default?", {"yes/no"}),
+        ("How many parameters does GPT-2 have?", {"number"}),
+        ("¿Cuántos parámetros tiene GPT-3?", {"number"}),
+        ("What is a transformer?", set()),
+    ],
+)
+def test_question_cues_name_the_kind_of_answer(question: str, kinds: set[str]) -> None:
+    names = {"reason": "because", "yes/no": "only", "number": "42"}
+    found = {kind for kind, probe in names.items() if any(cue.search(probe) for cue in question_cues(question))}
+    assert found == kinds

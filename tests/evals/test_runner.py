@@ -237,7 +237,7 @@ def test_evidence_only_run_measures_what_the_model_would_read(
 ) -> None:
     """The model's tokenizer counts the evidence; nothing is generated, so this runs in seconds."""
     service = Citewise(make_settings(service.settings.data_dir, llm="embedded", model_path=model_path))
-    result = run_evaluation(ITEMS, ["default", "sentences", "textbook"], service=service, evidence_only=True)
+    result = run_evaluation(ITEMS, ["default", "sentences", "focused", "textbook"], service=service, evidence_only=True)
 
     for name, values in result["summary"].items():
         assert values["hit@k"] == pytest.approx(2 / 3), name
