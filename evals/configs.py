@@ -50,6 +50,8 @@ CONFIGS: dict[str, str] = {
         f"evidence@{tokens}": f"the default, with the windows cut to about {tokens} tokens of evidence in all"
         for tokens in EVIDENCE_SWEEP
     },
+    "quote-first": "the default, but the model first names the evidence sentences it uses (its output held "
+    "to a JSON schema), then answers; each sentence is verified against the named sentences only",
     "qwen0.5b": "the default on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
     "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
@@ -67,6 +69,7 @@ _PIPELINES = {
     "hybrid+verifier": Pipeline(),
     "sentences": Pipeline(evidence="sentences"),
     **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
+    "quote-first": Pipeline(quote_first=True),
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
 }
