@@ -9,8 +9,23 @@ from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused, select_sentences
-from citewise.answer.llm.base import Generator, Message
-from citewise.answer.prompt import SOURCE_LABEL_TOKENS, SYSTEM_RULES, build_messages, chars_for_tokens, evidence_budget
+from citewise.answer.llm.base import Generator, JsonSchema, Message
+from citewise.answer.prompt import (
+    NOT_FOUND,
+    SOURCE_LABEL_TOKENS,
+    SYSTEM_RULES,
+    build_messages,
+    chars_for_tokens,
+    evidence_budget,
+)
+from citewise.answer.quote_first import (
+    REPLY_OVERHEAD_TOKENS,
+    NamedSentenceVerifier,
+    build_quote_first_messages,
+    number_sentences,
+    parse_reply,
+    reply_schema,
+)
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
@@ -48,6 +63,9 @@ class Pipeline:
     asked: bool = False
     # Characters of evidence in all for "focused" (None: FOCUSED_CHARS).
     evidence_chars: int | None = None
+    # The model names the evidence sentences it uses, then answers, held to a JSON schema (answer/quote_first.py);
+    # each answer sentence is verified against the named sentences only.
+    quote_first: bool = False
 
 
 class Answerer:
@@ -121,6 +139,9 @@ class Answerer:
             return
         timings["sources"] = _ms_since(started)
         yield Sources(retrieved, evidence)
+        if self.pipeline.quote_first:
+            yield from self._quote_first(question, retrieved, evidence, timings, started)
+            return
         messages = build_messages(question, evidence.passages)
         pieces = timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings)
         if not self.pipeline.verify:
@@ -145,6 +166,27 @@ class Answerer:
         verified = verifier.result()
         if self.pipeline.asked:
             verified = answer_what_was_asked(question, verified)
+        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+
+    def _quote_first(
+        self, question: str, retrieved: Retrieved, evidence: EvidenceSet, timings: dict[str, float], started: float
+    ) -> Iterator[Token | VerifiedSentence | Answer]:
+        """The reply comes whole (it is JSON), then its answer as one Token and each sentence's verdict."""
+        sentences = number_sentences(evidence.passages)
+        ids = [s.id for s in sentences]
+        messages = build_quote_first_messages(question, evidence.passages, sentences)
+        max_tokens = self.settings.answer_tokens + REPLY_OVERHEAD_TOKENS
+        draft = "".join(timed_draft(self.generator, messages, max_tokens, started, timings, reply_schema(ids)))
+        reply = parse_reply(draft, ids)
+        if reply.refuses:
+            verified = Verified(NOT_FOUND, True, (), ())
+        else:
+            named = [s for s in sentences if s.id in reply.ids]
+            verifier = NamedSentenceVerifier(
+                evidence.passages, named, self.attribution.matrix, self.settings.support_threshold, question
+            )
+            yield from verify_as_written(iter([reply.answer]), verifier, started, timings)
+            verified = verifier.result()
         yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
@@ -191,12 +233,18 @@ def _judge(
 
 
 def timed_draft(
-    generator: Generator, messages: list[Message], max_tokens: int, started: float, timings: dict[str, float]
+    generator: Generator,
+    messages: list[Message],
+    max_tokens: int,
+    started: float,
+    timings: dict[str, float],
+    schema: JsonSchema | None = None,
 ) -> Iterator[str]:
     """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`
     (the checks of the sentences it finished included, as they run between its pieces)."""
     generate_start = time.perf_counter()
-    for piece in generator.stream(messages, max_tokens):
+    pieces = generator.stream(messages, max_tokens, schema) if schema else generator.stream(messages, max_tokens)
+    for piece in pieces:
         if "first_token" not in timings:
             timings["first_token"] = _ms_since(started)
         yield piece

@@ -58,6 +58,8 @@ CONFIGS: dict[str, str] = {
     "(use-multilingual-v3) with its quantities and Latin-script names found in the passage",
     "asked": "the default, the answer held to what was asked: near misses refused, partial answers "
     "say which part the documents don't answer (answer/asked.py)",
+    "quote-first": "the default, but the model first names the evidence sentences it uses (its output held "
+    "to a JSON schema), then answers; each sentence is verified against the named sentences only",
     "qwen0.5b": "the default on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
     "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
@@ -79,6 +81,7 @@ _PIPELINES = {
     **{f"evidence@{tokens}": Pipeline(evidence_tokens=tokens) for tokens in EVIDENCE_SWEEP},
     "crosslingual": Pipeline(crosslingual=True),
     "asked": Pipeline(asked=True),
+    "quote-first": Pipeline(quote_first=True),
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
 }

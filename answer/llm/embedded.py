@@ -3,8 +3,9 @@
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from citewise.answer.llm.base import BackendUnavailable, Message
+from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message
 from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
 
@@ -35,7 +36,9 @@ class EmbeddedGenerator:
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
-    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
+        # llama-cpp-python turns a json_object format with a schema into a GBNF grammar on the sampler.
+        constrained: dict[str, Any] = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
         with self._lock:
             for part in self._llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -44,6 +47,7 @@ class EmbeddedGenerator:
                 top_k=1,
                 repeat_penalty=1.0,
                 stream=True,
+                **constrained,
             ):
                 text = part["choices"][0]["delta"].get("content")
                 if text:

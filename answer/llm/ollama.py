@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from citewise.answer.llm.base import BackendUnavailable, Message, estimate_tokens, to_langchain
+from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, estimate_tokens, to_langchain
 from citewise.core.addresses import OLLAMA_EXAMPLE, OLLAMA_PORT, ollama_url
 
 if TYPE_CHECKING:
@@ -100,8 +100,9 @@ class OllamaGenerator:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)  # Ollama has no tokenize endpoint
 
-    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
-        """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way."""
+    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
+        """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way. `schema` goes
+        as /api/chat's `format` (a JSON schema object, Ollama 0.5+)."""
         import ollama
         from langchain_ollama import ChatOllama
 
@@ -112,6 +113,7 @@ class OllamaGenerator:
             # Ollama otherwise uses its own default window and silently drops the prompt's start.
             num_ctx=self.context_tokens,
             num_predict=max_tokens,
+            format=schema,
             client_kwargs={"timeout": _STREAM_TIMEOUT},
         )
         try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from citewise.answer.llm.base import BackendUnavailable, Message, estimate_tokens, to_langchain
+from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, estimate_tokens, to_langchain
 
 if TYPE_CHECKING:
     import openai
@@ -90,13 +90,17 @@ class OpenAIGenerator:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)  # the API has no tokenize endpoint
 
-    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
-        """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way."""
+    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
+        """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way. `schema` goes
+        as `response_format` of type json_schema, which vLLM and llama-server turn into a grammar."""
         import openai
 
         try:
             # ChatOpenAI sends `max_completion_tokens`; older llama.cpp servers read only `max_tokens`.
-            extra = {"max_tokens": max_tokens}
+            extra: dict[str, object] = {"max_tokens": max_tokens}
+            if schema:
+                # In the body as is: ChatOpenAI's own `response_format` switches to a parsing beta client.
+                extra["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
             for chunk in self._chat.stream(to_langchain(messages), max_tokens=max_tokens, extra_body=extra):
                 if chunk.text:
                     yield chunk.text

@@ -59,6 +59,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake.bodies.append(body)
         model = body.get("model")
+        if not _valid_response_format(body.get("response_format")):
+            message = "response_format must be text, json_object, or json_schema with a schema object"
+            self._json(400, {"object": "error", "message": message, "type": "BadRequestError", "code": 400})
+            return
         if model not in fake.models:
             message = f"The model `{model}` does not exist."
             self._json(404, {"error": {"message": message, "type": "NotFoundError", "param": None, "code": 404}})
@@ -77,6 +81,24 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": created, "model": model}
         self.wfile.write(f"data: {json.dumps(chunk | {'choices': [choice]})}\n\n".encode())
         self.wfile.flush()
+
+
+def _valid_response_format(value: Any) -> bool:
+    """`response_format` as vLLM takes it: absent, {"type": "text"|"json_object"}, or
+    {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}."""
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    if value.get("type") in ("text", "json_object"):
+        return True
+    spec = value.get("json_schema")
+    return (
+        value.get("type") == "json_schema"
+        and isinstance(spec, dict)
+        and isinstance(spec.get("name"), str)
+        and isinstance(spec.get("schema"), dict)
+    )
 
 
 def _words(text: str) -> list[str]:
