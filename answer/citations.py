@@ -178,11 +178,16 @@ class SentenceVerifier:
             return Verified(NOT_FOUND, True, claims, ())
         return Verified(" ".join(kept), False, claims, tuple(self.citations.values()))
 
+    def _candidates(self) -> list[tuple[int, tuple[int, int]]]:
+        """(passage position, span) of every span a sentence may be cited to: single sentences and pairs."""
+        texts = [passage.hit.chunk.text for passage in self.passages]
+        return [(p, span) for p, text in enumerate(texts) for span in _candidate_spans(text)]
+
     def _index_spans(self) -> _Spans:
-        """The passages' candidate spans, embedded once, when the first sentence needs them."""
-        index: list[tuple[int, tuple[int, int]]] = []
-        for p_index, passage in enumerate(self.passages):
-            index.extend((p_index, span) for span in _candidate_spans(passage.hit.chunk.text))
+        """The candidate spans, embedded once, when the first sentence needs them. The number and topic checks
+        read the whole passage: "GPT-1 had 117 million parameters" rests on "It had 117 million parameters",
+        the name "GPT-1" being a sentence before."""
+        index = self._candidates()
         texts = [self.passages[p].hit.chunk.text[s:e] for p, (s, e) in index]
         self._spans = _Spans(
             index,

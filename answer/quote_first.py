@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from citewise.answer.citations import SentenceVerifier, _numbers, _Spans
+from citewise.answer.citations import SentenceVerifier
 from citewise.answer.llm.base import Message
 from citewise.answer.prompt import NOT_FOUND, _defused
 from citewise.answer.sentences import split_sentences
 from citewise.core.types import Evidence, source_label
-from citewise.retrieval.tokenize import tokenize
 
 MAX_NAMED = 4  # a short answer rests on a few sentences; more is the model listing everything it read
 # Tokens of the JSON around the answer ({"sentences": ["1.2", "2.1"], "answer": "..."}), on top of the answer's.
@@ -147,24 +146,14 @@ class NamedSentenceVerifier(SentenceVerifier):
         super().__init__(passages, embed, threshold, question)
         self.named = sorted(named, key=lambda s: (s.passage, s.span))
 
-    def _index_spans(self) -> _Spans:
+    def _candidates(self) -> list[tuple[int, tuple[int, int]]]:
+        """The named sentences, and each pair of named neighbours."""
         index = [(s.passage, s.span) for s in self.named]
-        index += [
+        return index + [
             (a.passage, (a.span[0], b.span[1]))
             for a, b in zip(self.named, self.named[1:], strict=False)
             if a.passage == b.passage and _adjacent(a.id, b.id)
         ]
-        texts = [self.passages[p].hit.chunk.text[s:e] for p, (s, e) in index]
-        # The number and topic checks read the whole passage, as for any answer: "GPT-1 had 117 million
-        # parameters" rests on "It had 117 million parameters", the name "GPT-1" being a sentence before.
-        self._spans = _Spans(
-            index,
-            self.embed(texts),
-            [set(tokenize(t)) for t in texts],
-            [_numbers(p.hit.chunk.text) for p in self.passages],
-            [set(tokenize(p.hit.chunk.text)) for p in self.passages],
-        )
-        return self._spans
 
 
 def _adjacent(a: str, b: str) -> bool:
