@@ -60,6 +60,8 @@ CONFIGS: dict[str, str] = {
     "say which part the documents don't answer (answer/asked.py)",
     "quote-first": "the default, but the model first names the evidence sentences it uses (its output held "
     "to a JSON schema), then answers; each sentence is verified against the named sentences only",
+    "grounded": "the candidate default of issue 11: focused evidence, the cross-language verifier and the "
+    "answer held to what was asked, together",
     "qwen0.5b": "the default on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
     "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
@@ -82,6 +84,7 @@ _PIPELINES = {
     "crosslingual": Pipeline(crosslingual=True),
     "asked": Pipeline(asked=True),
     "quote-first": Pipeline(quote_first=True),
+    "grounded": Pipeline(evidence="focused", crosslingual=True, asked=True),
     "qwen0.5b": Pipeline(),
     "qwen0.5b@250": Pipeline(evidence_tokens=250),
 }
