@@ -118,81 +118,18 @@ def select_sentences(
     texts = [candidates[p].chunk.text[slice(*spans[p][s])] for p, s in flat]
     scores = _sentence_scores(question, texts, embed) - RANK_PENALTY * np.array([p for p, _ in flat])
 
-    windows: dict[int, tuple[int, int]] = {}  # passage -> (first, last) sentence index
-
-    def width(p: int, window: tuple[int, int]) -> int:
-        return spans[p][window[1]][1] - spans[p][window[0]][0]
-
-    def fits(p: int, window: tuple[int, int]) -> bool:
-        others = sum(width(q, w) for q, w in windows.items() if q != p)
-        return others + width(p, window) <= total_chars
-
-    for best in np.argsort(-scores):
-        p, s = flat[best]
-        first, last = windows.get(p, (s, s))
-        window = (min(first, s), max(last, s))
-        if fits(p, window):
-            windows[p] = window
-    grown = True
-    while grown:
-        grown = False
-        for p, (first, last) in sorted(windows.items()):
-            for window in ((first, last + 1), (first - 1, last)):
-                if window[0] >= 0 and window[1] < len(spans[p]) and fits(p, window):
-                    windows[p] = window
-                    grown = True
-                    break
-
+    picks = [(*flat[best], flat[best][1], flat[best][1]) for best in np.argsort(-scores)]
+    windows = _spend(spans, picks, total_chars, len(candidates))
     chosen = {candidates[p].chunk.id: (spans[p][first][0], spans[p][last][1]) for p, (first, last) in windows.items()}
     return _within_budget(hits, lambda hit: chosen.get(hit.chunk.id), count_tokens, budget_tokens, len(hits))
 
 
-# Question types whose answer sits in a sentence of its own kind, often a sentence or two away from the
-# question's words: a reason, a yes/no (a negation, an "only", a default), a quantity.
-_WHY = re.compile(
-    r"\bwhy\b|\breasons?\b|\bpurpose\b|what for\b|为什么|为何|原因|pourquoi|warum|wieso|por ?qu[ée]|なぜ|どうして", re.I
-)
-_YES_NO = re.compile(
-    r"^\s*(?:is|are|was|were|do|does|did|can|could|should|must|will|would|has|have|may|ist|sind|kann|muss|gibt|hat|"
-    r"est-ce|peut|faut|¿\s*(?:es|puede|hay|tiene|se|son|debe))\b|吗[?？]?\s*$|か[?？]?\s*$",
-    re.I,
-)
-_NUMBER = re.compile(
-    r"\bhow (?:many|much|long|large|big|old|often)\b|\bwhat (?:year|size|number|percentage)\b|\bwhen\b|"
-    r"多少|几|combien|wie viele?|cu[áa]nt[oa]s?|いくつ|何(?:年|個|人|つ)",
-    re.I,
-)
-# What a sentence of each kind looks like.
-_REASON_CUE = re.compile(
-    r"\b(?:because|since|so that|due to|in order to|as a result|therefore|thus|hence|otherwise|to avoid|to prevent|"
-    r"this means|the reason|note|however|caveat|warning|important|but|unless|instead)\b",
-    re.I,
-)
-_YES_NO_CUE = re.compile(
-    r"\b(?:not|no|never|only|must|default|cannot|can't|unless|except|however|although|disabled|enabled|always|"
-    r"required|optional|note|off|deprecated)\b|n't\b",
-    re.I,
-)
-_NUMBER_CUE = re.compile(r"\d")
 # A sentence that qualifies the one before it, or leans on it: kept with it, whichever is picked.
 _FOLLOW_ON = re.compile(
     r"^(?:note|however|but|caveat|warning|important|this|that|these|those|it|they|otherwise|unless|except|so|"
     r"therefore|thus|hence|also|because|for example|in that case|instead)\b",
     re.I,
 )
-CUE_BONUS = 0.1  # a sentence of the kind the question asks for scores this much more (tuned on the tune halves)
-
-
-def question_cues(question: str) -> list[re.Pattern[str]]:
-    """The sentence kinds this question's answer is likely to be: reason, yes/no, quantity (any of them)."""
-    cues = []
-    if _WHY.search(question):
-        cues.append(_REASON_CUE)
-    if _YES_NO.search(question):
-        cues.append(_YES_NO_CUE)
-    if _NUMBER.search(question):
-        cues.append(_NUMBER_CUE)
-    return cues
 
 
 def _keyword_overlap(question: str, sentences: list[str]) -> np.ndarray:
@@ -215,11 +152,9 @@ def select_focused(
     budget_tokens: int,
     max_passages: int,
     total_chars: int,
-    cue_bonus: float = CUE_BONUS,
 ) -> EvidenceSet:
-    """Every sentence of the retrieved passages scored together (cosine, rarity-weighted share of the
-    question's words, and a bonus for the kind of sentence the question asks for: a reason, a yes/no,
-    a number); the best are taken, each with the sentence that qualifies it or that it leans on, into
+    """Every sentence of the retrieved passages scored together (cosine and the rarity-weighted share of
+    the question's words); the best are taken, each with the sentence that qualifies it or that it leans on, into
     at most `max_passages` windows of `total_chars` characters in all, then grown by neighbours.
     The budget follows the question: when the top passage's sentences score best, it gets most of it."""
     spans = [split_sentences(hit.chunk.text) for hit in hits]
@@ -228,11 +163,8 @@ def select_focused(
         return EvidenceSet((), tuple(hit.chunk.id for hit in hits), 0)
     texts = [hits[p].chunk.text[slice(*spans[p][s])] for p, s in flat]
     vectors = embed([question, *texts])
-    cues = question_cues(question)
-    bonus = np.array([cue_bonus * any(c.search(t) for c in cues) for t in texts])
     rank = np.array([p for p, _ in flat])
-    scores = vectors[1:] @ vectors[0] + OVERLAP_WEIGHT * _keyword_overlap(question, texts) + bonus
-    scores -= RANK_PENALTY * rank
+    scores = vectors[1:] @ vectors[0] + OVERLAP_WEIGHT * _keyword_overlap(question, texts) - RANK_PENALTY * rank
     index = {ps: i for i, ps in enumerate(flat)}
 
     def unit(p: int, s: int) -> tuple[int, int]:

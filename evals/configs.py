@@ -46,9 +46,9 @@ CONFIGS: dict[str, str] = {
     "hybrid+verifier": "citewise's default: hybrid retrieval, relevance gate, verified citations",
     "sentences": "the default, but the model reads the best sentences of all retrieved passages "
     "(CITEWISE_EVIDENCE_CHARS in all) instead of one window per top passage",
-    "focused": "the default, but the model reads the best sentences of all retrieved passages, scored also by "
-    "the kind the question asks for (reason, yes/no, number), each with the note or caveat that qualifies it, "
-    "about the default's tokens (1300 characters over all 5 passages)",
+    "focused": "the default, but the model reads the best sentences of all retrieved passages (question words "
+    "weighted by rarity), each with the note or caveat that qualifies it, about the default's tokens "
+    "(1300 characters over all 5 passages)",
     "focused@1600": "focused with 1600 characters (the default windows' characters)",
     **{
         f"evidence@{tokens}": f"the default, with the windows cut to about {tokens} tokens of evidence in all"
