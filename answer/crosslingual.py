@@ -56,12 +56,13 @@ def is_english(text: str) -> bool:
 def anchors(text: str) -> set[str]:
     """The names a sentence writes in Latin letters, which a translation keeps as they are.
 
-    In a CJK sentence every Latin word is one; in a German, French or Spanish one only the words that
-    cannot be ordinary words of it: with a digit (GPT-3), two capitals (RLHF) or a capital inside (ChatGPT).
+    In a CJK sentence every Latin word but English function words ("The Transformer 架构") is one; in a
+    German, French or Spanish one only the words that cannot be ordinary words of it: with a digit (GPT-3),
+    two capitals (RLHF) or a capital inside (ChatGPT).
     """
     names = _LATIN_NAME.findall(text)
     if _OTHER_SCRIPT.search(text):
-        return {n for n in names if len(n) > 1}
+        return {n for n in names if len(n) > 1 and n.lower() not in _ENGLISH}
     return {
         n
         for n in names

@@ -56,6 +56,7 @@ def test_language_of_a_sentence(sentence: str, english: bool) -> None:
 
 def test_anchors_are_the_names_a_translation_keeps() -> None:
     assert anchors("GPT-3 有1750亿个参数,由 OpenAI 训练。") == {"GPT-3", "OpenAI"}
+    assert anchors("The Transformer 架构是在 2017 年提出的。") == {"Transformer"}
     assert anchors("Das Policy-Modell wird bei RLHF mit PPO optimiert, sagt ChatGPT.") == {"RLHF", "PPO", "ChatGPT"}
 
 
