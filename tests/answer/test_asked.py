@@ -1,6 +1,5 @@
 """The near-miss rule and partial answers (answer/asked.py), with the real embedding model where it verifies."""
 
-import numpy as np
 import pytest
 
 from citewise.answer.asked import (
@@ -13,8 +12,7 @@ from citewise.answer.asked import (
     unanswered_sentence,
 )
 from citewise.answer.citations import verify
-from citewise.core.types import Chunk, Evidence, ScoredChunk
-from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
+from tests.answer.passages import passages_of
 
 THRESHOLD = 0.55
 GPT3 = "GPT-3 was released by OpenAI in 2020. It has 175 billion parameters and was trained on 45TB of text."
@@ -125,23 +123,9 @@ def test_a_question_in_two_parts_is_split(question: str, kinds: list[str]) -> No
     assert [part.type for part in question_parts(question)] == kinds
 
 
-def _passages(*texts: str) -> list[Evidence]:
-    passages = []
-    for n, text in enumerate(texts, start=1):
-        chunk = Chunk(f"c{n}", f"/docs/{n}.md", f"Doc {n}", "", text, 0, len(text), "h", 0)
-        passages.append(Evidence(n, ScoredChunk(chunk, n, 1.0 / n), 0, len(text), 20))
-    return passages
-
-
-@pytest.fixture(scope="module")
-def embed(embedding_model: str):
-    function = CitewiseEmbeddingFunction(embedding_model)
-    return lambda texts: np.asarray(function(texts), dtype=np.float32)
-
-
 def test_a_supported_sentence_about_another_attribute_is_refused(embed) -> None:
     question = "What learning rate was used to train GPT-3?"
-    verified = verify("GPT-3 has 175 billion parameters.", _passages(GPT3), embed, THRESHOLD, question)
+    verified = verify("GPT-3 has 175 billion parameters.", passages_of(GPT3), embed, THRESHOLD, question)
     assert not verified.refused  # the verifier alone lets the near miss through
     held = answer_what_was_asked(question, verified)
     assert held.refused and held.answer == NOT_ANSWERED and held.citations == ()
@@ -149,14 +133,14 @@ def test_a_supported_sentence_about_another_attribute_is_refused(embed) -> None:
 
 def test_an_answer_to_what_was_asked_is_kept_as_verified(embed) -> None:
     question = "How many parameters does GPT-3 have?"
-    verified = verify("GPT-3 has 175 billion parameters.", _passages(GPT3), embed, THRESHOLD, question)
+    verified = verify("GPT-3 has 175 billion parameters.", passages_of(GPT3), embed, THRESHOLD, question)
     assert answer_what_was_asked(question, verified) == verified
 
 
 def test_a_partial_answer_says_what_the_documents_say_and_which_part_they_do_not(embed) -> None:
     question = "In what year was the Transformer paper published, and who wrote it?"
     draft = "The Transformer paper was published in 2017. The documents don't say who wrote it."
-    verified = verify(draft, _passages(TRANSFORMER, SORA), embed, THRESHOLD, question)
+    verified = verify(draft, passages_of(TRANSFORMER, SORA), embed, THRESHOLD, question)
     held = answer_what_was_asked(question, verified)
     [_, who] = question_parts(question)
     assert not held.refused
@@ -168,7 +152,7 @@ def test_a_partial_answer_says_what_the_documents_say_and_which_part_they_do_not
 def test_every_part_answered_adds_nothing(embed) -> None:
     question = "When was Sora released, and who released it?"
     draft = "OpenAI released Sora in February 2024."
-    verified = verify(draft, _passages(SORA), embed, THRESHOLD, question)
+    verified = verify(draft, passages_of(SORA), embed, THRESHOLD, question)
     assert answer_what_was_asked(question, verified) == verified
 
 

@@ -1,12 +1,8 @@
 """The post-hoc attribution and verifier on hand-made passages, with the real embedding model."""
 
-import numpy as np
-import pytest
-
 from citewise.answer.citations import SentenceVerifier, take_markers_as_written, verify
 from citewise.answer.prompt import NOT_FOUND
-from citewise.core.types import Chunk, Evidence, ScoredChunk
-from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
+from tests.answer.passages import passages_of
 
 THRESHOLD = 0.55
 GPT = "GPT-1 was released in 2018. It had 117 million parameters. GPT-2 followed in 2019 with 1.5 billion."
@@ -14,22 +10,8 @@ RLHF = "RLHF trains a reward model from human preference rankings. The policy is
 TOKYO = "Tokyo is the capital of Japan and its largest city."
 
 
-def _passages(*texts: str) -> list[Evidence]:
-    passages = []
-    for n, text in enumerate(texts, start=1):
-        chunk = Chunk(f"c{n}", f"/docs/{n}.md", f"Doc {n}", "", text, 0, len(text), "h", 0)
-        passages.append(Evidence(n, ScoredChunk(chunk, n, 1.0 / n), 0, len(text), 20))
-    return passages
-
-
-@pytest.fixture(scope="module")
-def embed(embedding_model: str):
-    function = CitewiseEmbeddingFunction(embedding_model)
-    return lambda texts: np.asarray(function(texts), dtype=np.float32)
-
-
 def test_sentence_without_marker_is_cited_to_the_passage_that_supports_it(embed) -> None:
-    passages = _passages(RLHF, GPT, TOKYO)
+    passages = passages_of(RLHF, GPT, TOKYO)
     result = verify("GPT-1 had 117 million parameters.", passages, embed, THRESHOLD)
     assert not result.refused
     [citation] = result.citations
@@ -41,7 +23,7 @@ def test_sentence_without_marker_is_cited_to_the_passage_that_supports_it(embed)
 
 
 def test_marker_pointing_to_the_wrong_source_is_corrected(embed) -> None:
-    passages = _passages(RLHF, GPT)
+    passages = passages_of(RLHF, GPT)
     result = verify("GPT-1 had 117 million parameters [1].", passages, embed, THRESHOLD)
     [claim] = result.claims
     assert claim.model_markers == (1,)
@@ -49,19 +31,19 @@ def test_marker_pointing_to_the_wrong_source_is_corrected(embed) -> None:
 
 
 def test_marker_pointing_to_a_missing_source_is_replaced(embed) -> None:
-    result = verify("The policy is optimized with PPO [7].", _passages(GPT, RLHF), embed, THRESHOLD)
+    result = verify("The policy is optimized with PPO [7].", passages_of(GPT, RLHF), embed, THRESHOLD)
     assert [c.chunk_id for c in result.citations] == ["c2"]
     assert "[7]" not in result.answer and result.answer.endswith("[1]")
 
 
 def test_correct_marker_is_kept(embed) -> None:
-    result = verify("RLHF trains a reward model from human preferences [2].", _passages(GPT, RLHF), embed, THRESHOLD)
+    result = verify("RLHF trains a reward model from human preferences [2].", passages_of(GPT, RLHF), embed, THRESHOLD)
     assert result.citations[0].chunk_id == "c2"
 
 
 def test_unsupported_sentence_is_dropped_and_flagged(embed) -> None:
     answer = "GPT-1 had 117 million parameters. It was trained with a learning rate of 0.00025 on 8 GPUs."
-    result = verify(answer, _passages(GPT, RLHF), embed, THRESHOLD)
+    result = verify(answer, passages_of(GPT, RLHF), embed, THRESHOLD)
     supported = [c for c in result.claims if c.supported]
     flagged = [c for c in result.claims if not c.supported]
     assert [c.text for c in supported] == ["GPT-1 had 117 million parameters."]
@@ -70,36 +52,36 @@ def test_unsupported_sentence_is_dropped_and_flagged(embed) -> None:
 
 
 def test_invented_number_is_not_supported_even_when_the_words_match(embed) -> None:
-    result = verify("GPT-1 had 340 million parameters.", _passages(GPT), embed, THRESHOLD)
+    result = verify("GPT-1 had 340 million parameters.", passages_of(GPT), embed, THRESHOLD)
     assert result.refused
     assert result.answer == NOT_FOUND
 
 
 def test_no_supported_claim_turns_the_answer_into_a_refusal(embed) -> None:
-    result = verify("Paris hosted the 2024 Olympic Games.", _passages(GPT, RLHF, TOKYO), embed, THRESHOLD)
+    result = verify("Paris hosted the 2024 Olympic Games.", passages_of(GPT, RLHF, TOKYO), embed, THRESHOLD)
     assert result.refused and result.citations == ()
 
 
 def test_model_saying_it_does_not_know_is_a_refusal(embed) -> None:
-    assert verify(NOT_FOUND, _passages(GPT), embed, THRESHOLD).refused
+    assert verify(NOT_FOUND, passages_of(GPT), embed, THRESHOLD).refused
 
 
 def test_same_span_cited_twice_gets_one_number(embed) -> None:
     answer = "GPT-1 had 117 million parameters. GPT-1 had 117 million parameters in total."
-    result = verify(answer, _passages(GPT), embed, THRESHOLD)
+    result = verify(answer, passages_of(GPT), embed, THRESHOLD)
     assert len(result.citations) == 1
     assert result.answer.count("[1]") == 2
 
 
 def test_baseline_takes_markers_as_written() -> None:
-    result = take_markers_as_written("GPT-1 had 340 million parameters [2].", _passages(GPT, RLHF))
+    result = take_markers_as_written("GPT-1 had 340 million parameters [2].", passages_of(GPT, RLHF))
     assert not result.refused
     assert [c.chunk_id for c in result.citations] == ["c2"]  # wrong, and the baseline cannot tell
 
 
 def test_sentence_that_answers_another_question_is_not_supported(embed) -> None:
     """Most words are in the passage, but not the ones naming what was asked."""
-    passages = _passages("GPT-3 was trained on a large dataset and has 175 billion parameters.")
+    passages = passages_of("GPT-3 was trained on a large dataset and has 175 billion parameters.")
     answer = "The learning rate used to train GPT-3 was 175 billion parameters."
     assert not verify(answer, passages, embed, 0.45).refused  # without the question, it slips through
     result = verify(answer, passages, embed, 0.45, question="What learning rate was used to train GPT-3?")
@@ -107,7 +89,7 @@ def test_sentence_that_answers_another_question_is_not_supported(embed) -> None:
 
 
 def test_restating_the_question_is_fine_when_the_passage_is_about_it(embed) -> None:
-    passages = _passages(GPT)
+    passages = passages_of(GPT)
     result = verify("GPT-1 had 117 million parameters.", passages, embed, 0.45, "How many parameters did GPT-1 have?")
     assert not result.refused
 
@@ -120,7 +102,7 @@ def test_sentences_checked_one_at_a_time_number_citations_as_the_whole_answer_do
         "It ran on 640 GPUs.",
         "The policy is then optimized with PPO.",
     ]
-    passages = _passages(GPT, RLHF)
+    passages = passages_of(GPT, RLHF)
     verifier = SentenceVerifier(passages, embed, THRESHOLD)
     verdicts = [verifier.check(sentence) for sentence in sentences]
 
@@ -136,7 +118,7 @@ def test_sentences_checked_one_at_a_time_number_citations_as_the_whole_answer_do
 
 
 def test_a_verifier_with_no_supported_sentence_refuses(embed) -> None:
-    verifier = SentenceVerifier(_passages(GPT), embed, THRESHOLD)
+    verifier = SentenceVerifier(passages_of(GPT), embed, THRESHOLD)
     verdict = verifier.check("Paris hosted the 2024 Olympic Games.")
     assert verdict is not None and verdict.dropped
     result = verifier.result()

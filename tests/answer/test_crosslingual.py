@@ -1,31 +1,16 @@
 """A sentence in another language than its English passage, verified with the real embedding models."""
 
-import numpy as np
 import pytest
 
 from citewise.answer.citations import verify
 from citewise.answer.crosslingual import CrossLingualSupport, anchors, is_english
-from citewise.core.types import Chunk, Evidence, ScoredChunk
 from citewise.retrieval.embeddings import MULTILINGUAL_USE, CitewiseEmbeddingFunction
+from tests.answer.passages import passages_of
 
 THRESHOLD = 0.45  # the English rule's support threshold (core/settings.py)
 GPT = "GPT-2 (2019): 1.5 billion parameters. GPT-3 (2020): 175 billion parameters."
 RLHF = "3. RLHF (Reinforcement Learning from Human Feedback) - Human raters rank model outputs from best to worst."
 CHATGPT = "Within less than two months of its launch, ChatGPT surpassed 100 million monthly active users."
-
-
-def _passages(*texts: str) -> list[Evidence]:
-    passages = []
-    for n, text in enumerate(texts, start=1):
-        chunk = Chunk(f"c{n}", f"/docs/{n}.md", f"Doc {n}", "", text, 0, len(text), "h", 0)
-        passages.append(Evidence(n, ScoredChunk(chunk, n, 1.0 / n), 0, len(text), 20))
-    return passages
-
-
-@pytest.fixture(scope="module")
-def embed(embedding_model: str):
-    function = CitewiseEmbeddingFunction(embedding_model)
-    return lambda texts: np.asarray(function(texts), dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +19,7 @@ def multilingual():
 
 
 def _verify(answer: str, embed, multilingual, *texts: str, question: str = ""):
-    passages = _passages(*texts)
+    passages = passages_of(*texts)
     return verify(answer, passages, embed, THRESHOLD, question, CrossLingualSupport(passages, multilingual))
 
 
@@ -78,7 +63,7 @@ def test_japanese_and_german_sentences_pass(embed, multilingual) -> None:
 
 
 def test_the_english_rule_alone_cannot_support_them(embed) -> None:
-    assert verify("GPT-3 有1750亿个参数。", _passages(RLHF, GPT), embed, THRESHOLD).refused
+    assert verify("GPT-3 有1750亿个参数。", passages_of(RLHF, GPT), embed, THRESHOLD).refused
 
 
 def test_a_chinese_sentence_with_the_wrong_quantity_is_dropped(embed, multilingual) -> None:
@@ -100,5 +85,5 @@ def test_a_sentence_on_another_subject_is_dropped(embed, multilingual) -> None:
 def test_an_english_sentence_keeps_the_english_rule(embed, multilingual) -> None:
     sentence = "GPT-3 has 175 billion parameters."
     with_rule = _verify(sentence, embed, multilingual, RLHF, GPT)
-    without = verify(sentence, _passages(RLHF, GPT), embed, THRESHOLD)
+    without = verify(sentence, passages_of(RLHF, GPT), embed, THRESHOLD)
     assert with_rule.claims == without.claims and not with_rule.refused

@@ -1,8 +1,5 @@
 """Evidence selection on hand-made passages, with the real embedding model and a word-count tokenizer."""
 
-import numpy as np
-import pytest
-
 from citewise.answer.evidence import select_evidence, select_focused, select_sentences
 from citewise.core.types import Chunk, ScoredChunk
 
@@ -26,14 +23,6 @@ def _hits(*texts: str) -> list[ScoredChunk]:
 
 def words(text: str) -> int:
     return len(text.split())
-
-
-@pytest.fixture(scope="module")
-def embed(embedding_model: str):
-    from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
-
-    function = CitewiseEmbeddingFunction(embedding_model)
-    return lambda texts: np.asarray(function(texts), dtype=np.float32)
 
 
 def test_sentences_reach_evidence_in_a_lower_passage_within_the_same_budget(embed) -> None:

@@ -4,7 +4,6 @@ schema sent in each backend's own wire form (fake Ollama and OpenAI servers; the
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from citewise.answer.answerer import Answerer, Pipeline
@@ -20,10 +19,10 @@ from citewise.answer.quote_first import (
     parse_reply,
     reply_schema,
 )
-from citewise.core.types import Answer, Chunk, Evidence, ScoredChunk, Token, VerifiedSentence
+from citewise.core.types import Answer, Token, VerifiedSentence
 from citewise.ingest.pipeline import ingest_paths
-from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.service import Citewise
+from tests.answer.passages import passages_of
 from tests.fakes.ollama_server import FakeOllama
 from tests.fakes.openai_server import DEFAULT_MODEL, FakeOpenAIServer
 
@@ -34,20 +33,6 @@ RLHF = "RLHF trains a reward model from human preference rankings. The policy is
 IDS = ("1.1", "1.2", "1.3", "2.1", "2.2")
 QUESTION = [Message("system", "Reply with JSON."), Message("user", "Capital of France?")]
 SCHEMA = reply_schema(["1.1", "1.2"])
-
-
-def _passages(*texts: str) -> list[Evidence]:
-    passages = []
-    for n, text in enumerate(texts, start=1):
-        chunk = Chunk(f"c{n}", f"/docs/{n}.md", f"Doc {n}", "", text, 0, len(text), "h", 0)
-        passages.append(Evidence(n, ScoredChunk(chunk, n, 1.0 / n), 0, len(text), 20))
-    return passages
-
-
-@pytest.fixture(scope="module")
-def embed(embedding_model: str):
-    function = CitewiseEmbeddingFunction(embedding_model)
-    return lambda texts: np.asarray(function(texts), dtype=np.float32)
 
 
 @pytest.mark.parametrize(
@@ -88,7 +73,7 @@ def test_a_malformed_reply_is_a_refusal_that_says_why(reply, problem) -> None:
 
 
 def test_the_evidence_is_numbered_one_sentence_a_line_and_the_schema_allows_only_those_ids() -> None:
-    passages = _passages(GPT, RLHF)
+    passages = passages_of(GPT, RLHF)
     sentences = number_sentences(passages)
     assert [s.id for s in sentences] == list(IDS)
     assert all(passages[s.passage].hit.chunk.text[slice(*s.span)] == s.text for s in sentences)
@@ -100,7 +85,7 @@ def test_the_evidence_is_numbered_one_sentence_a_line_and_the_schema_allows_only
 
 
 def test_a_sentence_is_verified_and_cited_against_the_named_sentences_only(embed) -> None:
-    passages = _passages(GPT, RLHF)
+    passages = passages_of(GPT, RLHF)
     sentences = {s.id: s for s in number_sentences(passages)}
 
     named = NamedSentenceVerifier(passages, [sentences["1.2"]], embed, THRESHOLD)
@@ -115,7 +100,7 @@ def test_a_sentence_is_verified_and_cited_against_the_named_sentences_only(embed
 
 
 def test_two_named_neighbours_support_a_sentence_that_joins_them(embed) -> None:
-    passages = _passages(GPT)
+    passages = passages_of(GPT)
     sentences = {s.id: s for s in number_sentences(passages)}
     verifier = NamedSentenceVerifier(passages, [sentences["1.1"], sentences["1.2"]], embed, THRESHOLD)
     verdict = verifier.check("GPT-1 was released in 2018 and had 117 million parameters.")
