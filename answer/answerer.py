@@ -49,8 +49,8 @@ class Pipeline:
     verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
     # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
     # retrieved passages within one character budget (select_sentences); "focused": like "sentences",
-    # scored also by the kind of sentence the question asks for (a reason, a yes/no, a number), each
-    # sentence kept with the note or caveat that qualifies it, FOCUSED_CHARS over every retrieved passage.
+    # the question's words weighted by their rarity, each sentence kept with the note or caveat that
+    # qualifies it, FOCUSED_CHARS over every retrieved passage (select_focused).
     evidence: Literal["windows", "sentences", "focused"] = "windows"
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
@@ -243,8 +243,7 @@ def timed_draft(
     """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`
     (the checks of the sentences it finished included, as they run between its pieces)."""
     generate_start = time.perf_counter()
-    pieces = generator.stream(messages, max_tokens, schema) if schema else generator.stream(messages, max_tokens)
-    for piece in pieces:
+    for piece in generator.stream(messages, max_tokens, schema):
         if "first_token" not in timings:
             timings["first_token"] = _ms_since(started)
         yield piece

@@ -68,7 +68,7 @@ class KeywordIndex:
         """This index with only the rows of the sources in `keep`, then a row for each chunk in `added`."""
         kept_codes = [code for code, source in enumerate(self.sources) if source in keep]
         mask = np.isin(self.owners, kept_codes)
-        terms = {term: column for column, term in enumerate(self.vocabulary)}
+        terms = dict(self._columns)  # grows with the added chunks' new terms
         rows, columns, values, lengths = [], [], [], []
         for row, chunk in enumerate(added):
             tokens = chunk_tokens(chunk)
