@@ -129,27 +129,11 @@ class SentenceVerifier:
         if not text or _DONT_KNOW.search(text) or not self.passages:
             return None
         spans = self._spans or self._index_spans()
-        # One sentence at a time, here and in `verify` alike: the same vector whichever way it came.
-        vector = self.embed([text])[0]
-        tokens = tokenize(text)
         claimed = quantities(text)
-        cosine = spans.vectors @ vector
-        grounded = [
-            all_supported(claimed, spans.passage_numbers[p])
-            and _on_topic(tokens, self.question_tokens, spans.passage_tokens[p])
-            for p in range(len(self.passages))
-        ]
-        scores = np.array(
-            [
-                LEXICAL_WEIGHT * _recall(tokens, spans.tokens[i]) + EMBEDDING_WEIGHT * float(cosine[i])
-                if grounded[p]
-                else 0.0
-                for i, (p, _) in enumerate(spans.index)
-            ]
-        )
-        threshold = self.threshold
         if self.crosslingual is not None and self.crosslingual.applies(text):
             scores, threshold = self.crosslingual.scores(text, claimed, spans.index), self.crosslingual.threshold
+        else:
+            scores, threshold = self._scores(text, claimed, spans), self.threshold
         best = int(np.argmax(scores))
         marked = [i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers]
         if marked and max(scores[i] for i in marked) >= threshold:
@@ -169,6 +153,26 @@ class SentenceVerifier:
         citation = self.citations[key]
         self.verdicts.append(VerifiedSentence(index, Claim(text, True, round(score, 3), citation.n, markers), citation))
         return self.verdicts[-1]
+
+    def _scores(self, text: str, claimed: list[Quantity], spans: _Spans) -> np.ndarray:
+        """The English rule's support of `text` by each span: word recall and cosine, 0 where the passage lacks
+        one of its quantities or most of the words it took from the question."""
+        # One sentence at a time, here and in `verify` alike: the same vector whichever way it came.
+        cosine = spans.vectors @ self.embed([text])[0]
+        tokens = tokenize(text)
+        grounded = [
+            all_supported(claimed, spans.passage_numbers[p])
+            and _on_topic(tokens, self.question_tokens, spans.passage_tokens[p])
+            for p in range(len(self.passages))
+        ]
+        return np.array(
+            [
+                LEXICAL_WEIGHT * _recall(tokens, spans.tokens[i]) + EMBEDDING_WEIGHT * float(cosine[i])
+                if grounded[p]
+                else 0.0
+                for i, (p, _) in enumerate(spans.index)
+            ]
+        )
 
     def result(self) -> Verified:
         """The answer from the sentences checked so far: the supported ones with their [n], or a refusal."""

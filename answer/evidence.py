@@ -110,17 +110,33 @@ def select_sentences(
     """The best sentences of the top `max_passages` hits, within `total_chars` in all: each passage's
     picks become one window, grown by neighbours (the next sentence first: a note or caveat follows
     what it qualifies), numbered in rank order, within `budget_tokens`."""
-    candidates = list(hits[:max_passages])
-    spans = [split_sentences(hit.chunk.text) for hit in candidates]
-    flat = [(p, s) for p, passage_spans in enumerate(spans) for s in range(len(passage_spans))]
+    candidates = hits[:max_passages]
+    spans, flat, texts = _sentences_of(candidates)
     if not flat:
         return EvidenceSet((), tuple(hit.chunk.id for hit in hits), 0)
-    texts = [candidates[p].chunk.text[slice(*spans[p][s])] for p, s in flat]
     scores = _sentence_scores(question, texts, embed) - RANK_PENALTY * np.array([p for p, _ in flat])
-
     picks = [(*flat[best], flat[best][1], flat[best][1]) for best in np.argsort(-scores)]
     windows = _spend(spans, picks, total_chars, len(candidates))
-    chosen = {candidates[p].chunk.id: (spans[p][first][0], spans[p][last][1]) for p, (first, last) in windows.items()}
+    return _windows_as_evidence(hits, spans, windows, count_tokens, budget_tokens)
+
+
+def _sentences_of(hits: Sequence[ScoredChunk]) -> tuple[list[list[tuple[int, int]]], list[tuple[int, int]], list[str]]:
+    """Each hit's sentence spans, every (hit, sentence) pair in order, and the text of each."""
+    spans = [split_sentences(hit.chunk.text) for hit in hits]
+    flat = [(p, s) for p, passage_spans in enumerate(spans) for s in range(len(passage_spans))]
+    return spans, flat, [hits[p].chunk.text[slice(*spans[p][s])] for p, s in flat]
+
+
+def _windows_as_evidence(
+    hits: Sequence[ScoredChunk],
+    spans: list[list[tuple[int, int]]],
+    windows: dict[int, tuple[int, int]],
+    count_tokens: Callable[[str], int],
+    budget_tokens: int,
+) -> EvidenceSet:
+    """The windows (hit position -> first and last sentence) as numbered evidence, in rank order, within
+    `budget_tokens`."""
+    chosen = {hits[p].chunk.id: (spans[p][first][0], spans[p][last][1]) for p, (first, last) in windows.items()}
     return _within_budget(hits, lambda hit: chosen.get(hit.chunk.id), count_tokens, budget_tokens, len(hits))
 
 
@@ -157,11 +173,9 @@ def select_focused(
     the question's words); the best are taken, each with the sentence that qualifies it or that it leans on, into
     at most `max_passages` windows of `total_chars` characters in all, then grown by neighbours.
     The budget follows the question: when the top passage's sentences score best, it gets most of it."""
-    spans = [split_sentences(hit.chunk.text) for hit in hits]
-    flat = [(p, s) for p, passage_spans in enumerate(spans) for s in range(len(passage_spans))]
+    spans, flat, texts = _sentences_of(hits)
     if not flat:
         return EvidenceSet((), tuple(hit.chunk.id for hit in hits), 0)
-    texts = [hits[p].chunk.text[slice(*spans[p][s])] for p, s in flat]
     vectors = embed([question, *texts])
     rank = np.array([p for p, _ in flat])
     scores = vectors[1:] @ vectors[0] + OVERLAP_WEIGHT * _keyword_overlap(question, texts) - RANK_PENALTY * rank
@@ -178,8 +192,7 @@ def select_focused(
 
     picks = [(*flat[i], *unit(*flat[i])) for i in np.argsort(-scores)]
     windows = _spend(spans, picks, total_chars, max_passages)
-    chosen = {hits[p].chunk.id: (spans[p][first][0], spans[p][last][1]) for p, (first, last) in windows.items()}
-    return _within_budget(hits, lambda hit: chosen.get(hit.chunk.id), count_tokens, budget_tokens, len(hits))
+    return _windows_as_evidence(hits, spans, windows, count_tokens, budget_tokens)
 
 
 def _spend(
