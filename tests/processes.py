@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.environment import clean_environ
 from tests.local_http import free_port, responds
 
 CITEWISE = Path(sys.executable).parent / "citewise"
@@ -19,9 +20,8 @@ PROCESS_TIMEOUT_S = 180
 
 
 def citewise_env(data_dir: Path, **env: str) -> dict[str, str]:
-    """This environment without any CITEWISE_* variable, plus CITEWISE_DATA_DIR and `env`."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
-    return clean | {"CITEWISE_DATA_DIR": str(data_dir)} | env
+    """This environment without any citewise variable (but the shared models), plus CITEWISE_DATA_DIR and `env`."""
+    return clean_environ() | {"CITEWISE_DATA_DIR": str(data_dir)} | env
 
 
 def interrupted(at: str, do: str, *args: str, nth: int = 1, signals: Path | None = None) -> list[str]:

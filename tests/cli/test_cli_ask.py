@@ -1,10 +1,10 @@
 """`citewise ask` as a person reads it: the passages first, then the draft, then the verified answer."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.environment import clean_environ
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 
 CITEWISE = Path(sys.executable).parent / "citewise"
@@ -18,7 +18,7 @@ def _indexed_kettle(tmp_path: Path) -> dict[str, str]:
     """The environment of a citewise whose index holds the kettle note (no CITEWISE_* leaks in)."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "kettle.md").write_text(KETTLE, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    env = clean_environ()
     env["CITEWISE_DATA_DIR"] = str(tmp_path / "data")
     subprocess.run([str(CITEWISE), "ingest", str(tmp_path / "docs")], env=env, check=True, capture_output=True)
     return env

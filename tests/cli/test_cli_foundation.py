@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 
 from citewise.cli.main import app
 from citewise.core.settings import get_settings
+from tests.environment import clean_environ, clear_citewise_variables
 
 RUNNER = CliRunner()
 KETTLE = "# Kettle\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
@@ -23,8 +24,7 @@ OVEN = "# Oven\n\nClean the oven door glass with a paste of baking soda and wate
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedding_model: str) -> Iterator[Path]:
     """A fresh index chosen the way a user chooses it: CITEWISE_DATA_DIR, and nothing else set."""
-    for name in [n for n in os.environ if n.startswith("CITEWISE_")]:
-        monkeypatch.delenv(name)
+    clear_citewise_variables(monkeypatch)
     monkeypatch.setenv("CITEWISE_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     yield tmp_path / "data"
@@ -192,7 +192,7 @@ def test_the_installed_command_reports_an_unreachable_server_without_a_traceback
     with socket.socket() as sock:  # a port bound once, then freed: nothing listens there
         sock.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    env = {name: value for name, value in os.environ.items() if not name.startswith("CITEWISE_")}
+    env = clean_environ()
     env |= {"CITEWISE_DATA_DIR": str(tmp_path / "data"), "CITEWISE_CHROMA_URL": url}
 
     done = subprocess.run(

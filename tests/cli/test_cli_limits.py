@@ -1,7 +1,6 @@
 """The resource limits hold for `citewise ingest` as for the web UI, and `citewise ui` makes Streamlit itself
 refuse an upload over the limit before it is in memory."""
 
-import os
 import time
 import urllib.error
 import urllib.request
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 from citewise.cli.main import app
 from citewise.core.settings import get_settings
 from tests import processes
+from tests.environment import clean_environ, clear_citewise_variables
 from tests.ingest.conftest import DocFactory
 
 MiB = 1024 * 1024
@@ -29,8 +29,7 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in [n for n in os.environ if n.startswith("CITEWISE_")]:
-        monkeypatch.delenv(name)
+    clear_citewise_variables(monkeypatch)
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -64,7 +63,7 @@ def test_ingest_applies_the_limits_from_the_environment(tmp_path: Path, clean_en
 @contextmanager
 def running_ui(data: Path, **env: str) -> Iterator[str]:
     """`citewise ui` on a free port of 127.0.0.1 (its own process group, stopped afterwards); yields its URL."""
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    environ = clean_environ()
     environ |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "embedded", **env}
     data.mkdir(parents=True, exist_ok=True)
     with processes.running_ui(environ, data.parent / "ui.log") as url:

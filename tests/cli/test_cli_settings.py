@@ -14,6 +14,7 @@ from typer.testing import CliRunner, Result
 from citewise.cli.main import app
 from citewise.core.settings import get_settings
 from tests.conftest import REMOTE_OLLAMA
+from tests.environment import clear_citewise_variables
 
 RUNNER = CliRunner()
 CITEWISE = Path(sys.executable).parent / "citewise"
@@ -22,8 +23,7 @@ CITEWISE = Path(sys.executable).parent / "citewise"
 @pytest.fixture
 def clean_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The environment of a fresh shell with no citewise variables but CITEWISE_DATA_DIR (a new index)."""
-    for name in [n for n in os.environ if n.startswith("CITEWISE_") or n == "OLLAMA_HOST"]:
-        monkeypatch.delenv(name)
+    clear_citewise_variables(monkeypatch)
     monkeypatch.setenv("CITEWISE_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
     yield dict(os.environ)

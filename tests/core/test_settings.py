@@ -93,3 +93,17 @@ def test_the_addresses_ollama_and_chroma_accept_are_accepted(environment: Callab
         get_settings()
     environment(CITEWISE_CHROMA_URL="")  # empty: the embedded store
     assert get_settings().chroma_url is None
+
+
+@pytest.mark.parametrize(("variables", "folder"), [({}, "models"), ({"CITEWISE_MODELS_DIR": ""}, "models")])
+def test_the_models_folder_is_in_the_data_folder_unless_one_is_named(
+    environment: Callable[..., None], tmp_path: Path, variables: dict[str, str], folder: str
+) -> None:
+    environment(**variables)  # CITEWISE_DATA_DIR is tmp_path
+    assert get_settings().models_dir == tmp_path / folder
+
+
+def test_data_folders_naming_one_models_folder_share_it(environment: Callable[..., None], tmp_path: Path) -> None:
+    environment(CITEWISE_MODELS_DIR=str(tmp_path / "shared"))
+    assert get_settings().models_dir == tmp_path / "shared"
+    assert Settings(data_dir=tmp_path / "other").models_dir == tmp_path / "shared"

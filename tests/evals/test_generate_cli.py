@@ -2,7 +2,6 @@
 the generation prompts with scripted JSON (good proposals and bad ones)."""
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from citewise.evals.review import save_review
+from tests.environment import clean_environ
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 
 CITEWISE = Path(sys.executable).parent / "citewise"
@@ -72,7 +72,7 @@ def indexed(tmp_path: Path, embedding_model: str) -> dict[str, str]:
     docs.mkdir()
     for name, text in DOCS.items():
         (docs / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    env = clean_environ()
     env["CITEWISE_DATA_DIR"] = str(tmp_path / "data")
     subprocess.run([str(CITEWISE), "ingest", str(docs)], env=env, check=True, capture_output=True, timeout=300)
     return env

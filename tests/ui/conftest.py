@@ -1,7 +1,6 @@
 """Fixtures for the web UI tests: a data dir with one small indexed document, the app's environment, and
 Debian's headless Chromium for the tests that drive the running UI."""
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from citewise.core.settings import get_settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from tests.environment import clear_citewise_variables
 from tests.fakes.ollama_server import FakeOllama
 
 APP = Path(__file__).resolve().parents[2] / "ui" / "app.py"
@@ -63,9 +63,7 @@ def use_data_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path
     and starts with cold caches, as a fresh `citewise ui` process would."""
 
     def use(path: Path, **env: str) -> Path:
-        for name in list(os.environ):
-            if name.startswith("CITEWISE_") or name == "OLLAMA_HOST":
-                monkeypatch.delenv(name)
+        clear_citewise_variables(monkeypatch)
         monkeypatch.setenv("CITEWISE_DATA_DIR", str(path))
         monkeypatch.setenv("CITEWISE_OLLAMA_HOST", CLOSED_PORT_URL)
         monkeypatch.setenv("CITEWISE_LLM", "embedded")

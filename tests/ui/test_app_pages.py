@@ -14,6 +14,7 @@ from citewise.answer.llm.model_files import ensure_model
 from citewise.core.settings import Settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from tests.environment import SHARED_MODELS_DIR
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 from tests.ui.conftest import APP
 
@@ -156,7 +157,7 @@ def test_unreachable_ollama_says_what_to_do(use_data_dir, indexed_dir: Path) -> 
 
 @pytest.fixture
 def embedded_model(indexed_dir: Path) -> Path:
-    ensure_model(indexed_dir / "models")
+    ensure_model(SHARED_MODELS_DIR)
     return indexed_dir
 
 

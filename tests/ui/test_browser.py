@@ -3,7 +3,6 @@
 Screenshots of every page go to test-artifacts/screenshots/ (their paths are printed for the CI log).
 """
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from citewise.answer.llm.model_files import ensure_model
 from citewise.core.settings import Settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from tests.environment import SHARED_MODELS_DIR, clean_environ
 from tests.processes import UI_START_S, running_ui
 from tests.ui.conftest import CLOSED_PORT_URL
 
@@ -34,8 +34,8 @@ def app_url(
     data = tmp_path_factory.mktemp("ui-data")
     report = ingest_paths(Store(make_settings(data)), [ROOT / "corpus"])
     assert report.added == 4 and not report.failed
-    ensure_model(data / "models")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    ensure_model(SHARED_MODELS_DIR)
+    env = clean_environ()
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "embedded", "CITEWISE_OLLAMA_HOST": CLOSED_PORT_URL}
     with running_ui(env, data / "ui.log", cwd=data) as url:
         yield url

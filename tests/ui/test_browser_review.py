@@ -1,12 +1,12 @@
 """The Evals page's review screen in headless Chromium: keep one generated item, drop another, and the file says so."""
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.environment import clean_environ
 from tests.processes import UI_START_S, running_ui
 from tests.ui.conftest import CLOSED_PORT_URL
 
@@ -49,7 +49,7 @@ def test_keep_and_drop_are_saved_to_the_generated_file(tmp_path: Path, page: Pag
     ]
     generated.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    env = clean_environ()
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "embedded", "CITEWISE_OLLAMA_HOST": CLOSED_PORT_URL}
     data.mkdir()
     with running_ui(env, data / "ui.log", cwd=data) as url:

@@ -1,7 +1,6 @@
 """In headless Chromium: the Ask page shows each sentence verified, with its [n], while the model is still
 writing the next (the fake Ollama pauses mid-answer), then the final answer in their place."""
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from playwright.sync_api import Page, expect
 from citewise.core.settings import Settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.processes import running_ui
 from tests.ui.test_browser import START_S, _idle, _shot
@@ -33,7 +33,7 @@ def ui_url(
     """`citewise ui` over the small model-history note, answering through the fake Ollama."""
     data = tmp_path / "data"
     assert ingest_paths(Store(make_settings(data)), [small_doc]).added == 1
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    env = clean_environ()
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": fake_ollama.url}
     with running_ui(env, tmp_path / "ui.log", cwd=tmp_path) as url:
         yield url

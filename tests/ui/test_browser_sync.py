@@ -2,7 +2,6 @@
 an answer asked before its cited file changed says "source changed since this answer" next to that source,
 and "source removed since this answer" once a sync from the command line dropped the file."""
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from citewise.core.settings import Settings
 from citewise.service import Citewise
+from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.processes import citewise, citewise_env, running_ui
 from tests.ui.test_browser import START_S, _idle, _shot
@@ -44,7 +44,7 @@ def synced(tmp_path: Path, make_settings: Callable[..., Settings], embedding_mod
 @pytest.fixture
 def ui_url(tmp_path: Path, synced: tuple[Path, Path], fake_ollama: FakeOllama) -> Iterator[str]:
     fake_ollama.set_reply("The XQ-7734 valve opens at a pressure of 35 bar [1].")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    env = clean_environ()
     env |= {"CITEWISE_DATA_DIR": str(synced[1]), "CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": fake_ollama.url}
     with running_ui(env, tmp_path / "ui.log", cwd=tmp_path) as url:
         yield url

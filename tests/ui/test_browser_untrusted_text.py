@@ -2,7 +2,6 @@
 server, and a model that answers with one, make the browser fetch nothing from that server while the Ask
 and Documents pages show them (the "outside" server is a recorder on 127.0.0.1)."""
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from playwright.sync_api import Page, expect
 from citewise.core.settings import Settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.fakes.recording_server import RecordingServer
 from tests.processes import running_ui
@@ -61,7 +61,7 @@ def ui_url(
     assert report.added == 1 and not report.failed
     fake_ollama.set_reply(f"The XQ-7734 valve opens at a pressure of 35 bar [1]. See {images['answer']} now.")
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_") and k != "OLLAMA_HOST"}
+    env = clean_environ()
     env |= {"CITEWISE_DATA_DIR": str(data), "CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": fake_ollama.url}
     with running_ui(env, tmp_path / "ui.log", cwd=tmp_path) as url:
         yield url
