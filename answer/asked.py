@@ -2,9 +2,10 @@
 
 A sentence can be true to its passage and still answer another question: asked for GPT-3's learning
 rate, a passage gives its parameter count. So each part of a question gets a type (a number, a date,
-a person, ...) and an attribute (the words naming what is asked: "learning rate"), and a sentence
-answers that part only when it and its supporting span state that type, and the span (or its
-heading) names the attribute. Plain rules, English first, with the question words of zh/ja/de/fr/es.
+a person, ...) and, when it asks for a quantity, an attribute (the words naming what is measured:
+"learning rate"); a sentence answers that part only when it and its supporting span state that type,
+and the span (or its heading) names the attribute. Plain rules, English first, with the question words
+of zh/ja/de/fr/es.
 """
 
 import re
@@ -40,6 +41,7 @@ _TYPES: tuple[tuple[AskedType, re.Pattern[str]], ...] = (
         re.compile(
             r"\bhow (?:many|much|long|large|big|fast|slow|old|often|far|wide|high)\b|"
             r"\bwhat (?:is the )?(?:number|size|percentage|share|amount|count|length|limit|maximum|minimum)\b|"
+            r"\bwhat (?:is |was |are |were )?(?:the |its |their )?(?:[\w\-]+ )?(?:score|rate|ratio|price|cost|size)\b|"
             r"多少|几个|几[种层位次]|多[大长久]|いくつ|何[人個件層回]|どのくらい|どれくらい|"
             r"wie (?:viele?|groß|lang|hoch|oft)|\bcombien\b|cuánt[oa]s?",
             re.I,
@@ -71,6 +73,16 @@ _TYPES: tuple[tuple[AskedType, re.Pattern[str]], ...] = (
         re.compile(
             r"^\s*(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|must|may)\b|"
             r"吗\s*[?？]?\s*$|ですか|ますか|^\s*(?:ist|sind|kann|gibt|hat|muss)\b|^\s*(?:est-ce|peut-on)\b",
+            re.I,
+        ),
+    ),
+    # Any other question word: coming first, it makes a later "when" ("What does a model do when ...")
+    # part of the question, not what is asked.
+    (
+        "other",
+        re.compile(
+            r"\b(?:what|which|how)\b|什么|怎么|如何|どう|何が|何を|\b(?:was|welche[rsnm]?|wie)\b|"
+            r"\b(?:que|quel(?:le)?s?|comment)\b|\b(?:qué|cuál(?:es)?|cómo)(?!\w)",
             re.I,
         ),
     ),
@@ -185,8 +197,10 @@ def question_parts(question: str) -> list[Asked]:
     parts = []
     for piece in pieces:
         kind = asked_type(piece)
-        # "Which company" asks for a name, not for the word "company"; "what year", for a date.
-        words = attribute(piece) if kind in ("number", "other") else ()
+        # Only a quantity's attribute is checked: "how many layers" is not answered by a count of parameters,
+        # but "which technique ..." is answered by a named technique, and "what X" names the class of the
+        # answer as often as its attribute (evals/RESULTS.md: the check on "what/which X" cost 4 of 105).
+        words = attribute(piece) if kind == "number" else ()
         parts.append(Asked(piece, kind, words, named, names))
     return parts
 

@@ -36,6 +36,7 @@ SORA = "OpenAI released Sora in February 2024. Sora turns a text prompt into a v
         ("Why do LLMs split text into sub-word tokens?", "reason"),
         ("What are the main costs of training a large model?", "list"),
         ("How can hallucinations be reduced?", "other"),
+        ("What is the first thing a model does with a prompt when generating text?", "other"),  # not a date
         ("训练 GPT-2 花了多少钱?", "number"),
         ("GPT-4 是什么时候发布的?", "date"),
         ("谁发明了 Transformer?", "person"),
@@ -95,6 +96,21 @@ def test_the_attribute_is_the_noun_phrase_after_the_question_word(question: str,
             "Claude: context window 200K",
             True,
         ),
+        # "which X" names the class of the answer, not a word its span must hold
+        (
+            "Which technique optimizes memory access to speed up inference?",
+            "Flash Attention optimizes memory access.",
+            "Flash Attention: optimizes memory access and reduces IO operations.",
+            True,
+        ),
+        # a score is a quantity: its attribute must be named
+        (
+            "What score did GPT-4 get on the MMLU benchmark?",
+            "GPT-4 scored 90 on the bar exam.",
+            "GPT-4: 90 on the bar exam",
+            False,
+        ),
+        ("What score did GPT-4 get on the MMLU benchmark?", "GPT-4 scored 86 on MMLU.", "GPT-4: MMLU score 86", True),
     ],
 )
 def test_a_claim_answers_only_what_was_asked(question: str, claim: str, span: str, answered: bool) -> None:
