@@ -39,7 +39,7 @@ _TYPES: tuple[tuple[AskedType, re.Pattern[str]], ...] = (
     (
         "number",
         re.compile(
-            r"\bhow (?:many|much|long|large|big|fast|slow|old|often|far|wide|high)\b|"
+            r"\bhow (?:many|much|long|large|big|fast|slow|old|far|wide|high)\b|"
             r"\bwhat (?:is the )?(?:number|size|percentage|share|amount|count|length|limit|maximum|minimum)\b|"
             r"\bwhat (?:is |was |are |were )?(?:the |its |their )?(?:[\w\-]+ )?(?:score|rate|ratio|price|cost|size)\b|"
             r"多少|几个|几[种层位次]|多[大长久]|いくつ|何[人個件層回]|どのくらい|どれくらい|"
@@ -133,6 +133,7 @@ _DATE = re.compile(
     re.I,
 )
 _MONTH = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", re.I)
+_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # A capitalized word, or a word with a digit or inner capital ("OpenAI", "GPT-4"): a name.
 _NAME = re.compile(r"\b[A-Z][\w\-]*[a-z][\w\-]*\b|\b[A-Z]{2,}\b|[\u4e00-\u9fff]{2,}|[\u30a0-\u30ff]{2,}")
 _PART_SPLIT = re.compile(
@@ -238,7 +239,10 @@ def answers(part: Asked, claim: str, span: str, heading: str = "") -> bool:
     if part.type in ("person", "place") and not _new_name(claim, part):
         return False
     held = set(tokenize(span)) | set(tokenize(heading))
-    if not set(tokenize(claim)) & part.names <= held:
+    repeated = set(tokenize(claim)) & part.names
+    if not _CJK.search(span):  # an English span cannot hold the Chinese words a Chinese answer repeats
+        repeated = {word for word in repeated if word.isascii()}
+    if not repeated <= held:
         return False
     if not part.attribute:
         return True

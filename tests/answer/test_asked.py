@@ -103,6 +103,10 @@ def test_the_attribute_is_the_noun_phrase_after_the_question_word(question: str,
             "Flash Attention: optimizes memory access and reduces IO operations.",
             True,
         ),
+        # "how often" is answered in words as often as in numbers
+        ("How often should I descale the kettle?", "Descale it every month.", "Descale it every month.", True),
+        # a Chinese answer repeats the question's Chinese words; its English span holds only the names
+        ("GPT-3 有多少参数?", "GPT-3 有1750亿个参数。", "GPT-3 (2020): 175 billion parameters", True),
         # a score is a quantity: its attribute must be named
         (
             "What score did GPT-4 get on the MMLU benchmark?",
