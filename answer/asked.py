@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from citewise.answer.citations import Verified
+from citewise.answer.crosslingual import has_other_script
 from citewise.answer.prompt import NOT_FOUND
 from citewise.retrieval.tokenize import tokenize
 
@@ -133,7 +134,6 @@ _DATE = re.compile(
     re.I,
 )
 _MONTH = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*", re.I)
-_CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 # A capitalized word, or a word with a digit or inner capital ("OpenAI", "GPT-4"): a name.
 _NAME = re.compile(r"\b[A-Z][\w\-]*[a-z][\w\-]*\b|\b[A-Z]{2,}\b|[\u4e00-\u9fff]{2,}|[\u30a0-\u30ff]{2,}")
 _PART_SPLIT = re.compile(
@@ -240,7 +240,7 @@ def answers(part: Asked, claim: str, span: str, heading: str = "") -> bool:
         return False
     held = set(tokenize(span)) | set(tokenize(heading))
     repeated = set(tokenize(claim)) & part.names
-    if not _CJK.search(span):  # an English span cannot hold the Chinese words a Chinese answer repeats
+    if not has_other_script(span):  # an English span cannot hold the Chinese words a Chinese answer repeats
         repeated = {word for word in repeated if word.isascii()}
     if not repeated <= held:
         return False

@@ -44,10 +44,15 @@ _EUROPEAN = frozenset(
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 
 
+def has_other_script(text: str) -> bool:
+    """Whether `text` has CJK or Hangul characters."""
+    return bool(_OTHER_SCRIPT.search(text))
+
+
 def is_english(text: str) -> bool:
     """Whether a sentence reads as English: no CJK or Hangul, and more English function words than
     German, French or Spanish ones."""
-    if _OTHER_SCRIPT.search(text):
+    if has_other_script(text):
         return False
     words = _WORD.findall(text.lower())
     return sum(w in _ENGLISH for w in words) >= sum(w in _EUROPEAN for w in words)
@@ -61,7 +66,7 @@ def anchors(text: str) -> set[str]:
     two capitals (RLHF) or a capital inside (ChatGPT).
     """
     names = _LATIN_NAME.findall(text)
-    if _OTHER_SCRIPT.search(text):
+    if has_other_script(text):
         return {n for n in names if len(n) > 1 and n.lower() not in _ENGLISH}
     return {
         n
