@@ -32,11 +32,8 @@ from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, 
 from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, MULTILINGUAL_USE, CitewiseEmbeddingFunction
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
-# Tokens of one default window (400 characters) with its label: 4 of them are ~450 tokens.
+# Tokens of one v1 window (400 characters) with its label: 4 of them are ~450 tokens.
 WINDOW_TOKENS = 112
-# Characters of evidence "focused" spends over all retrieved passages: about the default windows' tokens
-# (~300 p50 on the dev set, where 4 x 400 characters read ~300 tokens once cut at sentence ends).
-FOCUSED_CHARS = 1300
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
 
 
@@ -50,18 +47,19 @@ class Pipeline:
     # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
     # retrieved passages within one character budget (select_sentences); "focused": like "sentences",
     # the question's words weighted by their rarity, each sentence kept with the note or caveat that
-    # qualifies it, FOCUSED_CHARS over every retrieved passage (select_focused).
-    evidence: Literal["windows", "sentences", "focused"] = "windows"
+    # qualifies it, CITEWISE_EVIDENCE_CHARS (1300: about the v1 windows' ~300 tokens on the dev set) over
+    # every retrieved passage (select_focused).
+    evidence: Literal["windows", "sentences", "focused"] = "focused"
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
     # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
     evidence_tokens: int | None = None
     # A sentence not in English is supported by a multilingual cosine and exact quantities and names
     # (answer/crosslingual.py); English sentences keep the English rule.
-    crosslingual: bool = False
+    crosslingual: bool = True
     # Hold the verified answer to what the question asks (answer/asked.py): refuse a near miss, and answer
     # the parts of a question the documents answer, saying which part they don't.
-    asked: bool = False
-    # Characters of evidence in all for "focused" (None: FOCUSED_CHARS).
+    asked: bool = True
+    # Characters of evidence in all for "focused" and "sentences" (None: CITEWISE_EVIDENCE_CHARS).
     evidence_chars: int | None = None
     # The model names the evidence sentences it uses, then answers, held to a JSON schema (answer/quote_first.py);
     # each answer sentence is verified against the named sentences only.
@@ -112,11 +110,11 @@ class Answerer:
             passages = min(passages, max(1, round(tokens / WINDOW_TOKENS)))
             total_chars = chars_for_tokens(tokens - passages * SOURCE_LABEL_TOKENS)
             window_chars = total_chars // passages
+        chars = self.pipeline.evidence_chars or total_chars
         if self.pipeline.evidence == "focused":
-            chars = self.pipeline.evidence_chars or FOCUSED_CHARS
             return select_focused(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
         if self.pipeline.evidence == "sentences":
-            return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), total_chars)
+            return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)
 
     def evidence(self, question: str, k: int | None = None) -> tuple[Retrieved, EvidenceSet | None]:

@@ -11,7 +11,7 @@ from tqdm import tqdm
 
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.cli.errors import fail, stop_on_ctrl_c
-from citewise.evals.configs import CONFIGS, ConfigError, resolve
+from citewise.evals.configs import COMPARED, CONFIGS, ConfigError, resolve
 from citewise.evals.dataset import SPLITS, DatasetError, corpus_for, load_dataset, split_items
 from citewise.evals.generate import GenerateOptions, GenerationReport
 from citewise.evals.review import read_records, review_counts
@@ -56,7 +56,11 @@ def eval_command(
     ] = None,
     config: Annotated[
         list[str] | None,
-        typer.Option("--config", help=f"A configuration to run (repeatable): {', '.join(CONFIGS)} or default."),
+        typer.Option(
+            "--config",
+            help=f"A configuration to run (repeatable): {', '.join(CONFIGS)}, default or all "
+            f"(none named: {', '.join(COMPARED)}).",
+        ),
     ] = None,
     k: Annotated[
         int | None, typer.Option("-k", min=1, help="Passages to retrieve (default: each configuration's own).")
@@ -81,7 +85,7 @@ def eval_command(
     if not items:
         raise fail(f"{dataset} has no questions to run (generated items run once reviewed as kept).")
     try:
-        names = resolve(config or list(CONFIGS))
+        names = resolve(config or list(COMPARED))
     except ConfigError as exc:
         raise fail(str(exc)) from exc
 

@@ -56,14 +56,14 @@ class Settings(BaseSettings):
     # An answer sentence counts as supported by a passage at or above this score (see
     # answer/citations.py). Tuned on the dev set's drafts: evals/RESULTS.md.
     support_threshold: float = 0.45
-    # The model reads a window of about this many characters from each of the best evidence_passages
-    # chunks: on 2 cores it evaluates ~50 prompt tokens/s, so 4 x 400 characters (~450 tokens with the
-    # rules) already costs 8-14 s before the first token (evals/RESULTS.md).
+    # Characters of evidence the model reads in all, spent on the best sentences of every retrieved passage
+    # and their neighbours (answer/evidence.py select_focused): on 2 cores the model evaluates ~50 prompt
+    # tokens/s, and 1300 characters (~320 tokens with the labels) is ~6 s before the first token.
+    evidence_chars: int = Field(default=1300, ge=100)
+    # hybrid+verifier@v1's evidence (Pipeline.evidence="windows"): a window of about evidence_window_chars
+    # from each of the best evidence_passages chunks.
     evidence_window_chars: int = Field(default=400, ge=100)
     evidence_passages: int = Field(default=4, gt=0)
-    # With sentence selection (Pipeline.evidence="sentences"): characters of evidence in all, spent on the
-    # best sentences of every retrieved passage and their neighbours.
-    evidence_chars: int = Field(default=1000, ge=100)
 
     llm: Literal["auto", "embedded", "ollama", "openai"] = "auto"
     ollama_host: str = Field(

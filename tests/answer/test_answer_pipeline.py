@@ -1,6 +1,7 @@
 """The answer pipeline end to end over the real corpus index, with Ollama's wire format at the HTTP
 boundary (fast) and with the real embedded model (slow)."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from citewise.answer.citations import verify
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
 from citewise.core.types import Answer, EvidenceSet, Sources, Token, VerifiedSentence
-from citewise.evals.configs import build_config
+from citewise.evals.configs import V1, build_config
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import MULTILINGUAL_E5
 from citewise.service import Citewise
@@ -216,13 +217,13 @@ def test_an_evidence_token_budget_sets_how_much_the_model_reads(service, fake_ol
         assert evidence is not None and evidence.passages
         return evidence
 
-    swept = [read(Pipeline(evidence_tokens=tokens)) for tokens in (150, 250, 350, 450)]
+    swept = [read(dataclasses.replace(V1, evidence_tokens=tokens)) for tokens in (150, 250, 350, 450)]
     assert [len(e.passages) for e in swept] == [1, 2, 3, 4]  # fewer passages, not narrower windows
     assert [e.tokens for e in swept] == sorted(e.tokens for e in swept)
     assert swept[0].tokens <= 150  # windows end on sentence ends: about the budget, never more here
     assert "117 million" in swept[0].passages[0].text  # the top passage's window keeps the answer
-    # 450 tokens is what the default's four windows of 400 characters were sized for.
-    assert abs(swept[-1].tokens - read(Pipeline()).tokens) <= 0.05 * swept[-1].tokens
+    # 450 tokens is what v1's four windows of 400 characters were sized for.
+    assert abs(swept[-1].tokens - read(V1).tokens) <= 0.05 * swept[-1].tokens
 
 
 @pytest.mark.slow
@@ -236,7 +237,8 @@ def test_the_small_packaged_model_answers_through_its_eval_configuration(service
 
 def test_crosslingual_pipeline_supports_a_chinese_answer_and_drops_the_wrong_scale(service, fake_ollama) -> None:
     generator = OllamaGenerator(fake_ollama.url, "qwen2.5:1.5b-instruct", 2048)
-    answerer = Answerer(service.retriever, generator, service.settings, Pipeline(crosslingual=True))
+    # The default verifies across languages.
+    answerer = Answerer(service.retriever, generator, service.settings, Pipeline())
     question = "How many parameters did GPT-3 have? GPT-3 有多少参数?"
     fake_ollama.set_reply("GPT-3 有1750亿个参数。")
     right = answerer.ask(question)
@@ -245,6 +247,6 @@ def test_crosslingual_pipeline_supports_a_chinese_answer_and_drops_the_wrong_sca
     assert "175 billion" in right.citations[0].text[start:end]
     fake_ollama.set_reply("GPT-3 有175亿个参数。")  # 17.5 billion
     assert answerer.ask(question).refused
-    plain = Answerer(service.retriever, generator, service.settings)
+    plain = Answerer(service.retriever, generator, service.settings, V1)
     fake_ollama.set_reply("GPT-3 有1750亿个参数。")
     assert plain.ask(question).refused  # the English rule alone cannot support it

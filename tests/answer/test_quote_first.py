@@ -1,12 +1,13 @@
 """Quote-first answering: the grammar-held reply parsed, verified against the sentences it names, and the
 schema sent in each backend's own wire form (fake Ollama and OpenAI servers; the real embedded model, slow)."""
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from citewise.answer.answerer import Answerer, Pipeline
+from citewise.answer.answerer import Answerer
 from citewise.answer.llm.base import BackendUnavailable, Message
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
@@ -20,6 +21,7 @@ from citewise.answer.quote_first import (
     reply_schema,
 )
 from citewise.core.types import Answer, Token, VerifiedSentence
+from citewise.evals.configs import V1
 from citewise.ingest.pipeline import ingest_paths
 from citewise.service import Citewise
 from tests.answer.passages import passages_of
@@ -150,7 +152,7 @@ def service(tmp_path_factory, embedding_model, make_settings) -> Citewise:
 
 
 def _quote_first(service: Citewise, generator) -> Answerer:
-    return Answerer(service.retriever, generator, service.settings, Pipeline(quote_first=True))
+    return Answerer(service.retriever, generator, service.settings, dataclasses.replace(V1, quote_first=True))
 
 
 def test_the_pipeline_answers_with_the_named_sentences_cited(service, fake_ollama: FakeOllama) -> None:

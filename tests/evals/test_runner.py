@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from citewise.cli import eval_command as command
 from citewise.core.settings import Settings, get_settings
-from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, ConfigError, resolve
+from citewise.evals.configs import COMPARED, CONFIGS, DEFAULT_CONFIG, ConfigError, resolve
 from citewise.evals.dataset import EvalItem
 from citewise.evals.runner import format_table, run_evaluation
 from citewise.ingest.pipeline import ingest_paths
@@ -168,16 +168,16 @@ def test_command_indexes_an_empty_store_and_writes_json(
             "--config",
             "dense",
             "--config",
-            "hybrid+verifier",
+            "hybrid+verifier@v1",
             "--json",
             str(out),
         ],
     )
     assert result.exit_code == 0, result.output
     assert "The index is empty" in result.output
-    assert "| metric" in result.output and "hybrid+verifier" in result.output
+    assert "| metric" in result.output and "hybrid+verifier@v1" in result.output
     written = json.loads(out.read_text(encoding="utf-8"))
-    assert list(written["summary"]) == ["dense", "hybrid+verifier"]
+    assert list(written["summary"]) == ["dense", "hybrid+verifier@v1"]
     assert [item["id"] for item in written["items"]] == [i.id for i in ITEMS]
 
 
@@ -228,8 +228,14 @@ def test_default_configuration_with_the_embedded_model(
 
 def test_default_is_an_alias_for_the_default_configuration() -> None:
     assert resolve(["default", DEFAULT_CONFIG, "textbook"]) == [DEFAULT_CONFIG, "textbook"]
-    with pytest.raises(ConfigError, match=r"unknown configuration nope; known: .*, default"):
+    with pytest.raises(ConfigError, match=r"unknown configuration nope; known: .*, default, all"):
         resolve(["nope"])
+
+
+def test_the_default_comparison_and_all() -> None:
+    """Without --config: the default beside the default it replaced and the baseline; `all`: every one."""
+    assert resolve(list(COMPARED)) == [DEFAULT_CONFIG, "hybrid+verifier@v1", "textbook"]
+    assert resolve(["textbook", "all"]) == ["textbook", *(name for name in CONFIGS if name != "textbook")]
 
 
 def test_evidence_only_run_measures_what_the_model_would_read(

@@ -325,8 +325,8 @@ def test_eval_with_answers_says_why_each_answer_counts(
     fake_ollama.set_reply("GPT-1 had 117 million parameters.")
     at = _app("evals")
     at.toggle[0].set_value(False).run()
-    at = _run_eval(at, ["hybrid+verifier"], 1)
-    assert at.table[0].value.loc["answer_accuracy", "hybrid+verifier"] == "1.000"
+    at = _run_eval(at, ["hybrid+verifier@v1"], 1)
+    assert at.table[0].value.loc["answer_accuracy", "hybrid+verifier@v1"] == "1.000"
     assert '<span class="cw-good">Right</span>: the answer contains the expected “117 million”.' in _html(at)
     assert "GPT-1 had 117 million parameters. [1]" in _texts(at, "info")
     assert '<span class="cw-ref">[1]</span> “GPT-1 had 117 million parameters.”' in _html(at)
