@@ -11,7 +11,7 @@ import streamlit as st
 
 from citewise.answer.citations import strip_markers
 from citewise.answer.llm.base import BackendUnavailable
-from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG
+from citewise.evals.configs import COMPARED, CONFIGS, DEFAULT_CONFIG, resolve
 from citewise.evals.dataset import DEV_SET, DatasetError, EvalItem, load_dataset
 from citewise.evals.metrics import NOT_CHARTED, contains, describe, item_right
 from citewise.evals.runner import format_metric
@@ -270,7 +270,7 @@ if picked is not None:
     configs = st.multiselect(
         "Configurations",
         list(CONFIGS),
-        default=list(CONFIGS),
+        default=resolve(COMPARED),
         help="\n".join(f"- **{name}**: {text}" for name, text in CONFIGS.items()),
     )
     left, right = st.columns(2)
