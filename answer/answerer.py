@@ -8,7 +8,7 @@ from typing import Literal
 from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
-from citewise.answer.evidence import select_evidence, select_focused, select_sentences
+from citewise.answer.evidence import Embed, select_evidence, select_focused, select_sentences
 from citewise.answer.llm.base import Generator, JsonSchema, Message
 from citewise.answer.prompt import (
     NOT_FOUND,
@@ -29,7 +29,7 @@ from citewise.answer.quote_first import (
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
-from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, MULTILINGUAL_USE, CitewiseEmbeddingFunction
+from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, MULTILINGUAL_USE, CitewiseEmbeddingFunction, Remembered
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
 # Tokens of one v1 window (400 characters) with its label: 4 of them are ~450 tokens.
@@ -94,10 +94,11 @@ class Answerer:
             or retrieved.best_keyword >= self.settings.min_keyword_score
         )
 
-    def select_evidence(self, question: str, retrieved: Retrieved) -> EvidenceSet:
-        """What the model will read of the retrieved passages, by the pipeline's `evidence` rule."""
+    def select_evidence(self, question: str, retrieved: Retrieved, embed: Embed | None = None) -> EvidenceSet:
+        """What the model will read of the retrieved passages, by the pipeline's `evidence` rule (`embed`:
+        the attribution model, by default)."""
         budget = evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question)
-        embed, count = self.attribution.matrix, self.generator.count_tokens
+        embed, count = embed or self.attribution.matrix, self.generator.count_tokens
         passages, window_chars, total_chars = (
             self.settings.evidence_passages,
             self.settings.evidence_window_chars,
@@ -117,19 +118,23 @@ class Answerer:
             return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)
 
-    def evidence(self, question: str, k: int | None = None) -> tuple[Retrieved, EvidenceSet | None]:
+    def evidence(
+        self, question: str, k: int | None = None, embed: Embed | None = None
+    ) -> tuple[Retrieved, EvidenceSet | None]:
         """Retrieval and the evidence the model would read, without generating (None: refused by the gate)."""
         retrieved = self.retriever.search(question, k, self.pipeline.mode)
         if self.pipeline.gate and not self.is_relevant(retrieved):
             return retrieved, None
-        return retrieved, self.select_evidence(question, retrieved)
+        return retrieved, self.select_evidence(question, retrieved, embed)
 
     def stream(self, question: str, k: int | None = None) -> Iterator[Sources | Token | VerifiedSentence | Answer]:
         """The passages the model is about to read (before it starts: seconds before its first token),
         then the tokens of its draft as they come, each sentence's verdict as soon as the next one begins
         (`VerifiedSentence`, right after the tokens that end that sentence), then the verified Answer."""
         started = time.perf_counter()
-        retrieved, evidence = self.evidence(question, k)
+        # Selection and the verifier embed the same sentences: each once.
+        embed = Remembered(self.attribution.matrix)
+        retrieved, evidence = self.evidence(question, k, embed)
         timings = {"retrieve": retrieved.timings_ms["total"]}
         if evidence is None:
             verified = Verified(NOTHING_RELEVANT, True, (), ())
@@ -153,9 +158,7 @@ class Answerer:
         crosslingual = (
             CrossLingualSupport(evidence.passages, self.multilingual.matrix) if self.pipeline.crosslingual else None
         )
-        verifier = SentenceVerifier(
-            evidence.passages, self.attribution.matrix, self.settings.support_threshold, question, crosslingual
-        )
+        verifier = SentenceVerifier(evidence.passages, embed, self.settings.support_threshold, question, crosslingual)
         draft = ""
         for event in verify_as_written(pieces, verifier, started, timings):
             if isinstance(event, Token):

@@ -4,8 +4,9 @@ A sentence can be true to its passage and still answer another question: asked f
 rate, a passage gives its parameter count. So each part of a question gets a type (a number, a date,
 a person, ...) and, when it asks for a quantity, an attribute (the words naming what is measured:
 "learning rate"); a sentence answers that part only when it and its supporting span state that type,
-and the span (or its heading) names the attribute. Plain rules, English first, with the question words
-of zh/ja/de/fr/es.
+and the span (or its heading) names the attribute. A question about what no cited passage names (the
+2022 FIFA World Cup, asked of passages about ChatGPT) is refused too. Plain rules, English first, with
+the question words of zh/ja/de/fr/es.
 """
 
 import re
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from citewise.answer.citations import Verified
-from citewise.answer.crosslingual import has_other_script
+from citewise.answer.crosslingual import coined_names, holds_name, is_english
 from citewise.answer.prompt import NOT_FOUND
 from citewise.retrieval.tokenize import tokenize
 
@@ -155,8 +156,6 @@ class Asked:
     attribute: tuple[str, ...]
     # The words of the whole question: a "who" or "where" answer names something beyond them.
     words: frozenset[str]
-    # Its names ("Mistral Large", "GPT-3"): a claim that repeats one must be supported by a span naming it.
-    names: frozenset[str] = frozenset()
 
 
 def asked_type(question: str) -> AskedType:
@@ -194,7 +193,6 @@ def question_parts(question: str) -> list[Asked]:
         pieces = [question.strip()]
     # Every part is about what the whole question names: "who wrote it?" asks for a name new to all of it.
     named = frozenset(tokenize(question))
-    names = frozenset(word for name in _NAME.findall(question) for word in tokenize(name))
     parts = []
     for piece in pieces:
         kind = asked_type(piece)
@@ -202,7 +200,7 @@ def question_parts(question: str) -> list[Asked]:
         # but "which technique ..." is answered by a named technique, and "what X" names the class of the
         # answer as often as its attribute (evals/RESULTS.md: the check on "what/which X" cost 4 of 105).
         words = attribute(piece) if kind == "number" else ()
-        parts.append(Asked(piece, kind, words, named, names))
+        parts.append(Asked(piece, kind, words, named))
     return parts
 
 
@@ -232,26 +230,46 @@ def _new_name(claim: str, part: Asked) -> bool:
 def answers(part: Asked, claim: str, span: str, heading: str = "") -> bool:
     """Whether `claim`, supported by `span`, answers `part`: both state its type (a person's or place's name
     new to the question, in the claim); the span or its heading (`heading`: the chunk's title and heading)
-    names its attribute, and every name the claim took from the question ("Mistral Large": not a span
-    about Mistral 7B)."""
+    names its attribute. The question's names are checked against the cited passages (`names_found`), not
+    the span: a span often says "it" ("It has 175 billion parameters")."""
     if not (_states(part.type, claim) and _states(part.type, span)):
         return False
     if part.type in ("person", "place") and not _new_name(claim, part):
         return False
-    held = set(tokenize(span)) | set(tokenize(heading))
-    repeated = set(tokenize(claim)) & part.names
-    if not has_other_script(span):  # an English span cannot hold the Chinese words a Chinese answer repeats
-        repeated = {word for word in repeated if word.isascii()}
-    if not repeated <= held:
-        return False
     if not part.attribute:
         return True
+    held = set(tokenize(span)) | set(tokenize(heading))
     return sum(w not in held for w in part.attribute) <= len(part.attribute) * ATTRIBUTE_MISSING
 
 
 def unanswered_sentence(part: Asked) -> str:
     """The code-written sentence for a part no supported sentence answers (never the model's words)."""
     return f'The documents don\'t answer this part of the question: "{part.text.rstrip("?？ ")}?"'
+
+
+def question_names(question: str) -> set[str]:
+    """The names a question writes in Latin letters: in English its capitalized words but the first, which
+    the sentence capitalizes ("Who", "Besides"); in other languages the coined ones ("GPT-3", "RLHF"): German
+    capitalizes every noun, and a Chinese question may repeat itself in English."""
+    if not is_english(question):
+        return coined_names(question)
+    start = len(question) - len(question.lstrip())
+    names = {
+        match.group()
+        for match in _NAME.finditer(question)
+        if match.group().isascii() and not (match.start() == start and match.group()[1:].islower())
+    }
+    # An acronym's plural ("LLMs") is written singular as often (`holds_name` lets a word go on: "LLMs" too).
+    return {name[:-1] if name.endswith("s") and name[:-1].isupper() else name for name in names}
+
+
+def names_found(question: str, verified: Verified) -> bool:
+    """At least half of the question's names are in the passages it cites: "Who won the 2022 FIFA World
+    Cup?" is not answered from passages that never name FIFA or the World Cup."""
+    names = question_names(question)
+    text = " ".join(f"{c.title} {c.heading} {c.text}" for c in verified.citations)
+    missing = [name for name in names if not holds_name(name, text)]
+    return len(missing) * 2 <= len(names)
 
 
 def answer_what_was_asked(question: str, verified: Verified) -> Verified:
@@ -261,6 +279,8 @@ def answer_what_was_asked(question: str, verified: Verified) -> Verified:
     if verified.refused:
         return verified
     parts = question_parts(question)
+    if not names_found(question, verified):
+        return Verified(NOT_ANSWERED, True, verified.claims, ())
     cited = {c.n: c for c in verified.citations}
     supported = [
         (claim.text, cited[claim.citation]) for claim in verified.claims if claim.supported and claim.citation in cited

@@ -65,25 +65,30 @@ def anchors(text: str) -> set[str]:
     German, French or Spanish one only the words that cannot be ordinary words of it: with a digit (GPT-3),
     two capitals (RLHF) or a capital inside (ChatGPT).
     """
-    names = _LATIN_NAME.findall(text)
     if has_other_script(text):
-        return {n for n in names if len(n) > 1 and n.lower() not in _ENGLISH}
+        return {n for n in _LATIN_NAME.findall(text) if len(n) > 1 and n.lower() not in _ENGLISH}
+    return coined_names(text)
+
+
+def coined_names(text: str) -> set[str]:
+    """The Latin-script words of `text` that no language would translate: with a digit (GPT-3), two
+    capitals (RLHF) or a capital inside (ChatGPT)."""
     return {
         n
-        for n in names
+        for n in _LATIN_NAME.findall(text)
         if any(c.isdigit() for c in n) or any(c.isupper() for part in re.split(r"[-.]", n) for c in part[1:])
     }
 
 
+def holds_name(name: str, passage: str) -> bool:
+    """Whether `passage` writes `name`, in any case. A name with a digit must end where the passage's does
+    (GPT-4 is not GPT-4o nor GPT-4.5); a word may go on (Transformer, Transformers)."""
+    end = r"(?![a-z0-9]|[.-][a-z0-9])" if any(c.isdigit() for c in name) else ""
+    return bool(re.search(r"(?<![a-z0-9])" + re.escape(name.lower()) + end, passage.lower()))
+
+
 def _names_in(names: set[str], passage: str) -> bool:
-    lowered = passage.lower()
-    for name in names:
-        # A name with a digit must end where the passage's does (GPT-4 is not GPT-4o nor GPT-4.5); a word
-        # may go on (Transformer, Transformers).
-        end = r"(?![a-z0-9]|[.-][a-z0-9])" if any(c.isdigit() for c in name) else ""
-        if not re.search(r"(?<![a-z0-9])" + re.escape(name.lower()) + end, lowered):
-            return False
-    return True
+    return all(holds_name(name, passage) for name in names)
 
 
 class CrossLingualSupport:

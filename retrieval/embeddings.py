@@ -93,6 +93,21 @@ def _rows(encode: Encode, texts: list[str]) -> np.ndarray:
     return np.asarray(encode(texts), dtype=np.float32).reshape(len(texts), -1)
 
 
+class Remembered:
+    """An embedding function that embeds each distinct text once: one answer's evidence selection and its
+    verifier embed the same sentences of the same passages."""
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray]) -> None:
+        self.embed = embed
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        new = [text for text in dict.fromkeys(texts) if text not in self.vectors]
+        if new:
+            self.vectors.update(zip(new, self.embed(new), strict=True))
+        return np.stack([self.vectors[text] for text in texts])
+
+
 @register_embedding_function
 class CitewiseEmbeddingFunction(EmbeddingFunction[Documents]):
     """Chroma embedding function over a packaged embedding model, loaded on first use."""

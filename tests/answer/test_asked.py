@@ -8,6 +8,7 @@ from citewise.answer.asked import (
     answers,
     asked_type,
     attribute,
+    question_names,
     question_parts,
     unanswered_sentence,
 )
@@ -195,8 +196,34 @@ def test_a_year_is_not_the_number_asked_for() -> None:
     assert answers(part, "Sora videos can be 60 seconds long.", "Sora makes videos up to 60 seconds long.")
 
 
-def test_the_span_must_name_the_asked_entity_the_claim_repeats() -> None:
-    [part] = question_parts("How many parameters does Mistral Large have?")
-    span = "Mistral 7B has 7 billion parameters."
-    assert not answers(part, "Mistral Large has 7 billion parameters.", span)
-    assert answers(part, "Mistral 7B has 7 billion parameters.", span)  # not Large; `verify` judges that
+def test_a_span_that_says_it_answers_for_the_name_before_it() -> None:
+    """The question's names are checked against the cited passages (`names_found`), not the span: on the
+    tune halves the span check refused two right answers and no wrong one (evals/RESULTS.md)."""
+    [part] = question_parts("How many parameters does GPT-3 have?")
+    assert answers(part, "GPT-3 has 175 billion parameters.", "It has 175 billion parameters.")
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Who won the 2022 FIFA World Cup?", {"FIFA", "World", "Cup"}),  # not "Who": the sentence's capital
+        ("Besides OpenAI, which labs build LLMs?", {"OpenAI", "LLM"}),  # an acronym's plural: either form
+        ("GPT-1 的参数量是多少?", {"GPT-1"}),
+        ("How many parameters did GPT-3 have? GPT-3 有多少参数?", {"GPT-3"}),  # not "How", "many", ...
+        ("Mit welchem Algorithmus wird das Policy-Modell bei RLHF optimiert?", {"RLHF"}),  # not every noun
+    ],
+)
+def test_the_names_of_a_question(question: str, names: set[str]) -> None:
+    assert question_names(question) == names
+
+
+def test_a_question_about_what_no_cited_passage_names_is_refused(embed) -> None:
+    """The passage supports the sentence, and a date answers "when", but it is about ChatGPT, not FIFA."""
+    chatgpt = "In November 2022, OpenAI released ChatGPT, a chatbot based on GPT-3.5."
+    verified = verify("OpenAI released ChatGPT in November 2022.", passages_of(chatgpt), embed, THRESHOLD, "")
+    assert not verified.refused
+    assert answer_what_was_asked("When did Argentina win the 2022 FIFA World Cup?", verified).refused
+    assert answer_what_was_asked("When did OpenAI release ChatGPT?", verified) == verified
+    plural = "PLMs are pre-trained language models such as BERT."
+    verified = verify("PLMs are pre-trained language models.", passages_of(plural), embed, THRESHOLD, "")
+    assert answer_what_was_asked("What is a PLM?", verified) == verified

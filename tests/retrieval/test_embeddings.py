@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 
 from citewise.retrieval.embeddings import (
+    ATTRIBUTION_MODEL,
     MULTILINGUAL_E5,
     MULTILINGUAL_USE,
     CitewiseEmbeddingFunction,
     EmbeddingModelError,
+    Remembered,
 )
 
 PASSAGES = [
@@ -43,3 +45,21 @@ def test_e5_encodes_queries_and_passages_differently() -> None:
 def test_an_unknown_model_names_the_ones_that_ship() -> None:
     with pytest.raises(EmbeddingModelError, match=f"{MULTILINGUAL_USE}.*{MULTILINGUAL_E5}"):
         CitewiseEmbeddingFunction("no-such-model").load()
+
+
+def test_remembered_embeds_each_text_once_and_returns_the_models_rows() -> None:
+    """One answer's selection and verifier share vectors: a text already embedded is not embedded again."""
+    model = CitewiseEmbeddingFunction(ATTRIBUTION_MODEL)
+    asked: list[list[str]] = []
+
+    def counting(texts: list[str]) -> np.ndarray:
+        asked.append(list(texts))
+        return model.matrix(texts)
+
+    remembered = Remembered(counting)
+    first = remembered(PASSAGES[:2])
+    again = remembered([PASSAGES[1], PASSAGES[2], PASSAGES[1]])
+
+    assert asked == [PASSAGES[:2], [PASSAGES[2]]]
+    assert np.allclose(first, model.matrix(PASSAGES[:2]), atol=1e-5)
+    assert np.allclose(again, model.matrix([PASSAGES[1], PASSAGES[2], PASSAGES[1]]), atol=1e-5)
