@@ -44,7 +44,7 @@ CONFIGS: dict[str, str] = {
     "grounded": "citewise's default: hybrid retrieval, relevance gate, focused evidence (the best sentences "
     "of all retrieved passages, each with the note that qualifies it), verified citations with the "
     "cross-language verifier, the answer held to what was asked (near misses refused, partial answers)",
-    "hybrid+verifier@v1": "the default until 2026-12-01: hybrid retrieval, relevance gate, one evidence window "
+    "hybrid+verifier@v1": "the default until 2026-12-02: hybrid retrieval, relevance gate, one evidence window "
     "per top passage, verified citations (English rule)",
     "dense": "hybrid+verifier@v1, dense retrieval only",
     "hybrid": "hybrid+verifier@v1 with the model's own markers (no verifier)",
@@ -78,7 +78,7 @@ ALIASES = {"default": DEFAULT_CONFIG}
 # What `citewise eval` runs when no --config is named: the default beside the one it replaced and the
 # baseline; `--config all` runs every configuration.
 COMPARED = ("default", "hybrid+verifier@v1", "textbook")
-# The default until 2026-12-01, kept so every later default is compared with it; the other
+# The default until 2026-12-02, kept so every later default is compared with it; the other
 # configurations each change one thing of it, so their figures in RESULTS.md keep their meaning.
 V1 = Pipeline(evidence="windows", crosslingual=False, asked=False)
 _PIPELINES = {
