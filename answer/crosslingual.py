@@ -62,8 +62,7 @@ def anchors(text: str) -> set[str]:
     """The names a sentence writes in Latin letters, which a translation keeps as they are.
 
     In a CJK sentence every Latin word but English function words ("The Transformer 架构") is one; in a
-    German, French or Spanish one only the words that cannot be ordinary words of it: with a digit (GPT-3),
-    two capitals (RLHF) or a capital inside (ChatGPT).
+    German, French or Spanish one only the words that cannot be ordinary words of it (`coined_names`).
     """
     if has_other_script(text):
         return {n for n in _LATIN_NAME.findall(text) if len(n) > 1 and n.lower() not in _ENGLISH}
@@ -85,10 +84,6 @@ def holds_name(name: str, passage: str) -> bool:
     (GPT-4 is not GPT-4o nor GPT-4.5); a word may go on (Transformer, Transformers)."""
     end = r"(?![a-z0-9]|[.-][a-z0-9])" if any(c.isdigit() for c in name) else ""
     return bool(re.search(r"(?<![a-z0-9])" + re.escape(name.lower()) + end, passage.lower()))
-
-
-def _names_in(names: set[str], passage: str) -> bool:
-    return all(holds_name(name, passage) for name in names)
 
 
 class CrossLingualSupport:
@@ -122,7 +117,9 @@ class CrossLingualSupport:
         names = anchors(sentence)
         return np.array(
             [
-                float(cosine[i]) if all_supported(claimed, self._offered[i]) and _names_in(names, text) else 0.0
+                float(cosine[i])
+                if all_supported(claimed, self._offered[i]) and all(holds_name(n, text) for n in names)
+                else 0.0
                 for i, text in enumerate(self._texts)
             ]
         )
