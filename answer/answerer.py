@@ -8,7 +8,7 @@ from typing import Literal
 from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
-from citewise.answer.evidence import Embed, select_evidence, select_focused, select_sentences
+from citewise.answer.evidence import select_evidence, select_focused, select_sentences
 from citewise.answer.llm.base import Generator, JsonSchema, Message
 from citewise.answer.prompt import (
     NOT_FOUND,
@@ -29,7 +29,13 @@ from citewise.answer.quote_first import (
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
-from citewise.retrieval.embeddings import ATTRIBUTION_MODEL, MULTILINGUAL_USE, CitewiseEmbeddingFunction, Remembered
+from citewise.retrieval.embeddings import (
+    ATTRIBUTION_MODEL,
+    MULTILINGUAL_USE,
+    CitewiseEmbeddingFunction,
+    Encode,
+    Remembered,
+)
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 
 # Tokens of one v1 window (400 characters) with its label: 4 of them are ~450 tokens.
@@ -94,7 +100,7 @@ class Answerer:
             or retrieved.best_keyword >= self.settings.min_keyword_score
         )
 
-    def select_evidence(self, question: str, retrieved: Retrieved, embed: Embed | None = None) -> EvidenceSet:
+    def select_evidence(self, question: str, retrieved: Retrieved, embed: Encode | None = None) -> EvidenceSet:
         """What the model will read of the retrieved passages, by the pipeline's `evidence` rule (`embed`:
         the attribution model, by default)."""
         budget = evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question)
@@ -119,7 +125,7 @@ class Answerer:
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)
 
     def evidence(
-        self, question: str, k: int | None = None, embed: Embed | None = None
+        self, question: str, k: int | None = None, embed: Encode | None = None
     ) -> tuple[Retrieved, EvidenceSet | None]:
         """Retrieval and the evidence the model would read, without generating (None: refused by the gate)."""
         retrieved = self.retriever.search(question, k, self.pipeline.mode)

@@ -14,7 +14,7 @@ answer/crosslingual.py instead, against its own threshold.
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -25,9 +25,8 @@ from citewise.answer.prompt import NOT_FOUND
 from citewise.answer.quantities import Quantity, all_supported, quantities, supplied
 from citewise.answer.sentences import split_sentences
 from citewise.core.types import Citation, Claim, Evidence, VerifiedSentence
+from citewise.retrieval.embeddings import Encode
 from citewise.retrieval.tokenize import tokenize
-
-Embed = Callable[[list[str]], np.ndarray]
 
 # Share of the question's words (those the sentence repeats) that its passage must contain.
 QUESTION_COVERAGE = 0.5
@@ -109,7 +108,7 @@ class SentenceVerifier:
     def __init__(
         self,
         passages: Sequence[Evidence],
-        embed: Embed,
+        embed: Encode,
         threshold: float,
         question: str = "",
         crosslingual: CrossLingualSupport | None = None,
@@ -206,7 +205,7 @@ class SentenceVerifier:
 def verify(
     answer: str,
     passages: Sequence[Evidence],
-    embed: Embed,
+    embed: Encode,
     threshold: float,
     question: str = "",
     crosslingual: CrossLingualSupport | None = None,

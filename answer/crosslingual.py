@@ -10,14 +10,13 @@ threshold: this module only answers for the others.
 """
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from citewise.answer.quantities import Quantity, all_supported, supplied
 from citewise.core.types import Evidence
-
-Embed = Callable[[list[str]], np.ndarray]
+from citewise.retrieval.embeddings import Encode
 
 # Cosine of use-multilingual-v3 between a sentence and the span that supports it, chosen on the dev
 # set's tuning half (evals/RESULTS.md).
@@ -89,7 +88,7 @@ def holds_name(name: str, passage: str) -> bool:
 class CrossLingualSupport:
     """Scores the spans of the passages for sentences that are not in English (embedded once, on demand)."""
 
-    def __init__(self, passages: Sequence[Evidence], embed: Embed, threshold: float = CROSSLINGUAL_THRESHOLD) -> None:
+    def __init__(self, passages: Sequence[Evidence], embed: Encode, threshold: float = CROSSLINGUAL_THRESHOLD) -> None:
         self.passages = passages
         self.embed = embed
         self.threshold = threshold

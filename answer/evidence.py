@@ -15,9 +15,8 @@ import numpy as np
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS
 from citewise.answer.sentences import split_sentences
 from citewise.core.types import Evidence, EvidenceSet, ScoredChunk
+from citewise.retrieval.embeddings import Encode
 from citewise.retrieval.tokenize import tokenize
-
-Embed = Callable[[list[str]], np.ndarray]
 
 OVERLAP_WEIGHT = 0.5  # a sentence's share of the question's words, against its cosine (tuned with best_window)
 # Each rank down the retrieved list costs a sentence this much score, so a tie goes to the better passage.
@@ -30,7 +29,7 @@ def _overlap(question_tokens: set[str], text: str) -> float:
     return len(question_tokens & set(tokenize(text))) / len(question_tokens)
 
 
-def _sentence_scores(question: str, sentences: list[str], embed: Embed) -> np.ndarray:
+def _sentence_scores(question: str, sentences: list[str], embed: Encode) -> np.ndarray:
     """How well each sentence matches the question: cosine + 0.5 x share of the question's words it has."""
     vectors = embed([question, *sentences])
     question_tokens = set(tokenize(question))
@@ -38,7 +37,7 @@ def _sentence_scores(question: str, sentences: list[str], embed: Embed) -> np.nd
     return vectors[1:] @ vectors[0] + OVERLAP_WEIGHT * overlap
 
 
-def best_window(question: str, text: str, embed: Embed, max_chars: int) -> tuple[int, int]:
+def best_window(question: str, text: str, embed: Encode, max_chars: int) -> tuple[int, int]:
     """The span of `text` around its sentence most like the question, grown to about `max_chars`."""
     spans = split_sentences(text)
     if len(text) <= max_chars or len(spans) <= 1:
@@ -59,7 +58,7 @@ def best_window(question: str, text: str, embed: Embed, max_chars: int) -> tuple
 def select_evidence(
     question: str,
     hits: Sequence[ScoredChunk],
-    embed: Embed,
+    embed: Encode,
     count_tokens: Callable[[str], int],
     budget_tokens: int,
     max_passages: int,
@@ -101,7 +100,7 @@ def _within_budget(
 def select_sentences(
     question: str,
     hits: Sequence[ScoredChunk],
-    embed: Embed,
+    embed: Encode,
     count_tokens: Callable[[str], int],
     budget_tokens: int,
     max_passages: int,
@@ -163,7 +162,7 @@ def _keyword_overlap(question: str, sentences: list[str]) -> np.ndarray:
 def select_focused(
     question: str,
     hits: Sequence[ScoredChunk],
-    embed: Embed,
+    embed: Encode,
     count_tokens: Callable[[str], int],
     budget_tokens: int,
     max_passages: int,

@@ -97,7 +97,7 @@ class Remembered:
     """An embedding function that embeds each distinct text once: one answer's evidence selection and its
     verifier embed the same sentences of the same passages."""
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray]) -> None:
+    def __init__(self, embed: Encode) -> None:
         self.embed = embed
         self.vectors: dict[str, np.ndarray] = {}
 
