@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from citewise.answer.citations import Verified
-from citewise.answer.crosslingual import coined_names, holds_name, is_english
+from citewise.answer.crosslingual import coined_names, is_english, missing_names
 from citewise.answer.prompt import NOT_FOUND
 from citewise.retrieval.tokenize import tokenize
 
@@ -259,7 +259,7 @@ def question_names(question: str) -> set[str]:
         for match in _NAME.finditer(question)
         if match.group().isascii() and not (match.start() == start and match.group()[1:].islower())
     }
-    # An acronym's plural ("LLMs") is written singular as often (`holds_name` lets a word go on: "LLMs" too).
+    # An acronym's plural ("LLMs") is written singular as often (`missing_names` lets a word go on: "LLMs" too).
     return {name[:-1] if name.endswith("s") and name[:-1].isupper() else name for name in names}
 
 
@@ -268,8 +268,7 @@ def names_found(question: str, verified: Verified) -> bool:
     Cup?" is not answered from passages that never name FIFA or the World Cup."""
     names = question_names(question)
     text = " ".join(f"{c.title} {c.heading} {c.text}" for c in verified.citations)
-    missing = [name for name in names if not holds_name(name, text)]
-    return len(missing) * 2 <= len(names)
+    return len(missing_names(names, text)) * 2 <= len(names)
 
 
 def answer_what_was_asked(question: str, verified: Verified) -> Verified:
@@ -278,9 +277,9 @@ def answer_what_was_asked(question: str, verified: Verified) -> Verified:
     sentence per unanswered part (a partial answer)."""
     if verified.refused:
         return verified
-    parts = question_parts(question)
     if not names_found(question, verified):
         return Verified(NOT_ANSWERED, True, verified.claims, ())
+    parts = question_parts(question)
     cited = {c.n: c for c in verified.citations}
     supported = [
         (claim.text, cited[claim.citation]) for claim in verified.claims if claim.supported and claim.citation in cited

@@ -10,7 +10,7 @@ threshold: this module only answers for the others.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -78,11 +78,16 @@ def coined_names(text: str) -> set[str]:
     }
 
 
-def holds_name(name: str, passage: str) -> bool:
-    """Whether `passage` writes `name`, in any case. A name with a digit must end where the passage's does
-    (GPT-4 is not GPT-4o nor GPT-4.5); a word may go on (Transformer, Transformers)."""
-    end = r"(?![a-z0-9]|[.-][a-z0-9])" if any(c.isdigit() for c in name) else ""
-    return bool(re.search(r"(?<![a-z0-9])" + re.escape(name.lower()) + end, passage.lower()))
+def missing_names(names: Iterable[str], passage: str) -> list[str]:
+    """The `names` that `passage` does not write, in any case. A name with a digit must end where the
+    passage's does (GPT-4 is not GPT-4o nor GPT-4.5); a word may go on (Transformer, Transformers)."""
+    lowered = passage.lower()
+    missing = []
+    for name in names:
+        end = r"(?![a-z0-9]|[.-][a-z0-9])" if any(c.isdigit() for c in name) else ""
+        if not re.search(r"(?<![a-z0-9])" + re.escape(name.lower()) + end, lowered):
+            missing.append(name)
+    return missing
 
 
 class CrossLingualSupport:
@@ -116,9 +121,7 @@ class CrossLingualSupport:
         names = anchors(sentence)
         return np.array(
             [
-                float(cosine[i])
-                if all_supported(claimed, self._offered[i]) and all(holds_name(n, text) for n in names)
-                else 0.0
+                float(cosine[i]) if all_supported(claimed, self._offered[i]) and not missing_names(names, text) else 0.0
                 for i, text in enumerate(self._texts)
             ]
         )
