@@ -1,24 +1,21 @@
 """A model on an OpenAI-compatible server (vLLM, llama.cpp's `llama-server`, LM Studio …), for when
-answers should come from a GPU machine: probe it, then stream answers through LangChain's ChatOpenAI.
+answers should come from a GPU machine: probe it, then stream answers with the `openai` client.
 
-`openai` and `langchain_openai` are imported only when such a server is asked: they would add most of a
-second to every `citewise` command."""
+The client is used directly, not through langchain-openai: that layer broke when openai 3 moved to
+httpx2 (it handed the new client an httpx timeout). `openai` is imported only when such a server is
+asked: it would add most of a second to every `citewise` command."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import httpx
-
-from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, estimate_tokens, to_langchain
+from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, estimate_tokens
 
 if TYPE_CHECKING:
     import openai
 
 # Local servers take any key; the client library insists on one.
 NO_KEY = "not-needed"
-# No read timeout: a loaded server can still queue a request for long before its first token.
-_STREAM_TIMEOUT = httpx.Timeout(None, connect=5.0)
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,7 @@ class OpenAIStatus:
     reason: str
 
 
-def _client(base_url: str, api_key: str | None, timeout: float) -> "openai.OpenAI":
+def _client(base_url: str, api_key: str | None, timeout: "float | openai.Timeout") -> "openai.OpenAI":
     import openai
 
     return openai.OpenAI(base_url=base_url, api_key=api_key or NO_KEY, timeout=timeout, max_retries=0)
@@ -66,7 +63,7 @@ def probe_openai(base_url: str, model: str, api_key: str | None = None, timeout:
 
 
 class OpenAIGenerator:
-    """A model on an OpenAI-compatible server, streamed through LangChain's `ChatOpenAI`."""
+    """A model on an OpenAI-compatible server, streamed through the `openai` client."""
 
     backend = "openai"
 
@@ -76,16 +73,11 @@ class OpenAIGenerator:
         self.base_url = base_url
         self.model = model
         self.context_tokens = context_tokens
-        from langchain_openai import ChatOpenAI
+        import openai
 
-        self._chat = ChatOpenAI(
-            base_url=base_url,
-            api_key=api_key or NO_KEY,
-            model=model,
-            temperature=0,
-            timeout=_STREAM_TIMEOUT,
-            max_retries=0,
-        )
+        # No read timeout: a loaded server can still queue a request for long before its first token.
+        # openai.Timeout is the class of the HTTP library this client version uses (httpx or httpx2).
+        self._client = _client(base_url, api_key, openai.Timeout(None, connect=5.0))
 
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)  # the API has no tokenize endpoint
@@ -95,15 +87,24 @@ class OpenAIGenerator:
         as `response_format` of type json_schema, which vLLM and llama-server turn into a grammar."""
         import openai
 
+        extra: dict[str, object] = {}
+        if schema:
+            extra["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
         try:
-            # ChatOpenAI sends `max_completion_tokens`; older llama.cpp servers read only `max_tokens`.
-            extra: dict[str, object] = {"max_tokens": max_tokens}
-            if schema:
-                # In the body as is: ChatOpenAI's own `response_format` switches to a parsing beta client.
-                extra["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
-            for chunk in self._chat.stream(to_langchain(messages), max_tokens=max_tokens, extra_body=extra):
-                if chunk.text:
-                    yield chunk.text
+            with self._client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": message.role, "content": message.content} for message in messages],  # type: ignore[misc]
+                temperature=0,
+                stream=True,
+                # Newer servers read `max_completion_tokens`, older llama.cpp servers only `max_tokens`.
+                max_completion_tokens=max_tokens,
+                max_tokens=max_tokens,
+                extra_body=extra or None,
+            ) as chunks:
+                for chunk in chunks:
+                    for choice in chunk.choices:  # a closing usage chunk has none
+                        if choice.delta.content:
+                            yield choice.delta.content
         except openai.NotFoundError as exc:
             raise BackendUnavailable(
                 f"{self.base_url} has no model '{self.model}' ({_message(exc)}); set CITEWISE_OPENAI_MODEL"

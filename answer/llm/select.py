@@ -1,5 +1,7 @@
 """Which backend answers: the one place that decides, from settings (CITEWISE_LLM)."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from citewise.answer.llm.base import BackendUnavailable, Generator
@@ -9,6 +11,12 @@ from citewise.answer.llm.openai_compatible import OpenAIGenerator, OpenAIStatus,
 from citewise.core.settings import Settings
 
 BACKENDS = ("auto", "embedded", "ollama", "openai")
+# The settings that decide how each backend loads: an error while loading one names them.
+_SETTINGS_OF = {
+    "embedded": "CITEWISE_EMBEDDED_MODEL or CITEWISE_MODEL_PATH",
+    "ollama": "CITEWISE_OLLAMA_HOST and CITEWISE_OLLAMA_MODEL",
+    "openai": "CITEWISE_OPENAI_BASE_URL and CITEWISE_OPENAI_MODEL",
+}
 
 
 @dataclass(frozen=True)
@@ -30,11 +38,13 @@ def choose_backend(
     if wanted == "embedded":
         return BackendChoice("embedded", embedded_model, "CITEWISE_LLM=embedded")
     if wanted == "openai":
-        served = _probe_openai(settings)
+        with _loading("openai"):
+            served = _probe_openai(settings)
         if not served.has_model:
             raise BackendUnavailable(served.reason)
         return BackendChoice("openai", settings.openai_model, served.reason)
-    status = probe or probe_ollama(settings.ollama_host, settings.ollama_model, timeout=1.5)
+    with _loading("ollama"):
+        status = probe or probe_ollama(settings.ollama_host, settings.ollama_model, timeout=1.5)
     if status.reachable and status.has_model:
         return BackendChoice("ollama", settings.ollama_model, status.reason)
     if wanted == "ollama":
@@ -45,6 +55,11 @@ def choose_backend(
 def load_generator(settings: Settings, choice: BackendChoice) -> Generator:
     """The chosen backend's generator, checked before use: a server must have the model (else
     `BackendUnavailable` with the probe's reason), and the context is capped at the model's own."""
+    with _loading(choice.backend):
+        return _load(settings, choice)
+
+
+def _load(settings: Settings, choice: BackendChoice) -> Generator:
     if choice.backend == "ollama":
         status = probe_ollama(settings.ollama_host, settings.ollama_model)
         if not status.has_model:
@@ -58,6 +73,22 @@ def load_generator(settings: Settings, choice: BackendChoice) -> Generator:
         context = min(settings.context_tokens, served.context_length or settings.context_tokens)
         return OpenAIGenerator(str(settings.openai_base_url), settings.openai_model, _api_key(settings), context)
     return load_embedded(settings)
+
+
+@contextmanager
+def _loading(backend: str) -> Iterator[None]:
+    """Any error while a backend is probed or loaded becomes one BackendUnavailable line that names the
+    backend's settings: a client library's surprise (a new release's TypeError) is no traceback for a user."""
+    try:
+        yield
+    except BackendUnavailable:
+        raise
+    except Exception as exc:
+        said = " ".join(str(exc).split())  # one line, whatever the library printed
+        raise BackendUnavailable(
+            f"the {backend} backend failed to load ({type(exc).__name__}: {said}); check {_SETTINGS_OF[backend]}, "
+            "or choose another backend with CITEWISE_LLM"
+        ) from exc
 
 
 def _probe_openai(settings: Settings) -> OpenAIStatus:
