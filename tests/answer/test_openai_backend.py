@@ -98,6 +98,18 @@ def test_a_forced_openai_backend_that_is_down_says_why(tmp_path: Path, make_sett
         load_generator(settings, BackendChoice("openai", DEFAULT_MODEL, "chosen by the test"))
 
 
+def test_a_server_that_lists_models_without_names_fails_in_one_line_naming_the_settings(
+    server: FakeOpenAIServer, tmp_path: Path, make_settings
+) -> None:
+    """The client library raises a TypeError on such a listing: no traceback reaches the user."""
+    server.listing = [{"object": "model"}]
+    with pytest.raises(BackendUnavailable) as raised:
+        choose_backend(_settings(make_settings, tmp_path, server.url))
+    message = str(raised.value)
+    assert message.startswith("the openai backend failed to load (TypeError: ")
+    assert "check CITEWISE_OPENAI_BASE_URL and CITEWISE_OPENAI_MODEL" in message and "\n" not in message
+
+
 def test_an_answer_from_the_server_is_verified_and_cited(
     server: FakeOpenAIServer, tmp_path: Path, make_settings, embedding_model: str
 ) -> None:

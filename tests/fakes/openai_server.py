@@ -23,6 +23,9 @@ class FakeOpenAIServer(LocalServer):
         self.bodies: list[dict[str, Any]] = []
         self.reply = "Paris is the capital of France."
         self.models = [DEFAULT_MODEL]
+        # GET /v1/models' entries as served; None: vLLM's entry for each of `models`. A test sets entries a
+        # broken server or proxy sends (no `id`) to see what a client library does with them.
+        self.listing: list[dict[str, Any]] | None = None
         super().__init__(_Handler, "/v1")
 
 
@@ -45,10 +48,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/v1/models":
             self._json(404, {"object": "error", "message": "Not Found", "type": "NotFoundError", "code": 404})
             return
-        models = [
-            {"id": m, "object": "model", "created": 0, "owned_by": "vllm", "max_model_len": MAX_MODEL_LEN}
-            for m in self._fake().models
-        ]
+        fake = self._fake()
+        models = fake.listing
+        if models is None:
+            models = [
+                {"id": m, "object": "model", "created": 0, "owned_by": "vllm", "max_model_len": MAX_MODEL_LEN}
+                for m in fake.models
+            ]
         self._json(200, {"object": "list", "data": models})
 
     def do_POST(self) -> None:
