@@ -315,6 +315,12 @@ def ui(
         "true",
         "--server.maxUploadSize",
         str(max_upload_mb),
+        # Whatever a Streamlit config file says: uploads need the session's XSRF token, and no other origin
+        # is let in (Streamlit's `enableCORS` true is its CORS protection on).
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.enableCORS",
+        "true",
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
@@ -331,8 +337,12 @@ def serve(
         str, typer.Option(help="Address to bind; any but loopback needs CITEWISE_API_TOKEN.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name requests may reach the server by (repeatable); loopback names always work."),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API: OpenAI-compatible cited chat, search, documents, status (docs at /docs)."""
+    """Serve the HTTP API: OpenAI-compatible cited chat, search, documents, status (schema at /openapi.json)."""
     secret = get_settings().api_token
     token = secret.get_secret_value() if secret else None
     if token is None and not is_loopback(host):
@@ -352,8 +362,11 @@ def serve(
         typer.echo(f"answers: {answerer.generator.backend} {answerer.generator.model} ({answerer.reason})", err=True)
     except BackendUnavailable as exc:
         typer.secho(f"Warning: no model can answer yet ({exc}); search and documents work.", fg="yellow", err=True)
-    typer.echo(f"citewise API on http://{host}:{port}/v1, docs at /docs (Ctrl+C to stop)", err=True)
-    uvicorn.run(create_app(service, token), host=host, port=port, log_level="info")
+    names = [*(allowed_host or []), *([] if is_loopback(host) else [host])]
+    typer.echo(f"citewise API on http://{host}:{port}/v1, schema at /openapi.json (Ctrl+C to stop)", err=True)
+    if names:
+        typer.echo(f"answering requests addressed to loopback names and {', '.join(names)}", err=True)
+    uvicorn.run(create_app(service, token, names), host=host, port=port, log_level="info")
 
 
 @app.command()
