@@ -9,13 +9,15 @@ Only the server's own names and origin are served (api/same_origin.py), and requ
 before they are read (api/body_limit.py)."""
 
 import hmac
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Query, Request, Response, UploadFile
+from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citewise.api.body_limit import BodyLimit
 from citewise.api.chat import completion, completion_events, completion_id, question_and_history, verified_text
@@ -69,7 +71,7 @@ def create_app(service: Citewise, token: str | None = None, allowed_hosts: Itera
     app = FastAPI(title="citewise", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     if token:
-        app.middleware("http")(_bearer(token))
+        app.add_middleware(_Bearer, token=token)
     app.add_middleware(BodyLimit, upload_mb=service.settings.max_file_mb)
     app.add_middleware(SameOrigin, allowed_hosts=allowed_hosts)  # the outermost: before anything else
     questions = QuestionQueue(service.settings.api_queue)
@@ -179,21 +181,25 @@ def _without_422(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _bearer(token: str) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Middleware that answers 401 unless the request sends `Authorization: Bearer <token>` (the docs and the
-    OpenAPI schema too: they are the server's)."""
-    expected = token.encode()
+class _Bearer:
+    """ASGI middleware that answers 401 unless the request sends `Authorization: Bearer <token>` (the OpenAPI
+    schema too: it is the server's). Plain ASGI, so a streamed answer's end reaches the handler as it is."""
 
-    async def check(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            error = ApiError(
-                401,
-                "Missing or wrong API token: send the server's CITEWISE_API_TOKEN as `Authorization: Bearer <token>`.",
-                "invalid_request_error",
-                "invalid_api_key",
-            )
-            return error_response(error, {"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = token.encode()
 
-    return check
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scheme, _, given = Headers(scope=scope).get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.expected):
+                error = ApiError(
+                    401,
+                    "Missing or wrong API token: send the server's CITEWISE_API_TOKEN as "
+                    "`Authorization: Bearer <token>`.",
+                    "invalid_request_error",
+                    "invalid_api_key",
+                )
+                await error_response(error, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -2,6 +2,7 @@
 `Content-Length`, or once the bytes received pass the limit (a chunked body names no length), and what
 was received is never more than the limit."""
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citewise.api.errors import ApiError, BodyTooLarge, error_response
@@ -69,10 +70,7 @@ def _too_large(size: str, rule: str) -> ApiError:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for key, value in scope["headers"]:
-        if key == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None  # the HTTP server refuses a malformed length itself
-    return None
+    try:
+        return int(Headers(scope=scope)["content-length"])
+    except (KeyError, ValueError):  # none (a chunked body), or malformed: the HTTP server refuses that itself
+        return None

@@ -8,6 +8,7 @@ browsers (curl, OpenAI's client) send neither header, and pass."""
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citewise.api.errors import ApiError, error_response
@@ -43,13 +44,13 @@ class SameOrigin:
         return is_loopback(name) or name in self.allowed
 
     def _refusal(self, scope: Scope) -> ApiError | None:
-        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
+        headers = Headers(scope=scope)
         host = _split_host(headers.get("host", ""))
         if host is None or not self.is_allowed(host[0]):
             names = ", ".join(["127.0.0.1", "localhost", "[::1]", *sorted(self.allowed)])
             return ApiError(
                 400,
-                f"Host {headers.get('host', '(none)')!r} is not a name of this server (it answers to {names}); "
+                f"Host {headers.get('host', '(none)')[:100]!r} is not a name of this server (it answers to {names}); "
                 "a server reached under another name starts with `citewise serve --allowed-host NAME`.",
                 "invalid_request_error",
                 "host_not_allowed",
