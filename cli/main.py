@@ -17,7 +17,7 @@ from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
 from citewise.cli.sync_command import sync_command
-from citewise.core.addresses import is_loopback
+from citewise.core.addresses import is_loopback, reaches_this_machine
 from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural, source_label
@@ -362,10 +362,12 @@ def serve(
         typer.echo(f"answers: {answerer.generator.backend} {answerer.generator.model} ({answerer.reason})", err=True)
     except BackendUnavailable as exc:
         typer.secho(f"Warning: no model can answer yet ({exc}); search and documents work.", fg="yellow", err=True)
-    names = [*(allowed_host or []), *([] if is_loopback(host) else [host])]
+    every_address = reaches_this_machine(host) and not is_loopback(host)  # 0.0.0.0, ::
+    names = [*(allowed_host or []), *([] if reaches_this_machine(host) else [host])]
     typer.echo(f"citewise API on http://{host}:{port}/v1, schema at /openapi.json (Ctrl+C to stop)", err=True)
-    if names:
-        typer.echo(f"answering requests addressed to loopback names and {', '.join(names)}", err=True)
+    typer.echo(f"it answers requests addressed to {', '.join(['127.0.0.1', 'localhost', '[::1]', *names])}", err=True)
+    if every_address:
+        typer.echo("for other machines, add the name or address they reach it by: --allowed-host NAME", err=True)
     uvicorn.run(create_app(service, token, names), host=host, port=port, log_level="info")
 
 
