@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from citewise.core.settings import Settings
-from tests.api.conftest import index_folder
-from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
-from tests.processes import citewise_env, running_api, wait_for
+from tests.api.conftest import served_index
+from tests.fakes.ollama_server import FakeOllama
+from tests.processes import wait_for
 
 # One more question than the threads the routes share (anyio's default limiter, 40): with the questions in
 # that pool, every thread would wait for the model, and nothing else would be answered.
@@ -39,15 +39,7 @@ def busy_url(
     embedding_model: str,
 ) -> Iterator[str]:
     root = tmp_path_factory.mktemp("busy")
-    data = index_folder(root / "data", root / "docs", make_settings)
-    env = citewise_env(
-        data,
-        CITEWISE_LLM="ollama",
-        CITEWISE_OLLAMA_HOST=slow_ollama.url,
-        CITEWISE_OLLAMA_MODEL=DEFAULT_MODEL,
-        CITEWISE_API_QUEUE=str(QUEUE),
-    )
-    with running_api(env, root / "serve.log") as url:
+    with served_index(root, make_settings, slow_ollama.url, CITEWISE_API_QUEUE=str(QUEUE)) as (url, _):
         yield url
 
 

@@ -14,8 +14,7 @@ import pytest
 
 from citewise.api.schemas import MAX_MESSAGES, MAX_QUERY_CHARS
 from citewise.core.settings import Settings
-from tests.api.conftest import index_folder
-from tests.processes import citewise_env, serving_api
+from tests.api.conftest import served_index
 
 MiB = 1024 * 1024
 LIMIT_MB = 1
@@ -30,9 +29,7 @@ def limited(
     tmp_path_factory: pytest.TempPathFactory, make_settings: Callable[..., Settings], embedding_model: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     root = tmp_path_factory.mktemp("limits")
-    data = index_folder(root / "data", root / "docs", make_settings)
-    env = citewise_env(data, CITEWISE_MAX_FILE_MB=str(LIMIT_MB), CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=NOBODY)
-    with serving_api(env, root / "serve.log") as served:
+    with served_index(root, make_settings, NOBODY, CITEWISE_MAX_FILE_MB=str(LIMIT_MB)) as served:
         yield served
 
 

@@ -8,9 +8,8 @@ import httpx
 import pytest
 
 from citewise.core.settings import Settings
-from tests.api.conftest import index_folder
-from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
-from tests.processes import citewise_env, serving_api
+from tests.api.conftest import served_index
+from tests.fakes.ollama_server import FakeOllama
 
 KETTLE = b"# Kettle care\n\nDescale the kettle every month with citric acid so the element stays clean.\n"
 ALLOWED = "citewise.lan"  # --allowed-host: the server's name on a network (behind a proxy, say)
@@ -24,11 +23,7 @@ def guarded_url(
     embedding_model: str,
 ) -> Iterator[str]:
     root = tmp_path_factory.mktemp("same-origin")
-    data = index_folder(root / "data", root / "docs", make_settings)
-    env = citewise_env(
-        data, CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=ollama.url, CITEWISE_OLLAMA_MODEL=DEFAULT_MODEL
-    )
-    with serving_api(env, root / "serve.log", args=["--allowed-host", ALLOWED]) as (url, _):
+    with served_index(root, make_settings, ollama.url, args=["--allowed-host", ALLOWED]) as (url, _):
         yield url
 
 
