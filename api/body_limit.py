@@ -26,7 +26,7 @@ class BodyLimit:
         if scope["method"] == "POST" and scope["path"] == UPLOAD_PATH:
             return self.upload_mb * MB + FORM_SLACK, (
                 f"one upload request carries at most {self.upload_mb} MB of files (CITEWISE_MAX_FILE_MB, a setting "
-                "of the server): send fewer or smaller files a request"
+                "of the server): send fewer or smaller files per request"
             )
         return MAX_JSON_BODY_MB * MB, f"a request other than an upload is at most {MAX_JSON_BODY_MB} MB"
 
