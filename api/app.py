@@ -1,19 +1,29 @@
 """The HTTP API: parses requests, calls the `Citewise` facade, answers JSON (or Server-Sent Events).
 
 Handlers are plain functions, which FastAPI runs in its thread pool, as Streamlit runs each UI session in a
-thread: the facade builds the index's parts and loads each answer model once per process, and the embedded
-llama.cpp model answers one request at a time (its generator holds a lock), so concurrent questions queue."""
+thread: the facade builds the index's parts and loads each answer model once per process. Questions run apart,
+in a bounded queue of their own (api/questions.py): the embedded llama.cpp model answers one at a time, and
+the questions waiting for it must not take the threads that search, documents and status answer in.
+
+Only the server's own names and origin are served (api/same_origin.py), and request bodies are counted
+before they are read (api/body_limit.py)."""
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Query, Request, Response, UploadFile
+from fastapi import FastAPI, File, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from citewise.api.body_limit import BodyLimit
 from citewise.api.chat import completion, completion_events, completion_id, question_and_history, verified_text
 from citewise.api.errors import ApiError, error_response, install_error_handlers
+from citewise.api.questions import QuestionQueue
+from citewise.api.same_origin import SameOrigin
 from citewise.api.schemas import (
     MODEL_ID,
     ChatCompletion,
@@ -30,6 +40,7 @@ from citewise.api.schemas import (
     UploadResponse,
 )
 from citewise.core.serialize import documents_json, retrieved_json
+from citewise.core.types import Answer
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.service import Citewise
 
@@ -39,7 +50,10 @@ DESCRIPTION = """Answers from your documents, every sentence cited; refuses what
 `/v1`), with two extra top-level fields: `citations` (the passages behind the answer's [n] markers) and
 `refused`. Streamed answers carry only verified text. Errors come as `{"error": {"message", "type"}}`.
 
-When the server was started with `CITEWISE_API_TOKEN`, every request needs `Authorization: Bearer <token>`."""
+When the server was started with `CITEWISE_API_TOKEN`, every request needs `Authorization: Bearer <token>`.
+Requests must name the server by one of its names (`Host`), and a browser page of another origin cannot
+upload, delete or ask. At most `CITEWISE_API_QUEUE` questions are taken at once (503 with `Retry-After`
+past that); an upload request carries at most `CITEWISE_MAX_FILE_MB` (413 past that)."""
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -50,12 +64,17 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 STREAM = {200: {"content": {"text/event-stream": {"schema": ChatCompletionChunk.model_json_schema()}}}}
 
 
-def create_app(service: Citewise, token: str | None = None) -> FastAPI:
-    """The API over `service`; with a `token`, every request must send it as a bearer token."""
-    app = FastAPI(title="citewise", version="0.1.0", description=DESCRIPTION)
+def create_app(service: Citewise, token: str | None = None, allowed_hosts: Iterable[str] = ()) -> FastAPI:
+    """The API over `service`; with a `token`, every request must send it as a bearer token. It answers
+    requests addressed to a loopback name or one of `allowed_hosts`. No /docs page: Swagger UI would load
+    its code from a CDN, into the API's origin (the schema is at /openapi.json)."""
+    app = FastAPI(title="citewise", version="0.1.0", description=DESCRIPTION, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     if token:
-        app.middleware("http")(_bearer(token))
+        app.add_middleware(_Bearer, token=token)
+    app.add_middleware(BodyLimit, upload_mb=service.settings.max_file_mb)
+    app.add_middleware(SameOrigin, allowed_hosts=allowed_hosts)  # the outermost: before anything else
+    questions = QuestionQueue(service.settings.api_queue)
 
     @app.get("/v1/models", response_model=ModelList, responses=_errors(), summary="The one model: citewise")
     def models() -> dict[str, Any]:
@@ -64,10 +83,10 @@ def create_app(service: Citewise, token: str | None = None) -> FastAPI:
     @app.post(
         "/v1/chat/completions",
         response_model=ChatCompletion,
-        responses={**STREAM, **_errors(400, 404, 503)},  # type: ignore[dict-item]
+        responses={**STREAM, **_errors(400, 403, 404, 413, 503)},  # type: ignore[dict-item]
         summary="Answer the last user message from the documents, cited (OpenAI-compatible)",
     )
-    def chat(request: ChatRequest) -> Any:
+    async def chat(request: ChatRequest, http: Request) -> Any:
         if request.model != MODEL_ID:
             raise ApiError(
                 404,
@@ -76,17 +95,34 @@ def create_app(service: Citewise, token: str | None = None) -> FastAPI:
                 "model_not_found",
             )
         question, history = question_and_history(request.messages)
-        if not request.stream:
-            answer = service.ask(question, history)
-            return completion(answer, completion_id())
-        service.choose_backend()  # no model can answer (BackendUnavailable): a 503, before the stream begins
-        events = completion_events(verified_text(service, question, history), completion_id())
-        return StreamingResponse(events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+        slot = questions.take()
+        streaming = False
+        try:
+            await questions.run(service.choose_backend)  # no model can answer: a 503, before any stream begins
+            pieces = verified_text(service, question, history)
+            if not request.stream:
+                answer = None
+                async for event in questions.events(pieces, gone=http.is_disconnected):
+                    answer = event if isinstance(event, Answer) else answer
+                if answer is None:  # the client went away, and the model was stopped (nginx's 499: nobody reads it)
+                    raise ApiError(499, "The client closed the request.", "invalid_request_error")
+                return completion(answer, completion_id())
+            events = questions.events(completion_events(pieces, completion_id()), slot=slot)
+            streaming = True
+            return StreamingResponse(
+                events,
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache"},
+                background=BackgroundTask(slot.release),  # also when the stream never began (the client left)
+            )
+        finally:
+            if not streaming:
+                slot.release()
 
     @app.post(
         "/v1/search",
         response_model=SearchResponse,
-        responses=_errors(400, 503),
+        responses=_errors(400, 403, 413, 503),
         summary="The passages that answer a query (no model)",
     )
     def search(request: SearchRequest) -> dict[str, Any]:
@@ -98,7 +134,10 @@ def create_app(service: Citewise, token: str | None = None) -> FastAPI:
         return documents_json(service.documents())
 
     @app.post(
-        "/v1/documents", response_model=UploadResponse, responses=_errors(400, 503), summary="Upload and index files"
+        "/v1/documents",
+        response_model=UploadResponse,
+        responses=_errors(400, 403, 413, 503),
+        summary="Upload and index files",
     )
     def upload(
         files: Annotated[list[UploadFile], File(description=f"One or more {' '.join(SUPPORTED_SUFFIXES)} files.")],
@@ -106,7 +145,9 @@ def create_app(service: Citewise, token: str | None = None) -> FastAPI:
         report = service.add_uploads([(file.filename or "upload", file.file.read()) for file in files])
         return {"files": [asdict(outcome) for outcome in report.files]}
 
-    @app.delete("/v1/documents", response_model=Removed, responses=_errors(400, 404, 503), summary="Remove a document")
+    @app.delete(
+        "/v1/documents", response_model=Removed, responses=_errors(400, 403, 404, 503), summary="Remove a document"
+    )
     def remove(source: Annotated[str, Query(description="The document's `source`, as GET lists it.")]) -> Any:
         if not service.remove(source):
             raise ApiError(
@@ -140,21 +181,25 @@ def _without_422(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _bearer(token: str) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    """Middleware that answers 401 unless the request sends `Authorization: Bearer <token>` (the docs and the
-    OpenAPI schema too: they are the server's)."""
-    expected = token.encode()
+class _Bearer:
+    """ASGI middleware that answers 401 unless the request sends `Authorization: Bearer <token>` (the OpenAPI
+    schema too: it is the server's). Plain ASGI, so a streamed answer's end reaches the handler as it is."""
 
-    async def check(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        scheme, _, given = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-            error = ApiError(
-                401,
-                "Missing or wrong API token: send the server's CITEWISE_API_TOKEN as `Authorization: Bearer <token>`.",
-                "invalid_request_error",
-                "invalid_api_key",
-            )
-            return error_response(error, {"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = token.encode()
 
-    return check
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scheme, _, given = Headers(scope=scope).get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.expected):
+                error = ApiError(
+                    401,
+                    "Missing or wrong API token: send the server's CITEWISE_API_TOKEN as "
+                    "`Authorization: Bearer <token>`.",
+                    "invalid_request_error",
+                    "invalid_api_key",
+                )
+                await error_response(error, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -5,7 +5,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from citewise.api.errors import ApiError, error_body
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def question_and_history(messages: Sequence[ChatMessage]) -> tuple[str, list[tuple[str, str]]]:
     """The last message (the user's) is the question; each earlier user turn answered by an assistant turn is
     a (question, answer) pair of the history. System messages are not used: citewise has its own rules."""
-    turns = [(m.role, _text(m)) for m in messages if m.role in ("user", "assistant")]
+    turns = [(m.role, m.text) for m in messages if m.role in ("user", "assistant")]
     if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
         raise ApiError(400, "The last message must be the user's question, with text.", "invalid_request_error")
     history: list[tuple[str, str]] = []
@@ -34,16 +34,13 @@ def question_and_history(messages: Sequence[ChatMessage]) -> tuple[str, list[tup
     return turns[-1][1], history
 
 
-def _text(message: ChatMessage) -> str:
-    if isinstance(message.content, list):
-        return "".join(part.text for part in message.content)
-    return message.content or ""
-
-
-def verified_text(service: Citewise, question: str, history: Sequence[tuple[str, str]]) -> Iterator[str | Answer]:
+def verified_text(
+    service: Citewise, question: str, history: Sequence[tuple[str, str]]
+) -> Generator[str | Answer, None, None]:
     """Pieces of the verified answer's text (never the unverified draft), each kept sentence with its [n]
     as soon as it is verified, while the model writes the next; then the Answer. A refusal is known only
-    at the end (no sentence was supported): its text comes then."""
+    at the end (no sentence was supported): its text comes then. Every other event (each draft token) is
+    an empty piece, a tick: a reader can stop the model there, between two tokens."""
     streamed = ""
     for event in service.stream(question, history):
         if isinstance(event, VerifiedSentence) and not event.dropped:
@@ -54,6 +51,8 @@ def verified_text(service: Citewise, question: str, history: Sequence[tuple[str,
             if event.answer != streamed:  # a refusal: nothing was kept
                 yield event.answer
             yield event
+        else:
+            yield ""
 
 
 def completion_id() -> str:
@@ -73,10 +72,11 @@ def completion(answer: Answer, id_: str) -> dict[str, Any]:
     }
 
 
-def completion_events(pieces: Iterator[str | Answer], id_: str) -> Iterator[str]:
+def completion_events(pieces: Iterator[str | Answer], id_: str) -> Generator[str, None, None]:
     """Server-Sent Events as OpenAI streams them: the role, the text's pieces, a last chunk with
-    `finish_reason`, `citations` and `refused`, then `[DONE]`. A failure once streaming has begun is an
-    `{"error": ...}` event (the status line has gone), which OpenAI clients raise."""
+    `finish_reason`, `citations` and `refused`, then `[DONE]`; each empty piece (a tick) passes as an empty
+    string. A failure once streaming has begun is an `{"error": ...}` event (the status line has gone),
+    which OpenAI clients raise."""
     created = int(time.time())
 
     def chunk(delta: dict[str, str], **extra: Any) -> str:
@@ -91,7 +91,7 @@ def completion_events(pieces: Iterator[str | Answer], id_: str) -> Iterator[str]
             if isinstance(piece, Answer):
                 answer = piece
             else:
-                yield chunk({"content": piece})
+                yield chunk({"content": piece}) if piece else ""
     except Exception as exc:
         log.exception("answering failed while streaming")
         yield _event(error_body(f"citewise failed while answering: {exc}", "server_error"))

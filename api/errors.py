@@ -14,9 +14,21 @@ from citewise.retrieval.store import StoreError
 class ApiError(Exception):
     """An error to answer with: HTTP `status`, OpenAI error `type` (and `code`)."""
 
-    def __init__(self, status: int, message: str, type_: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, type_: str, code: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.code = status, message, type_, code
+        self.headers = headers or {}
+
+
+class BodyTooLarge(HTTPException):
+    """An ApiError (413) raised while a request body is received: FastAPI passes HTTPExceptions raised while
+    it reads a body on as they are, where it would turn any other error into a 400."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.status, error.message)
+        self.error = error
 
 
 def error_body(message: str, type_: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
@@ -24,7 +36,9 @@ def error_body(message: str, type_: str, code: str | None = None, param: str | N
 
 
 def error_response(error: ApiError, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(error.message, error.type, error.code), error.status, headers=headers)
+    return JSONResponse(
+        error_body(error.message, error.type, error.code), error.status, headers={**error.headers, **(headers or {})}
+    )
 
 
 def _invalid(request: Request, exc: Exception) -> JSONResponse:
@@ -48,6 +62,7 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, lambda request, exc: error_response(exc))  # type: ignore[arg-type]
+    app.add_exception_handler(BodyTooLarge, lambda request, exc: error_response(exc.error))  # type: ignore[attr-defined]
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(

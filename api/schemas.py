@@ -2,9 +2,14 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MODEL_ID = "citewise"
+# Longest question or search query, longest message of a conversation, most messages in one (characters):
+# a longer query only slows the search down; the body as a whole is limited too (api/body_limit.py).
+MAX_QUERY_CHARS = 4000
+MAX_MESSAGE_CHARS = 16000
+MAX_MESSAGES = 100
 
 
 class TextPart(BaseModel):
@@ -20,6 +25,18 @@ class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[TextPart] | None = None
 
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content)
+        return self.content or ""
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> "ChatMessage":
+        if len(self.text) > MAX_MESSAGE_CHARS:
+            raise ValueError(f"a message is at most {MAX_MESSAGE_CHARS} characters, this one has {len(self.text)}")
+        return self
+
 
 class ChatRequest(BaseModel):
     """An OpenAI chat completion request. The last message must be the user's question; the earlier user and
@@ -29,8 +46,15 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(MODEL_ID, description=f"Must be `{MODEL_ID}` (GET /v1/models).")
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = Field(False, description="Server-Sent Events of `chat.completion.chunk`, ending `data: [DONE]`.")
+
+    @model_validator(mode="after")
+    def _question_not_too_long(self) -> "ChatRequest":
+        asked = len(self.messages[-1].text)
+        if asked > MAX_QUERY_CHARS:
+            raise ValueError(f"the question (the last message) is at most {MAX_QUERY_CHARS} characters, it has {asked}")
+        return self
 
 
 class CitationOut(BaseModel):
@@ -106,7 +130,7 @@ class ModelList(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, description="What to find passages about.")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What to find passages about.")
     k: int | None = Field(None, gt=0, le=100, description="How many passages (default: CITEWISE_TOP_K).")
 
 

@@ -39,7 +39,15 @@ from citewise.ingest.sync import (
     sync_folder,
     watch_changes,
 )
-from citewise.ingest.uploads import UploadRejected, forget_upload, is_stored_upload, save_upload
+from citewise.ingest.uploads import (
+    Saved,
+    UploadRejected,
+    forget_upload,
+    is_stored_upload,
+    put_in_place,
+    save_upload,
+    settle,
+)
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 from citewise.retrieval.locks import Waiting
 from citewise.retrieval.store import Store, StoreError
@@ -240,10 +248,11 @@ class Citewise:
 
     def add_uploads(self, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> UploadsReport:
         """Store uploaded files (name, bytes) under the uploads folder and index them. A file that cannot be
-        indexed is not kept, unless an earlier version of it is indexed."""
+        indexed is not kept; a new version of an earlier upload that cannot be indexed leaves the earlier
+        one, its file and its index entry, as they were."""
         report = UploadsReport()
         indexed = {d.source for d in self.documents()}
-        saved: list[Path] = []
+        saved: list[Saved] = []
         new: set[str] = set()
         outcomes: list[UploadOutcome] = []  # the stored ones' statuses are filled in after indexing
         for name, data in files:
@@ -264,7 +273,7 @@ class Citewise:
             if source not in indexed:
                 new.add(source)
             report.names[source] = name
-            saved.append(result.path)
+            saved.append(result)
             outcomes.append(UploadOutcome(name, "failed", source, duplicate_of=duplicate_of))
         if saved:
             done: dict[str, FileDone] = {}
@@ -274,12 +283,31 @@ class Citewise:
                 if progress:
                     progress(event)
 
-            report.ingest = self.ingest(saved, progress=track)
+            report.ingest = self._index_uploads(saved, track)
             errors = {failure.path: failure.error for failure in report.ingest.failed}
             for source in errors.keys() & new:
                 forget_upload(self.uploads_dir, Path(source))
             outcomes = [_indexed(outcome, done, errors, new) for outcome in outcomes]
         report.files = outcomes
+        return report
+
+    def _index_uploads(self, saved: Sequence[Saved], progress: Progress) -> IngestReport:
+        """Index stored uploads, each new version of an earlier one put in place for it; one that is not
+        indexed (or an ingest that fails as a whole) puts the earlier version back. One write: two uploads
+        of one name take turns."""
+        placed: list[tuple[Saved, Path | None]] = []
+        report: IngestReport | None = None
+        try:
+            with self.store.writing("upload"):
+                for result in saved:
+                    placed.append((result, put_in_place(result)))
+                report = self.ingest([result.path for result in saved], progress=progress)
+        finally:
+            failed = {failure.path for failure in report.failed} if report else None
+            for result, previous in reversed(placed):  # a name uploaded twice: its first version back last
+                settle(result, previous, failed is not None and str(result.path.resolve()) not in failed)
+            for result in saved[len(placed) :]:
+                settle(result, None, False)  # never put in place: its staged copy goes
         return report
 
     def sample_articles(self) -> list[Path]:

@@ -17,7 +17,7 @@ from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
 from citewise.cli.sync_command import sync_command
-from citewise.core.addresses import is_loopback
+from citewise.core.addresses import is_loopback, reaches_this_machine
 from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural, source_label
@@ -315,6 +315,12 @@ def ui(
         "true",
         "--server.maxUploadSize",
         str(max_upload_mb),
+        # Whatever a Streamlit config file says: uploads need the session's XSRF token, and no other origin
+        # is let in (Streamlit's `enableCORS` true is its CORS protection on).
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.enableCORS",
+        "true",
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
@@ -331,8 +337,12 @@ def serve(
         str, typer.Option(help="Address to bind; any but loopback needs CITEWISE_API_TOKEN.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(help="Another name requests may reach the server by (repeatable); loopback names always work."),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API: OpenAI-compatible cited chat, search, documents, status (docs at /docs)."""
+    """Serve the HTTP API: OpenAI-compatible cited chat, search, documents, status (schema at /openapi.json)."""
     secret = get_settings().api_token
     token = secret.get_secret_value() if secret else None
     if token is None and not is_loopback(host):
@@ -352,8 +362,13 @@ def serve(
         typer.echo(f"answers: {answerer.generator.backend} {answerer.generator.model} ({answerer.reason})", err=True)
     except BackendUnavailable as exc:
         typer.secho(f"Warning: no model can answer yet ({exc}); search and documents work.", fg="yellow", err=True)
-    typer.echo(f"citewise API on http://{host}:{port}/v1, docs at /docs (Ctrl+C to stop)", err=True)
-    uvicorn.run(create_app(service, token), host=host, port=port, log_level="info")
+    every_address = reaches_this_machine(host) and not is_loopback(host)  # 0.0.0.0, ::
+    names = [*(allowed_host or []), *([] if reaches_this_machine(host) else [host])]
+    typer.echo(f"citewise API on http://{host}:{port}/v1, schema at /openapi.json (Ctrl+C to stop)", err=True)
+    typer.echo(f"it answers requests addressed to {', '.join(['127.0.0.1', 'localhost', '[::1]', *names])}", err=True)
+    if every_address:
+        typer.echo("for other machines, add the name or address they reach it by: --allowed-host NAME", err=True)
+    uvicorn.run(create_app(service, token, names), host=host, port=port, log_level="info")
 
 
 @app.command()

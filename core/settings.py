@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     threads: int = Field(default=2, gt=0)
     # `citewise serve`: the bearer token every request must carry; required to bind beyond loopback.
     api_token: SecretStr | None = None
+    # `citewise serve`: questions taken at once (answered, or waiting their turn for the model); one more is
+    # refused with 503 and Retry-After.
+    api_queue: int = Field(default=8, gt=0)
 
     @model_validator(mode="before")
     @classmethod

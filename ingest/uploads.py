@@ -1,16 +1,19 @@
 """Uploaded files onto disk, inside the uploads folder and private to the user.
 
 A stored name is safe and short (at most MAX_NAME_BYTES UTF-8 bytes, its extension kept); the same bytes
-uploaded again are not copied twice; a new version under the very name it was uploaded as replaces the
-earlier one; any other upload whose name comes out the same gets a name of its own ("Report (2).pdf"),
-never someone else's file. Files are created with O_EXCL and O_NOFOLLOW (or renamed into place), so a
-symlink in the folder is never written through.
+uploaded again are not copied twice; a new version under the very name it was uploaded as is written beside
+the earlier one (`Saved.staged`), and replaces it only as it is indexed: `put_in_place` keeps the earlier
+bytes beside it until `settle` drops them (the new version is indexed) or puts them back (it is not), so a
+broken new version never destroys the good copy. Any other upload whose name comes out the same gets a name
+of its own ("Report (2).pdf"), never someone else's file. Files are created with O_EXCL and O_NOFOLLOW (or
+renamed into place), so a symlink in the folder is never written through.
 """
 
 import hashlib
 import json
 import os
 import re
+import secrets
 import stat
 import tempfile
 import threading
@@ -41,6 +44,7 @@ class UploadRejected(ValueError):
 class Saved:
     path: Path
     duplicate_of: Path | None = None  # the earlier upload with the same bytes, which is kept instead
+    staged: Path | None = None  # a new version of `path`, written beside it (hidden) until it replaces it
 
 
 def _cut(text: str, max_bytes: int) -> str:
@@ -80,7 +84,7 @@ def save_upload(folder: Path, name: str, data: bytes, max_mb: int = DEFAULT_LIMI
     if len(data) > max_mb * MB:
         raise UploadRejected(
             f"{name} is {megabytes(len(data))}; the limit is {max_mb} MB a file. "
-            "Split it, or set CITEWISE_MAX_FILE_MB higher and restart `citewise ui`."
+            "Split it, or set CITEWISE_MAX_FILE_MB higher where citewise runs (it is read when citewise starts)."
         )
     if not data:
         raise UploadRejected(f"{name} is empty.")
@@ -93,12 +97,39 @@ def save_upload(folder: Path, name: str, data: bytes, max_mb: int = DEFAULT_LIMI
             return Saved(same, duplicate_of=None if again else same)
         earlier = _uploaded_as(folder, names, name)
         if earlier is not None:
-            _replace(earlier, data)
-            return Saved(earlier)
+            return Saved(earlier, staged=_write_beside(earlier, data))
         path = _create(folder, name, safe, data)
         names[path.name] = name
         _write_names(folder, names)
         return Saved(path)
+
+
+def put_in_place(saved: Saved) -> Path | None:
+    """Rename a staged new version over the stored one, whose bytes stay beside it under a hidden name (a hard
+    link): the previous version, returned for `settle`; None when nothing was staged or stored."""
+    if saved.staged is None:
+        return None
+    with _LOCK:
+        previous: Path | None = saved.path.with_name(f".upload-{secrets.token_hex(8)}.previous")
+        try:
+            os.link(saved.path, previous, follow_symlinks=False)
+        except FileNotFoundError:  # removed meanwhile: nothing to keep
+            previous = None
+        os.replace(saved.staged, saved.path)
+        return previous
+
+
+def settle(saved: Saved, previous: Path | None, indexed: bool) -> None:
+    """After indexing: the previous version goes when the new one is indexed, else it comes back. A staged
+    version that never was put in place is deleted."""
+    with _LOCK:
+        if saved.staged is not None:
+            saved.staged.unlink(missing_ok=True)
+        if previous is not None:
+            if indexed:
+                previous.unlink(missing_ok=True)
+            else:
+                os.replace(previous, saved.path)
 
 
 def forget_upload(folder: Path, path: Path) -> None:
@@ -163,16 +194,26 @@ def _create(folder: Path, name: str, safe: str, data: bytes) -> Path:
     raise UploadRejected(f"{name}: {_MAX_COPIES} uploads already have this name; rename the file and upload it.")
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write `data` beside `path` (a new 0600 file, O_EXCL) and rename it over `path`: a rename replaces
-    a symlink there, never follows it."""
+def _write_beside(path: Path, data: bytes) -> Path:
+    """`data` in a new hidden 0600 file (O_EXCL) beside `path`, for a rename over it: a rename replaces a
+    symlink there, never follows it."""
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
     try:
         with open(fd, "wb") as handle:
             handle.write(data)
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write `data` beside `path` and rename it over `path`."""
+    temporary = _write_beside(path, data)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
         raise
 
 

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,12 +92,26 @@ def running_api(
 ) -> Iterator[str]:
     """`citewise serve --host HOST` on a free port, reached through 127.0.0.1; yields its URL once /v1/models
     answers (sent with `token` as a bearer token, when given) within `start_s`."""
+    with serving_api(env, log, host, token, start_s) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving_api(
+    env: dict[str, str],
+    log: Path,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    start_s: float = UI_START_S,
+    args: Sequence[str] = (),
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`running_api` with more arguments to `citewise serve`; yields the URL and the server's process."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    command = [str(CITEWISE), "serve", "--host", host, "--port", str(port)]
-    with _running_until(command, f"{url}/v1/models", env, log, headers=headers, start_s=start_s):
-        yield url
+    command = [str(CITEWISE), "serve", "--host", host, "--port", str(port), *args]
+    with _running_until(command, f"{url}/v1/models", env, log, headers=headers, start_s=start_s) as process:
+        yield url, process
 
 
 @contextmanager
@@ -109,7 +123,7 @@ def _running_until(
     cwd: Path | None = None,
     headers: dict[str, str] | None = None,
     start_s: float = UI_START_S,
-) -> Iterator[None]:
+) -> Iterator[subprocess.Popen[bytes]]:
     """`command` in its own process group while the block lasts, from when `health_url` answers 200."""
     with log.open("wb") as out:
         process = subprocess.Popen(
@@ -122,7 +136,7 @@ def _running_until(
                 output = log.read_text(errors="replace")
                 raise AssertionError(f"citewise {command[1]} did not start; its output:\n{output}")
             time.sleep(0.3)
-        yield
+        yield process
     finally:
         stop_group(process)
 

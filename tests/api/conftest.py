@@ -1,6 +1,8 @@
 """A real `citewise serve` process over a small index, answering through a fake Ollama (its real wire format)."""
 
-from collections.abc import Callable, Iterator
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -9,7 +11,7 @@ import pytest
 from citewise.core.settings import Settings
 from citewise.service import Citewise
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
-from tests.processes import citewise_env, running_api
+from tests.processes import citewise_env, serving_api
 
 MODELS_HISTORY = """# Language model history
 
@@ -33,6 +35,20 @@ def index_folder(data: Path, docs: Path, make_settings: Callable[..., Settings])
     return data
 
 
+@contextmanager
+def served_index(
+    root: Path, make_settings: Callable[..., Settings], ollama_url: str, args: Sequence[str] = (), **env: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`citewise serve` (with `args`, and `env` set) over the model-history document, indexed in `root`;
+    answers come from the Ollama at `ollama_url`. Yields its URL and its process."""
+    data = index_folder(root / "data", root / "docs", make_settings)
+    env = citewise_env(
+        data, CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=ollama_url, CITEWISE_OLLAMA_MODEL=DEFAULT_MODEL, **env
+    )
+    with serving_api(env, root / "serve.log", args=args) as served:
+        yield served
+
+
 @pytest.fixture(scope="module")
 def ollama() -> Iterator[FakeOllama]:
     with FakeOllama() as fake:
@@ -47,12 +63,7 @@ def api_url(
     embedding_model: str,
 ) -> Iterator[str]:
     """`citewise serve` on 127.0.0.1 (no token) over the indexed document; answers come from `ollama`."""
-    root = tmp_path_factory.mktemp("api")
-    data = index_folder(root / "data", root / "docs", make_settings)
-    env = citewise_env(
-        data, CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=ollama.url, CITEWISE_OLLAMA_MODEL=DEFAULT_MODEL
-    )
-    with running_api(env, root / "serve.log") as url:
+    with served_index(tmp_path_factory.mktemp("api"), make_settings, ollama.url) as (url, _):
         yield url
 
 

@@ -95,9 +95,10 @@ def browser_session(url: str, xsrf: str) -> Iterator[str]:
         pytest.fail("Streamlit sent no new_session message")
 
 
-def put_upload(url: str, session_id: str, xsrf: str, size: int) -> tuple[int, str]:
+def put_upload(url: str, session_id: str, xsrf: str, size: int, sent_token: str | None = None) -> tuple[int, str]:
     """The HTTP status and body of the answer to an upload of `size` bytes, sent the way the browser's
-    file_uploader sends it.
+    file_uploader sends it (`sent_token`: another XSRF token in the header than the cookie's, as a page of
+    another site, which cannot read the cookie, would send).
 
     The body waits for the server's go-ahead (`Expect: 100-continue`). A server that refuses on the headers
     answers at once and closes the connection; a client still sending the body then gets a reset instead
@@ -119,7 +120,7 @@ def put_upload(url: str, session_id: str, xsrf: str, size: int) -> tuple[int, st
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Content-Length": str(len(body)),
             "Expect": "100-continue",
-            "X-Xsrftoken": xsrf,
+            "X-Xsrftoken": sent_token or xsrf,
             "Cookie": f"_streamlit_xsrf={xsrf}",
             "Origin": url,
         }.items():
@@ -141,3 +142,12 @@ def test_citewise_ui_makes_streamlit_refuse_an_upload_over_the_limit(tmp_path: P
     with running_ui(tmp_path / "data", CITEWISE_MAX_FILE_MB="2") as url, browser_session(url, xsrf) as session:
         assert put_upload(url, session, xsrf, MiB) == (204, "")  # under the limit: taken
         assert put_upload(url, session, xsrf, 3 * MiB)[0] == 413  # over it: refused by Streamlit's server
+
+
+def test_citewise_ui_keeps_streamlit_s_xsrf_protection_on_whatever_its_config_says(tmp_path: Path) -> None:
+    xsrf = generate_xsrf_token_string()
+    switched_off = {"STREAMLIT_SERVER_ENABLE_XSRF_PROTECTION": "false", "STREAMLIT_SERVER_ENABLE_CORS": "false"}
+    with running_ui(tmp_path / "data", **switched_off) as url, browser_session(url, xsrf) as session:
+        forged = put_upload(url, session, xsrf, 1024, sent_token=generate_xsrf_token_string())
+        assert forged[0] == 403, forged
+        assert put_upload(url, session, xsrf, 1024) == (204, "")  # the page's own token: taken

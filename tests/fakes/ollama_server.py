@@ -9,6 +9,7 @@ import json
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,8 @@ class FakeOllama:
         self._resumed = threading.Event()
         self._pause_timeout_s = 0.0
         self.replied = threading.Event()  # set when a streamed reply has been sent to its end
+        self._piece_delay_s = 0.0
+        self.cut_off: list[int] = []  # for each streamed reply the client closed early: the pieces it was sent
 
         self._responder: Responder | None = None
         self._server = _Server(self)
@@ -95,6 +98,10 @@ class FakeOllama:
         self._pause_after = ends.index(len(text)) + 1
         self._pause_timeout_s = timeout_s
         self._resumed.clear()
+
+    def set_piece_delay(self, seconds: float) -> None:
+        """Wait this long before each streamed piece: a slow model."""
+        self._piece_delay_s = seconds
 
     def resume(self) -> None:
         """Let a paused reply go on to its end."""
@@ -255,21 +262,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        for index, piece in enumerate(pieces):
-            if fake._failure is not None and index == max(1, len(pieces) // 2):
-                if fake._failure == "disconnect":
-                    self.close_connection = True
-                    self.connection.shutdown(socket.SHUT_RDWR)
+        sent = 0
+        try:
+            for index, piece in enumerate(pieces):
+                if fake._failure is not None and index == max(1, len(pieces) // 2):
+                    if fake._failure == "disconnect":
+                        self.close_connection = True
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        return
+                    self._chunk({"error": RUNNER_CRASH})
+                    self._end_chunks()
                     return
-                self._chunk({"error": RUNNER_CRASH})
-                self._end_chunks()
-                return
-            if index == fake._pause_after:
-                fake._resumed.wait(fake._pause_timeout_s)
-            message = {"role": "assistant", "content": piece}
-            self._chunk({"model": model, "created_at": _now(), "message": message, "done": False})
-        self._chunk({**final, "message": {"role": "assistant", "content": ""}})
-        self._end_chunks()
+                if index == fake._pause_after:
+                    fake._resumed.wait(fake._pause_timeout_s)
+                time.sleep(fake._piece_delay_s)
+                message = {"role": "assistant", "content": piece}
+                self._chunk({"model": model, "created_at": _now(), "message": message, "done": False})
+                sent += 1
+            self._chunk({**final, "message": {"role": "assistant", "content": ""}})
+            self._end_chunks()
+        except (BrokenPipeError, ConnectionResetError):  # the client closed the stream: it stopped reading
+            self.close_connection = True
+            fake.cut_off.append(sent)
+            return
         fake.replied.set()
 
     def _record(self, body: dict[str, Any] | None) -> None:

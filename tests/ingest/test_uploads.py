@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from citewise.core.settings import Settings
-from citewise.ingest.uploads import UploadRejected, safe_filename, save_upload
+from citewise.ingest.uploads import UploadRejected, put_in_place, safe_filename, save_upload, settle
 from citewise.service import Citewise
 
 NAME_BYTES = 120  # the stored name's limit in UTF-8 bytes, extension included
@@ -60,8 +60,50 @@ def test_same_bytes_under_another_name_are_not_copied(tmp_path: Path) -> None:
 def test_a_new_version_replaces_the_upload_of_the_same_name(tmp_path: Path) -> None:
     save_upload(tmp_path, "a.md", b"# One\n")
     saved = save_upload(tmp_path, "a.md", b"# Two\n")
-    assert saved.path.read_bytes() == b"# Two\n" and saved.duplicate_of is None
-    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["a.md"]
+    assert saved.path.read_bytes() == b"# One\n" and saved.duplicate_of is None  # written beside it first
+    assert saved.staged is not None and saved.staged.read_bytes() == b"# Two\n"
+
+    settle(saved, put_in_place(saved), indexed=True)
+
+    assert saved.path.read_bytes() == b"# Two\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".upload-names.json"] == ["a.md"]
+
+
+def test_a_new_version_that_is_not_indexed_puts_the_earlier_one_back(tmp_path: Path) -> None:
+    save_upload(tmp_path, "a.md", b"# One\n")
+    saved = save_upload(tmp_path, "a.md", b"# Two\n")
+
+    settle(saved, put_in_place(saved), indexed=False)
+
+    assert saved.path.read_bytes() == b"# One\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".upload-names.json"] == ["a.md"]
+
+
+def test_a_broken_new_version_leaves_the_good_copy_and_its_index(
+    tmp_path: Path, make_settings, embedding_model: str
+) -> None:
+    service = Citewise(make_settings(tmp_path / "data"))
+    good = b"# Pump notes\n\nThe pump is primed with warm water before the first start.\n"
+    broken = b"# Pump notes\n\nThe pump runs dry.\x00\x00\x00\n"
+    better = b"# Pump notes\n\nThe pump is primed with cold water, never warm.\n"
+    first = service.add_uploads([("notes.md", good)]).files[0]
+    assert first.status == "added"
+    stored = Path(first.source or "")
+
+    failed = service.add_uploads([("notes.md", broken)]).files[0]
+
+    assert failed.status == "failed" and "binary content" in (failed.error or "")
+    assert failed.source == first.source  # the earlier version is still the document
+    assert stored.read_bytes() == good  # its bytes too
+    assert "warm water" in service.search("How is the pump primed?").hits[0].chunk.text
+    assert [p.name for p in service.uploads_dir.iterdir() if p.name != ".upload-names.json"] == ["notes.md"]
+
+    replaced = service.add_uploads([("notes.md", better)]).files[0]
+
+    assert replaced.status == "updated" and replaced.source == first.source
+    assert stored.read_bytes() == better
+    assert "cold water" in service.search("How is the pump primed?").hits[0].chunk.text
+    assert [p.name for p in service.uploads_dir.iterdir() if p.name != ".upload-names.json"] == ["notes.md"]
 
 
 @pytest.mark.parametrize(
@@ -80,6 +122,7 @@ def test_names_that_collide_are_stored_apart(tmp_path: Path, first: str, second:
     assert one.path.read_bytes() == b"first document\n"  # not replaced
     assert two.path.read_bytes() == b"second document\n"
     newer = save_upload(tmp_path, second, b"second document, edited\n")  # a new version of the second upload
+    settle(newer, put_in_place(newer), indexed=True)
     assert newer.path == two.path and newer.path.read_bytes() == b"second document, edited\n"
     assert one.path.read_bytes() == b"first document\n"
 
@@ -108,6 +151,8 @@ def test_stored_uploads_are_private(tmp_path: Path) -> None:
     replaced = save_upload(tmp_path / "uploads", "notes.md", b"# Notes, edited\n")
 
     assert stat.S_IMODE((tmp_path / "uploads").stat().st_mode) == 0o700
+    settle(replaced, put_in_place(replaced), indexed=True)
+
     for result in (saved, renamed, replaced):
         assert stat.S_IMODE(result.path.stat().st_mode) == 0o600, result.path.name
 
@@ -132,7 +177,7 @@ def test_the_data_folder_is_private(tmp_path: Path, make_settings, embedding_mod
         (
             "big.txt",
             b"x" * (LIMIT_MB * 1024 * 1024 + 1),
-            f"big.txt is 1.0 MB; the limit is {LIMIT_MB} MB a file.*CITEWISE_MAX_FILE_MB",
+            f"big.txt is 1.0 MB; the limit is {LIMIT_MB} MB a file.*CITEWISE_MAX_FILE_MB higher where citewise runs",
         ),
     ],
 )
