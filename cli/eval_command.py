@@ -173,6 +173,8 @@ def generate_command(
         echo(json_text(report.to_json()))
     else:
         _print_report(report)
+        if report.path != out:
+            echo(f"{out} is as it was before this run.")
     if report.interrupted:
         raise typer.Exit(130)
 
@@ -181,7 +183,7 @@ def _print_report(report: GenerationReport) -> None:
     made = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in report.made.items()) or "nothing"
     echo(f"Wrote {sum(report.made.values())} of {report.planned} items to {report.path} ({made}).")
     if report.interrupted:
-        secho("Stopped by Ctrl-C: the file holds the items made until then.", fg="yellow")
+        secho(f"Stopped by Ctrl-C: {report.path} holds the items made until then.", fg="yellow")
     if report.rejected:
         echo("Rejected proposals:")
         for reason, count in report.rejected.most_common():
