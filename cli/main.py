@@ -104,6 +104,8 @@ def ingest(
     else:
         for failure in report.failed:
             secho(f"failed: {failure.path}: {failure.error}", fg="red", err=True)
+        for link in report.skipped:
+            echo(f"skipped: {link.path}: {link.error}", err=True)
         echo(
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.failed)} failed; "

@@ -131,12 +131,11 @@ def sync_folder(store: Store, folder: Path, progress: Progress | None = None, pr
     if root.exists() and not root.is_dir():
         return FolderSync(key, None, f"{key} is not a folder; nothing was changed in the index.")
     if not prune and _is_empty(root) and (kept := _indexed_under(store, root)):
-        what = "is empty" if root.exists() else "does not exist (moved, or on a drive not mounted?)"
         return FolderSync(
             key,
             None,
-            f"{key} {what}; nothing was changed in the index: its {plural(kept, 'indexed document')} are kept; "
-            "run `citewise sync --prune` on it to remove them.",
+            f"{key} {_why_empty(root)}; nothing was changed in the index ({plural(kept, 'indexed document')} kept); "
+            f"run `citewise sync --prune {key}` to remove them.",
         )
     if not root.exists() and not prune:
         return FolderSync(key, None, f"{key} does not exist; nothing was changed in the index.")
@@ -146,13 +145,19 @@ def sync_folder(store: Store, folder: Path, progress: Progress | None = None, pr
 
 
 def _is_empty(folder: Path) -> bool:
-    """No entry at all (or no folder): what an unmounted drive leaves, unlike a folder whose files were deleted
-    one by one (which still holds its subfolders, or hidden files, more often than not)."""
+    """No entry at all, no folder, or none that can be read: what an unmounted drive leaves, and what a full pass
+    would take for a folder whose files were all deleted."""
     try:
         with os.scandir(folder) as entries:
             return next(entries, None) is None
-    except FileNotFoundError:
+    except OSError:
         return True
+
+
+def _why_empty(folder: Path) -> str:
+    if not folder.exists():
+        return "does not exist (moved, or on a drive not mounted?)"
+    return "is empty" if os.access(folder, os.R_OK | os.X_OK) else "cannot be read"
 
 
 def _indexed_under(store: Store, folder: Path) -> int:

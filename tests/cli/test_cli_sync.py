@@ -199,7 +199,7 @@ def test_sync_of_an_emptied_folder_keeps_its_documents_until_prune(
     kept = citewise("sync", str(docs), env=env)
 
     assert kept.returncode == 1
-    assert f"{docs} is empty" in kept.stderr and "2 indexed documents are kept" in kept.stderr
+    assert f"{docs} is empty" in kept.stderr and "2 indexed documents kept" in kept.stderr
     assert "--prune" in kept.stderr
     assert len(citewise_json("docs", env=env)) == 2
 
@@ -208,3 +208,17 @@ def test_sync_of_an_emptied_folder_keeps_its_documents_until_prune(
     assert pruned.returncode == 0, pruned.stderr
     assert "2 removed" in pruned.stdout
     assert citewise_json("docs", env=env) == []
+
+
+def test_sync_names_each_link_out_of_the_folder_it_skips(docs: Path, tmp_path: Path, embedding_model: str) -> None:
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "secret.md").write_text("# Secret\n\nThe safe's code is 4711.\n")
+    (docs / "link.md").symlink_to("../private/secret.md")
+    env = citewise_env(tmp_path / "data")
+
+    done = citewise("sync", str(docs), env=env)
+
+    assert done.returncode == 0, done.stderr
+    target = tmp_path.resolve() / "private" / "secret.md"
+    assert f"skipped  {docs / 'link.md'}: a link to {target}, outside {docs}; not indexed" in done.stderr
+    assert {d["source"] for d in citewise_json("docs", env=env)} == {str(docs / "kettle.md"), str(docs / "oven.md")}

@@ -142,16 +142,7 @@ def test_bad_options_are_named(ollama: FakeOllama, indexed: dict[str, str], tmp_
 
 def test_ctrl_c_keeps_the_items_made_so_far(ollama: FakeOllama, indexed: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "cut.jsonl"  # no file there yet: the items made go to it
-    process, release = _stalled_generation(ollama, indexed, out)
-    try:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
-    report = json.loads(stdout)
+    report = _ctrl_c_mid_generation(ollama, indexed, out)
     assert report["interrupted"] is True and report["planned"] == 20 and report["path"] == str(out)
     lines = out.read_text(encoding="utf-8").splitlines()
     assert 1 <= len(lines) == report["written"] < 20
@@ -183,6 +174,20 @@ def _stalled_generation(ollama: FakeOllama, env: dict[str, str], out: Path) -> t
     return process, release
 
 
+def _ctrl_c_mid_generation(ollama: FakeOllama, env: dict[str, str], out: Path) -> dict[str, Any]:
+    """The JSON report of a generation stopped by Ctrl-C once it has kept an item (exit code 130)."""
+    process, release = _stalled_generation(ollama, env, out)
+    try:
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    return json.loads(stdout)
+
+
 REVIEWED = '{"id": "mine-1", "question": "Reviewed?", "answers": ["yes"], "review": "keep"}\n'
 
 
@@ -204,18 +209,10 @@ def test_ctrl_c_keeps_the_previous_file_and_the_new_items_beside_it(
 ) -> None:
     out = tmp_path / "reviewed.jsonl"
     out.write_text(REVIEWED, encoding="utf-8")
-    process, release = _stalled_generation(ollama, indexed, out)
-    try:
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        release.set()
-        if process.poll() is None:
-            process.kill()
 
-    assert process.returncode == 130, stderr
+    report = _ctrl_c_mid_generation(ollama, indexed, out)
+
     assert out.read_text(encoding="utf-8") == REVIEWED
-    report = json.loads(stdout)
     kept = tmp_path / "reviewed.interrupted.jsonl"
     assert report["path"] == str(kept) and report["interrupted"] is True
     assert 1 <= len(kept.read_text(encoding="utf-8").splitlines()) == report["written"] < 20

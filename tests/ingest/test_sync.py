@@ -228,7 +228,7 @@ def test_an_emptied_or_missing_folder_removes_nothing_unless_pruned(tmp_path: Pa
     kept = sync_folder(store, folder)
 
     assert kept.report is None and kept.error is not None
-    assert str(folder.resolve()) in kept.error and "3 indexed documents are kept" in kept.error
+    assert str(folder.resolve()) in kept.error and "3 indexed documents kept" in kept.error
     assert "--prune" in kept.error
     assert len(store.documents()) == 3
 
