@@ -127,11 +127,11 @@ def ingest_paths(
     within: Path | None = None,
 ) -> IngestReport:
     """Index every supported file under `paths`; one bad file never stops the batch. `prune` drops the documents
-        whose files are gone: every one, or those under `prune_within` (files or folders) when given. `within` keeps
+    whose files are gone: every one, or those under `prune_within` (files or folders) when given. `within` keeps
     every file to that folder (`discover`).
 
-        The whole run is one write of the store: it holds the index's lock, first repairs what an interrupted write
-        left (a record missing chunks counts as changed), and readers see the result when it ends."""
+    The whole run is one write of the store: it holds the index's lock, first repairs what an interrupted write
+    left (a record missing chunks counts as changed), and readers see the result when it ends."""
     started = time.perf_counter()
     files, failures, skipped = discover(paths, within)
     report = IngestReport(failed=failures, skipped=skipped)

@@ -150,12 +150,12 @@ def test_ctrl_c_keeps_the_items_made_so_far(ollama: FakeOllama, indexed: dict[st
 
 
 def _stalled_generation(ollama: FakeOllama, env: dict[str, str], out: Path) -> tuple[subprocess.Popen, threading.Event]:
-    """`eval generate --out OUT` in a real process, its model stalled once the run has kept an item (in the
-    temporary file beside OUT); returns the process, and the event that lets the model go on."""
+    """`eval generate --out OUT` in a real process, its model stalled once the run has kept an item (in OUT or
+    a file beside it); returns the process, and the event that lets the model go on."""
     stalled, release = threading.Event(), threading.Event()
 
     def stall_once_an_item_is_kept(messages: list[dict[str, Any]]) -> str:
-        if any(p.read_text(encoding="utf-8").strip() for p in out.parent.glob(f"{out.name}.*.tmp")):
+        if any('"id": "gen-' in p.read_text(encoding="utf-8") for p in out.parent.glob(f"{out.name}*")):
             stalled.set()
             release.wait(60)
         return scripted(messages)
