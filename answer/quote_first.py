@@ -15,7 +15,7 @@ from typing import Any
 
 from citewise.answer.citations import SentenceVerifier
 from citewise.answer.llm.base import Message
-from citewise.answer.prompt import NOT_FOUND, _defused
+from citewise.answer.prompt import NOT_FOUND, defused
 from citewise.answer.sentences import split_sentences
 from citewise.core.types import Evidence, source_label
 
@@ -76,8 +76,8 @@ def build_quote_first_messages(
     blocks = []
     for position, passage in enumerate(passages):
         chunk = passage.hit.chunk
-        label = " ".join(_defused(source_label(chunk.title, chunk.heading)).split())
-        lines = "\n".join(f"[{s.id}] {' '.join(_defused(s.text).split())}" for s in sentences if s.passage == position)
+        label = " ".join(defused(source_label(chunk.title, chunk.heading)).split())
+        lines = "\n".join(f"[{s.id}] {' '.join(defused(s.text).split())}" for s in sentences if s.passage == position)
         blocks.append(f"[{passage.n}] {label}\n<<<\n{lines}\n>>>")
     sources = "\n\n".join(blocks)
     user = f"Sources:\n\n{sources}\n\nQuestion: {question}\nReply with the JSON object:"

@@ -331,11 +331,15 @@ class Citewise:
         """The folders this index keeps in sync, with how each one's last sync went (SyncError: record damaged)."""
         return sorted(SyncRecord.load(self.sync_record_path).folders.values(), key=lambda f: f.folder)
 
-    def sync(self, folders: Sequence[Path] = (), progress: Progress | None = None) -> list[FolderSync]:
+    def sync(
+        self, folders: Sequence[Path] = (), progress: Progress | None = None, prune: bool = False
+    ) -> list[FolderSync]:
         """Bring each folder's documents in step with its files, and remember it; no folders: every remembered
-        one. A folder that is gone is reported, and nothing of it is removed."""
+        one. A folder that is gone or empty is reported, and nothing of it is removed unless `prune` confirms."""
         targets = list(folders) or [Path(f.folder) for f in self.synced_folders()]
-        return [self._synced(lambda folder=folder: sync_folder(self.store, folder, progress)) for folder in targets]
+        return [
+            self._synced(lambda folder=folder: sync_folder(self.store, folder, progress, prune)) for folder in targets
+        ]
 
     def watch(
         self,

@@ -4,10 +4,12 @@ import signal
 
 import typer
 
+from citewise.cli.terminal import secho
+
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print `Error: message` and return the Exit to raise."""
-    typer.secho(f"Error: {message}", fg="red", err=True)
+    secho(f"Error: {message}", fg="red", err=True)
     return typer.Exit(code)
 
 

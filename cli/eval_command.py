@@ -1,7 +1,6 @@
 """`citewise eval`: run configurations over a dataset, print one side-by-side table, write JSON;
 `citewise eval generate`: write a dataset about the indexed documents, for review."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ from tqdm import tqdm
 
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.cli.errors import fail, stop_on_ctrl_c
+from citewise.cli.terminal import echo, json_text, secho
 from citewise.evals.configs import COMPARED, CONFIGS, ConfigError, resolve
 from citewise.evals.dataset import SPLITS, DatasetError, corpus_for, load_dataset, split_items
 from citewise.evals.generate import GenerateOptions, GenerationReport
@@ -26,12 +26,12 @@ def _ensure_documents(service: Citewise, corpus: Path) -> None:
     """An empty index gets the dataset's corpus, so the bundled datasets run from a fresh clone."""
     if service.has_documents():
         return
-    typer.echo(f"The index is empty: indexing {corpus} first.", err=True)
+    echo(f"The index is empty: indexing {corpus} first.", err=True)
     report = service.ingest([corpus])
     if report.failed or report.chunks == 0:
         details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
         raise fail(f"Could not index {corpus} ({details}).")
-    typer.echo(f"Indexed {report.added} documents ({report.chunks} chunks).", err=True)
+    echo(f"Indexed {report.added} documents ({report.chunks} chunks).", err=True)
 
 
 def eval_command(
@@ -107,21 +107,21 @@ def eval_command(
     except (StoreError, BackendUnavailable, ConfigError) as exc:
         raise fail(str(exc)) from exc
 
-    typer.echo(format_table(run.summary))
+    echo(format_table(run.summary))
     errors = sum(values["errors"] or 0 for values in run.summary.values())
     if errors:
-        typer.secho(f"{errors} question runs failed; their errors are in the per-item results.", fg="yellow", err=True)
-    typer.echo(f"Kept as eval run {run.id} (the web UI's Evals page lists it).", err=True)
+        secho(f"{errors} question runs failed; their errors are in the per-item results.", fg="yellow", err=True)
+    echo(f"Kept as eval run {run.id} (the web UI's Evals page lists it).", err=True)
     if json_out:
         write_run(json_out, run)
-        typer.echo(f"Wrote {json_out}", err=True)
+        echo(f"Wrote {json_out}", err=True)
 
 
 def _say_unreviewed(dataset: Path, include_pending: bool) -> None:
     counts = review_counts(read_records(dataset))
     left_out = counts["dropped"] + (0 if include_pending else counts["pending"])
     if left_out:
-        typer.echo(
+        echo(
             f"{left_out} generated items left out: {counts['pending']} pending review, {counts['dropped']} dropped "
             "(review them on the web UI's Evals page; --include-pending runs the pending ones).",
             err=True,
@@ -170,25 +170,25 @@ def generate_command(
     except OSError as exc:
         raise fail(f"cannot write {out}: {exc.strerror or exc}") from exc
     if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        echo(json_text(report.to_json()))
     else:
         _print_report(report)
+        if report.path != out:
+            echo(f"{out} is as it was before this run.")
     if report.interrupted:
         raise typer.Exit(130)
 
 
 def _print_report(report: GenerationReport) -> None:
     made = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in report.made.items()) or "nothing"
-    typer.echo(f"Wrote {sum(report.made.values())} of {report.planned} items to {report.path} ({made}).")
+    echo(f"Wrote {sum(report.made.values())} of {report.planned} items to {report.path} ({made}).")
     if report.interrupted:
-        typer.secho("Stopped by Ctrl-C: the file holds the items made until then.", fg="yellow")
+        secho(f"Stopped by Ctrl-C: {report.path} holds the items made until then.", fg="yellow")
     if report.rejected:
-        typer.echo("Rejected proposals:")
+        echo("Rejected proposals:")
         for reason, count in report.rejected.most_common():
-            typer.echo(f"  {count:>4}  {reason}")
-    typer.echo(
-        f"Review it on the web UI's Evals page, then run `citewise eval --dataset {report.path}` (kept items only)."
-    )
+            echo(f"  {count:>4}  {reason}")
+    echo(f"Review it on the web UI's Evals page, then run `citewise eval --dataset {report.path}` (kept items only).")
 
 
 eval_app = typer.Typer(

@@ -1,7 +1,5 @@
 """`citewise` command line: parses, calls the `Citewise` facade, prints."""
 
-import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,10 +11,12 @@ import citewise.ui
 from citewise.answer.llm.base import BackendUnavailable
 from citewise.answer.llm.model_files import MODELS, ModelFileError, ensure_model, packaged_model
 from citewise.cli.bench_command import bench_command
+from citewise.cli.children import run_child
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
 from citewise.cli.sync_command import sync_command
+from citewise.cli.terminal import echo, json_text, secho, terminal_safe
 from citewise.core.addresses import is_loopback, reaches_this_machine
 from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
@@ -43,12 +43,12 @@ def check_settings() -> None:
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    echo(json_text(data))
 
 
 def _say_waiting(message: str) -> None:
     """A write waits for another process's: say so on stderr (`another ingest is running (pid N); waiting…`)."""
-    typer.echo(message, err=True)
+    echo(message, err=True)
 
 
 def _service() -> Citewise:
@@ -85,13 +85,13 @@ def ingest(
         bar.total = event.total
         eta = "?" if event.eta_s is None else f"{event.eta_s:.0f} s"
         rate = f"{event.chunks_done} chunks, {event.chunks_per_s:.1f} chunks/s, ETA {eta}"
-        bar.set_postfix_str(f"{rate}, {Path(event.path).name[:30]}")
+        bar.set_postfix_str(terminal_safe(f"{rate}, {Path(event.path).name[:30]}"))
         bar.update(1)
         if event.status == "failed" or not bar.disable:
             return
         if not as_json:
             done = f"{event.done}/{event.total} files, {rate}"
-            typer.echo(f"{event.status:>9}  {event.path}  ({event.chunks} chunks; {done})", err=True)
+            echo(f"{event.status:>9}  {event.path}  ({event.chunks} chunks; {done})", err=True)
 
     try:
         report = service.ingest(paths or [BUNDLED_CORPUS], prune=prune, rebuild=rebuild, progress=progress)
@@ -103,8 +103,10 @@ def ingest(
         _print_json(report.to_json())
     else:
         for failure in report.failed:
-            typer.secho(f"failed: {failure.path}: {failure.error}", fg="red", err=True)
-        typer.echo(
+            secho(f"failed: {failure.path}: {failure.error}", fg="red", err=True)
+        for link in report.skipped:
+            echo(f"skipped: {link.path}: {link.error}", err=True)
+        echo(
             f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.failed)} failed; "
             f"{report.chunks} chunks embedded in {report.seconds:.1f} s"
@@ -126,7 +128,7 @@ def prepare(
             path = ensure_model(settings.models_dir, lambda done, total: bar.update(done - bar.n), key)
     except ModelFileError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"{packaged.name}: {path} (sha256 verified)")
+    echo(f"{packaged.name}: {path} (sha256 verified)")
 
 
 @app.command()
@@ -136,7 +138,7 @@ def remove(
     """Drop one document from the index."""
     if not _service().remove(source):
         raise fail(f"{source} is not indexed; `citewise docs` lists what is.", 1)
-    typer.echo(f"removed {source}")
+    echo(f"removed {source}")
 
 
 @app.command()
@@ -155,11 +157,11 @@ def search(
         return
     for hit in result.hits:
         where = source_label(hit.chunk.title, hit.chunk.heading)
-        typer.secho(f"[{hit.rank}] {where}  (score {hit.score:.4f})", bold=True)
-        typer.echo(f"    {hit.chunk.source}")
-        typer.echo("    " + hit.chunk.text.replace("\n", "\n    "))
-        typer.echo()
-    typer.echo(f"{len(result.hits)} passages in {result.timings_ms['total']:.0f} ms")
+        secho(f"[{hit.rank}] {where}  (score {hit.score:.4f})", bold=True)
+        echo(f"    {hit.chunk.source}")
+        echo("    " + hit.chunk.text.replace("\n", "\n    "))
+        echo()
+    echo(f"{len(result.hits)} passages in {result.timings_ms['total']:.0f} ms")
 
 
 @app.command()
@@ -177,7 +179,7 @@ def ask(
         _print_json(answer_json(service.ask(question, k=k, backend=backend)))
         return
     answerer = service.answerer(backend)
-    typer.secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
+    secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
     drafting = False  # a line of the draft is open on stderr
     verified = False  # sentences of the answer already printed
     for event in service.stream(question, k=k, backend=backend):  # no history: no follow-up rewrite
@@ -185,10 +187,10 @@ def ask(
             _print_sources(event)
         elif isinstance(event, Token):
             text = event.text if drafting else event.text.lstrip()
-            typer.secho(text, nl=False, dim=True, err=True)
+            secho(text, nl=False, dim=True, err=True)
             drafting = drafting or bool(text)
         elif isinstance(event, VerifiedSentence | Answer) and drafting:
-            typer.echo(err=True)  # the verdict goes under the draft sentence it judges
+            echo(err=True)  # the verdict goes under the draft sentence it judges
             drafting = False
         if isinstance(event, VerifiedSentence):
             _print_verdict(event)
@@ -199,36 +201,36 @@ def ask(
 
 def _print_sources(sources: Sources) -> None:
     """What the model reads, on stderr as soon as retrieval ends: the answer below cites from these."""
-    typer.secho(f"Reading {plural(len(sources.evidence.passages), 'passage')}:", dim=True, err=True)
+    secho(f"Reading {plural(len(sources.evidence.passages), 'passage')}:", dim=True, err=True)
     for passage in sources.evidence.passages:
         chunk = passage.hit.chunk
-        typer.secho(f"[{passage.n}] {source_label(chunk.title, chunk.heading)}  ({chunk.source})", dim=True, err=True)
-        typer.secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
+        secho(f"[{passage.n}] {source_label(chunk.title, chunk.heading)}  ({chunk.source})", dim=True, err=True)
+        secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
 
 
 def _print_verdict(sentence: VerifiedSentence) -> None:
     """One sentence of the answer, as soon as it is verified (the model still writing the next)."""
     if sentence.dropped:
-        typer.secho(f"  (dropped, no source supports it: {sentence.claim.text})", fg="red")
+        secho(f"  (dropped, no source supports it: {sentence.claim.text})", fg="red")
     else:
-        typer.secho(sentence.text, bold=True)
+        secho(sentence.text, bold=True)
 
 
 def _print_answer(answer: Answer, verified: bool) -> None:
     """The answer's end: its sources and timings; its text too unless `verified` sentences already showed it."""
     if answer.refused or not verified:
-        typer.secho(answer.answer, bold=True, fg="yellow" if answer.refused else None)
+        secho(answer.answer, bold=True, fg="yellow" if answer.refused else None)
     passages = answer.citations or ()
     for c in passages:
         start, end = c.span
-        typer.echo(f"[{c.n}] {source_label(c.title, c.heading)}  ({c.source})")
-        typer.echo(f'    "{c.text[start:end]}"')
+        echo(f"[{c.n}] {source_label(c.title, c.heading)}  ({c.source})")
+        echo(f'    "{c.text[start:end]}"')
     if answer.refused and answer.retrieved.hits:
-        typer.echo("Closest passages:")
+        echo("Closest passages:")
         for hit in answer.retrieved.hits[:3]:
-            typer.echo(f"  - {hit.chunk.title}: {hit.chunk.text[:160].replace(chr(10), ' ')}...")
+            echo(f"  - {hit.chunk.title}: {hit.chunk.text[:160].replace(chr(10), ' ')}...")
     t = answer.timings_ms
-    typer.secho(
+    secho(
         f"{answer.backend} {answer.model} | retrieve {t['retrieve']:.0f} ms, "
         + (f"first token {t['first_token']:.0f} ms, " if "first_token" in t else "model not called, ")
         + (f"first verified sentence {t['first_verified']:.0f} ms, " if "first_verified" in t else "")
@@ -245,8 +247,8 @@ def docs(as_json: JsonFlag = False) -> None:
         _print_json(documents_json(records))
         return
     for record in records:
-        typer.echo(f"{record.chunks:>5} chunks  {record.indexed_at}  {record.title}  ({record.source})")
-    typer.echo(f"{len(records)} documents")
+        echo(f"{record.chunks:>5} chunks  {record.indexed_at}  {record.title}  ({record.source})")
+    echo(f"{len(records)} documents")
 
 
 @app.command()
@@ -268,24 +270,24 @@ def doctor(
 
 def _print_doctor(report: DoctorReport) -> None:
     if report.healthy:
-        typer.echo(f"The index is healthy: {report.documents} documents, {report.chunks} chunks.")
+        echo(f"The index is healthy: {report.documents} documents, {report.chunks} chunks.")
         return
     if report.orphan_chunks:
-        typer.echo(f"{report.orphan_chunks} chunks belong to no document (left by an interrupted write).")
+        echo(f"{report.orphan_chunks} chunks belong to no document (left by an interrupted write).")
     for gap in report.missing_chunks:
         fix = (
             "`citewise doctor --repair` indexes it again"
             if gap.file_exists
             else f"and the file is gone; `citewise remove {gap.source}` drops it"
         )
-        typer.echo(f"{gap.source}: {gap.found} of {gap.expected} chunks, {fix}")
+        echo(f"{gap.source}: {gap.found} of {gap.expected} chunks, {fix}")
     if report.keyword_index != "ok":
-        typer.echo(f"The keyword index is {report.keyword_index}.")
+        echo(f"The keyword index is {report.keyword_index}.")
     done = report.repaired
     if done is None:
-        typer.echo("Run `citewise doctor --repair` to repair it.")
+        echo("Run `citewise doctor --repair` to repair it.")
         return
-    typer.echo(
+    echo(
         f"Repaired: deleted {done.deleted_orphan_chunks} stray chunks; indexed {len(done.reindexed)} documents again"
         + ("; rebuilt the keyword index." if done.keyword_index_rebuilt else ".")
     )
@@ -326,9 +328,9 @@ def ui(
         "--client.toolbarMode",
         "minimal",
     ]
-    typer.echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
+    echo(f"citewise UI on http://{host}:{port} (Ctrl+C to stop)")
     warn_if_exposed(host, port)
-    raise typer.Exit(subprocess.call(command))
+    raise typer.Exit(run_child(command))
 
 
 @app.command()
@@ -359,15 +361,15 @@ def serve(
     _ = service.retriever  # the embedding model loads now, not on the first request
     try:
         answerer = service.answerer()  # and the answer model, once per process
-        typer.echo(f"answers: {answerer.generator.backend} {answerer.generator.model} ({answerer.reason})", err=True)
+        echo(f"answers: {answerer.generator.backend} {answerer.generator.model} ({answerer.reason})", err=True)
     except BackendUnavailable as exc:
-        typer.secho(f"Warning: no model can answer yet ({exc}); search and documents work.", fg="yellow", err=True)
+        secho(f"Warning: no model can answer yet ({exc}); search and documents work.", fg="yellow", err=True)
     every_address = reaches_this_machine(host) and not is_loopback(host)  # 0.0.0.0, ::
     names = [*(allowed_host or []), *([] if reaches_this_machine(host) else [host])]
-    typer.echo(f"citewise API on http://{host}:{port}/v1, schema at /openapi.json (Ctrl+C to stop)", err=True)
-    typer.echo(f"it answers requests addressed to {', '.join(['127.0.0.1', 'localhost', '[::1]', *names])}", err=True)
+    echo(f"citewise API on http://{host}:{port}/v1, schema at /openapi.json (Ctrl+C to stop)", err=True)
+    echo(f"it answers requests addressed to {', '.join(['127.0.0.1', 'localhost', '[::1]', *names])}", err=True)
     if every_address:
-        typer.echo("for other machines, add the name or address they reach it by: --allowed-host NAME", err=True)
+        echo("for other machines, add the name or address they reach it by: --allowed-host NAME", err=True)
     uvicorn.run(create_app(service, token, names), host=host, port=port, log_level="info")
 
 
@@ -384,10 +386,10 @@ def status(as_json: JsonFlag = False) -> None:
         if key == "ollama":
             models = ", ".join(value["models"]) if value["reachable"] else "not reachable"
             value = f"{value['host']}: {models}"
-        typer.echo(f"{key:>16}: {value}")
-    typer.echo(f"{'backend':>16}: {backend['name']} ({backend['model']}): {backend['reason']}")
+        echo(f"{key:>16}: {value}")
+    echo(f"{'backend':>16}: {backend['name']} ({backend['model']}): {backend['reason']}")
     if current.remote_notice:
-        typer.secho(f"Warning: {current.remote_notice}", fg="yellow")
+        secho(f"Warning: {current.remote_notice}", fg="yellow")
 
 
 app.add_typer(eval_app, name="eval")
@@ -401,5 +403,5 @@ def main() -> None:
     try:
         app()
     except (StoreError, BackendUnavailable) as exc:
-        typer.secho(f"Error: {exc}", fg="red", err=True)
+        secho(f"Error: {exc}", fg="red", err=True)
         sys.exit(2)

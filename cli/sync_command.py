@@ -1,6 +1,5 @@
 """`citewise sync`: keep folders and the index in step, once or while watching; list and forget synced folders."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -9,6 +8,7 @@ import typer
 from tqdm import tqdm
 
 from citewise.cli.errors import fail, stop_on_ctrl_c
+from citewise.cli.terminal import echo, json_text, secho, terminal_safe
 from citewise.ingest.pipeline import FileDone
 from citewise.ingest.sync import FolderSync, SyncError
 from citewise.retrieval.store import StoreError
@@ -16,12 +16,12 @@ from citewise.service import Citewise
 
 
 def _say(message: str) -> None:
-    typer.echo(message, err=True)
+    echo(message, err=True)
 
 
 def _line(data: Any) -> None:
     """One JSON object per line: `--watch --json` prints one per sync as it happens."""
-    typer.echo(json.dumps(data, ensure_ascii=False))
+    echo(json_text(data, indent=None))
 
 
 class _Lines:
@@ -50,22 +50,24 @@ class _Lines:
             return
         report = sync.report
         if report is None:
-            typer.secho(f"failed: {sync.error}", fg="red", err=True)
+            secho(f"failed: {sync.error}", fg="red", err=True)
             return
         for source in report.removed_sources:
             self._write(f"{'removed':>9}  {source}")
         for failure in report.failed:
-            typer.secho(f"   failed  {failure.path}: {failure.error}", fg="red", err=True)
-        typer.echo(
+            secho(f"   failed  {failure.path}: {failure.error}", fg="red", err=True)
+        for link in report.skipped:
+            self._write(f"{'skipped':>9}  {link.path}: {link.error}")
+        echo(
             f"{sync.folder}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged, "
             f"{report.removed} removed, {len(report.failed)} failed ({report.seconds:.1f} s)"
         )
 
     def _write(self, text: str) -> None:
         if self.bar is not None:
-            self.bar.write(text, file=sys.stderr)
+            self.bar.write(terminal_safe(text), file=sys.stderr)
         else:
-            typer.echo(text, err=True)
+            echo(text, err=True)
 
 
 def sync_command(
@@ -77,6 +79,10 @@ def sync_command(
         Path | None, typer.Option("--forget", help="Stop syncing this folder (its documents stay indexed).")
     ] = None,
     listed: Annotated[bool, typer.Option("--list", help="List the synced folders and their last sync.")] = False,
+    prune: Annotated[
+        bool,
+        typer.Option("--prune", help="Also when a folder is empty or missing: remove its documents (otherwise kept)."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
 ) -> None:
     """Add new files, index changed ones again, drop documents whose files are gone from the folders."""
@@ -89,22 +95,22 @@ def sync_command(
         elif watch:
             _watch(service, folders or [], as_json)
         else:
-            _sync_once(service, folders or [], as_json)
+            _sync_once(service, folders or [], as_json, prune)
     except (SyncError, StoreError) as exc:
         raise fail(str(exc)) from exc
 
 
-def _sync_once(service: Citewise, folders: list[Path], as_json: bool) -> None:
+def _sync_once(service: Citewise, folders: list[Path], as_json: bool, prune: bool) -> None:
     if not folders and not service.synced_folders():
         raise fail("No folder is synced yet: `citewise sync DIR` syncs one and remembers it.", 1)
     lines = _Lines(quiet=as_json)
     done: list[FolderSync] = []
     for folder in folders or [Path(f.folder) for f in service.synced_folders()]:
-        [sync] = service.sync([folder], progress=lines.progress)
+        [sync] = service.sync([folder], progress=lines.progress, prune=prune)
         lines.done(sync)
         done.append(sync)
     if as_json:
-        typer.echo(json.dumps([d.to_json() for d in done], ensure_ascii=False, indent=2))
+        echo(json_text([d.to_json() for d in done]))
     if any(d.error or (d.report and d.report.failed) for d in done):
         raise typer.Exit(1)
 
@@ -132,9 +138,9 @@ def _forget(service: Citewise, folder: Path, as_json: bool) -> None:
     if kept is None:
         raise fail(f"{folder} is not a synced folder; `citewise sync --list` lists them.", 1)
     if as_json:
-        typer.echo(json.dumps({"forgotten": str(folder.resolve()), "documents_kept": kept}, indent=2))
+        echo(json_text({"forgotten": str(folder.resolve()), "documents_kept": kept}))
         return
-    typer.echo(
+    echo(
         f"{folder} is no longer synced. Its {len(kept)} documents stay in the index; `citewise remove PATH` drops one."
     )
 
@@ -142,13 +148,13 @@ def _forget(service: Citewise, folder: Path, as_json: bool) -> None:
 def _list(service: Citewise, as_json: bool) -> None:
     folders = service.synced_folders()
     if as_json:
-        typer.echo(json.dumps([f.to_json() for f in folders], ensure_ascii=False, indent=2))
+        echo(json_text([f.to_json() for f in folders]))
         return
     for f in folders:
-        typer.echo(
+        echo(
             f"{f.folder}  last sync {f.last_sync or 'never'}: {f.added} added, {f.updated} updated, "
             f"{f.removed} removed, {f.failed} failed"
         )
         for error in f.errors:
-            typer.secho(f"    {error}", fg="red")
-    typer.echo(f"{len(folders)} synced folders")
+            secho(f"    {error}", fg="red")
+    echo(f"{len(folders)} synced folders")

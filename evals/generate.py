@@ -1,8 +1,9 @@
 """Write a grounding eval set from the indexed documents: the local model proposes each item, the checks in
 grounding_checks decide, and kept items go to a JSONL file (the dataset schema plus `origin` and `review`)
-one line at a time, so an interrupted run keeps what it made."""
+one line at a time, so an interrupted run keeps what it made (without replacing the file it was to replace)."""
 
 import json
+import os
 import random
 import re
 from collections import Counter
@@ -210,31 +211,49 @@ def generate_eval_set(
     options: GenerateOptions,
     progress: Progress | None = None,
 ) -> GenerationReport:
-    """Write up to `options.n` checked items about `chunks` to `path` (replacing it). The same seed, passages
-    and model give the same file (the backends decode greedily). Ctrl-C stops it; the report says so and the
-    file holds every item made until then."""
+    """Write up to `options.n` checked items about `chunks` to `path`. The same seed, passages and model give
+    the same file (the backends decode greedily). Items go to a temporary file beside `path` that replaces it
+    at the end: until then the previous file (perhaps reviewed) stays as it was, and a crash leaves it so.
+    Ctrl-C (or an error) stops the run; its items are kept (`kept_cut_short`) and the report says where."""
     maker = _Maker(chunks, generator, options)
     planned = plan(options, maker.rng)
     report = GenerationReport(path, maker.label, len(planned))
     make = {"answerable": maker.answerable, "near_miss": maker.near_miss, "off_topic": maker.off_topic}
-    with path.open("w", encoding="utf-8") as out:
-        try:
-            for slot, (kind, language) in enumerate(planned):
-                for _ in range(TRIES_PER_ITEM):
-                    try:
-                        record = make[kind](language)
-                    except Rejected as exc:
-                        report.rejected[f"{kind}: {exc.reason}"] += 1
-                        continue
-                    record = {"id": f"gen-s{options.seed}-{slot:03d}", **record}
-                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-                    out.flush()
-                    report.made[kind] += 1
-                    break
-                else:
-                    report.given_up += 1
-                if progress:
-                    progress(slot + 1, len(planned), f"{sum(report.made.values())} kept")
-        except KeyboardInterrupt:
-            report.interrupted = True
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8") as out:
+            try:
+                for slot, (kind, language) in enumerate(planned):
+                    for _ in range(TRIES_PER_ITEM):
+                        try:
+                            record = make[kind](language)
+                        except Rejected as exc:
+                            report.rejected[f"{kind}: {exc.reason}"] += 1
+                            continue
+                        record = {"id": f"gen-s{options.seed}-{slot:03d}", **record}
+                        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                        out.flush()
+                        report.made[kind] += 1
+                        break
+                    else:
+                        report.given_up += 1
+                    if progress:
+                        progress(slot + 1, len(planned), f"{sum(report.made.values())} kept")
+            except KeyboardInterrupt:
+                report.interrupted = True
+    except BaseException:
+        report.path = kept_cut_short(tmp, path)
+        raise
+    if report.interrupted:
+        report.path = kept_cut_short(tmp, path)
+    else:
+        os.replace(tmp, path)
     return report
+
+
+def kept_cut_short(tmp: Path, path: Path) -> Path:
+    """Where the items of a run cut short go: to `path` when there is no file there yet, else beside it as
+    NAME.interrupted.jsonl, so that a previous file is never replaced by a part of a set."""
+    kept = path if not path.exists() else path.with_name(f"{path.stem}.interrupted{path.suffix}")
+    os.replace(tmp, kept)
+    return kept

@@ -1,6 +1,7 @@
 """What the local model is asked when it writes eval items; every reply is one JSON object."""
 
 from citewise.answer.llm.base import Message
+from citewise.answer.prompt import defused
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -27,9 +28,15 @@ SYSTEM = (
 )
 
 
+def _passage_block(passage: str) -> str:
+    """The passage between the answer prompt's delimiters, its own copies of them defused: a passage holding
+    `>>>` (or anything else) cannot end the block and speak as the prompt."""
+    return f"Passage:\n<<<\n{defused(passage)}\n>>>"
+
+
 def answerable_prompt(passage: str, language: str) -> list[Message]:
     user = (
-        f'Passage:\n"""\n{passage}\n"""\n\n'
+        f"{_passage_block(passage)}\n\n"
         "Write one question that this passage answers, and its short answer.\n"
         "- answer: 1 to 6 words copied exactly from the passage (a name, number, date or term).\n"
         "- evidence: the one sentence of the passage that contains the answer, copied exactly.\n"
@@ -42,7 +49,7 @@ def answerable_prompt(passage: str, language: str) -> list[Message]:
 
 def near_miss_prompt(passage: str, entity: str, answer_type: str, language: str) -> list[Message]:
     user = (
-        f'Passage:\n"""\n{passage}\n"""\n\n'
+        f"{_passage_block(passage)}\n\n"
         f'Write one question about "{entity}" whose answer would be {TYPE_WORDS[answer_type]}, '
         "a fact this passage does not give. Keep the name "
         f'"{entity}" exactly as written. Write the question in {LANGUAGE_NAMES[language]}.\n'

@@ -53,6 +53,7 @@ class IngestReport:
     unchanged: int = 0
     removed: int = 0
     failed: list[FileFailure] = field(default_factory=list)
+    skipped: list[FileFailure] = field(default_factory=list)  # links out of the folder, with why
     removed_sources: list[str] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
@@ -74,22 +75,47 @@ class _Prepared:
     version: DocumentVersion | None = None
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[FileFailure]]:
-    """Files under `paths` (folders recursively, hidden entries skipped), and paths that don't exist."""
+Found = tuple[list[Path], list[FileFailure], list[FileFailure]]
+
+
+def discover(paths: Iterable[Path], within: Path | None = None) -> Found:
+    """Files under `paths` (folders recursively, hidden entries skipped), paths that don't exist, and links
+    skipped. A file found in a folder is kept only if its real path lies inside that folder (or inside
+    `within`, when given, for every path): a link out of it is skipped, and links to folders are not followed,
+    so a synced folder never indexes what lies outside it."""
     files: list[Path] = []
     missing: list[FileFailure] = []
+    skipped: list[FileFailure] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(
-                p
-                for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+        boundary = (within or path).resolve()
+        if path.is_dir() and not (within and path.is_symlink()):
+            for p in sorted(path.rglob("*")):
+                if any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                if p.is_symlink() and p.is_dir():
+                    skipped.append(_folder_link(p))
+                elif p.is_file():
+                    _keep_inside(p, boundary, files, skipped)
+        elif path.is_symlink() and path.is_dir():
+            skipped.append(_folder_link(path))
+        elif path.is_file() and within is None:
+            files.append(path)  # named on its own: indexed wherever it points
         elif path.is_file():
-            files.append(path)
+            _keep_inside(path, boundary, files, skipped)
         else:
             missing.append(FileFailure(str(path), "no such file or folder"))
-    return list(dict.fromkeys(p.resolve() for p in files)), missing
+    return list(dict.fromkeys(p.resolve() for p in files)), missing, skipped
+
+
+def _folder_link(path: Path) -> FileFailure:
+    return FileFailure(str(path), f"a link to the folder {path.resolve()}; links to folders are not followed")
+
+
+def _keep_inside(path: Path, boundary: Path, files: list[Path], skipped: list[FileFailure]) -> None:
+    if path.resolve().is_relative_to(boundary):
+        files.append(path)
+    else:
+        skipped.append(FileFailure(str(path), f"a link to {path.resolve()}, outside {boundary}; not indexed"))
 
 
 def ingest_paths(
@@ -98,15 +124,17 @@ def ingest_paths(
     prune: bool = False,
     progress: Progress | None = None,
     prune_within: Sequence[Path] | None = None,
+    within: Path | None = None,
 ) -> IngestReport:
     """Index every supported file under `paths`; one bad file never stops the batch. `prune` drops the documents
-    whose files are gone: every one, or those under `prune_within` (files or folders) when given.
+    whose files are gone: every one, or those under `prune_within` (files or folders) when given. `within` keeps
+    every file to that folder (`discover`).
 
     The whole run is one write of the store: it holds the index's lock, first repairs what an interrupted write
     left (a record missing chunks counts as changed), and readers see the result when it ends."""
     started = time.perf_counter()
-    files, failures = discover(paths)
-    report = IngestReport(failed=list(failures))
+    files, failures, skipped = discover(paths, within)
+    report = IngestReport(failed=failures, skipped=skipped)
     with store.writing("ingest"):
         store.reconcile()
         recorded = store.registered()

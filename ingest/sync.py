@@ -13,6 +13,7 @@ from threading import Event
 
 import watchfiles
 
+from citewise.core.types import plural
 from citewise.ingest.pipeline import IngestReport, Progress, ingest_paths
 from citewise.retrieval.store import Store
 
@@ -121,26 +122,60 @@ def folder_key(folder: Path) -> str:
     return str(folder.expanduser().resolve())
 
 
-def sync_folder(store: Store, folder: Path, progress: Progress | None = None) -> FolderSync:
+def sync_folder(store: Store, folder: Path, progress: Progress | None = None, prune: bool = False) -> FolderSync:
     """One full pass: index what is new or changed under `folder`, drop its documents whose files are gone.
-    A missing folder (an unmounted drive) removes nothing: it is reported instead."""
+    A missing or empty folder (an unmounted drive, or the mount point left behind) that has documents indexed
+    removes nothing unless `prune` confirms it: the reason and the count are reported instead."""
     key = folder_key(folder)
-    if not Path(key).is_dir():
-        what = "is not a folder" if Path(key).exists() else "does not exist (moved, or on a drive not mounted?)"
-        return FolderSync(key, None, f"{key} {what}; nothing was changed in the index.")
-    report = ingest_paths(store, [Path(key)], prune=True, prune_within=[Path(key)], progress=progress)
+    root = Path(key)
+    if root.exists() and not root.is_dir():
+        return FolderSync(key, None, f"{key} is not a folder; nothing was changed in the index.")
+    if not prune and _is_empty(root) and (kept := _indexed_under(store, root)):
+        return FolderSync(
+            key,
+            None,
+            f"{key} {_why_empty(root)}; nothing was changed in the index ({plural(kept, 'indexed document')} kept); "
+            f"run `citewise sync --prune {key}` to remove them.",
+        )
+    if not root.exists() and not prune:
+        return FolderSync(key, None, f"{key} does not exist; nothing was changed in the index.")
+    scanned = [root] if root.exists() else []
+    report = ingest_paths(store, scanned, prune=True, prune_within=[root], progress=progress, within=root)
     return FolderSync(key, report)
+
+
+def _is_empty(folder: Path) -> bool:
+    """No entry at all, no folder, or none that can be read: what an unmounted drive leaves, and what a full pass
+    would take for a folder whose files were all deleted."""
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return True
+
+
+def _why_empty(folder: Path) -> str:
+    if not folder.exists():
+        return "does not exist (moved, or on a drive not mounted?)"
+    return "is empty" if os.access(folder, os.R_OK | os.X_OK) else "cannot be read"
+
+
+def _indexed_under(store: Store, folder: Path) -> int:
+    return sum(1 for d in store.documents() if Path(d.source).is_relative_to(folder))
 
 
 def apply_changes(store: Store, folder: Path, changed: Iterable[Path], progress: Progress | None = None) -> FolderSync:
     """One batch of a watcher's changes under `folder`: index the changed paths that exist, drop the documents
-    of those that are gone (a deleted subfolder takes its documents with it)."""
+    of those that are gone (a deleted subfolder takes its documents with it). Only what lies inside the folder
+    counts: a link created in it to a file or folder elsewhere is skipped, as in a full pass."""
     key = folder_key(folder)
-    if not Path(key).is_dir():  # removed or unmounted while watched: as in a full pass, nothing is removed
+    root = Path(key)
+    if not root.is_dir():  # removed or unmounted while watched: as in a full pass, nothing is removed
         return FolderSync(key, None, f"{key} is gone; nothing was changed in the index.")
     paths = sorted(set(changed))
     present = [p for p in paths if p.exists()]
-    report = ingest_paths(store, present, prune=True, prune_within=paths, progress=progress)
+    inside = [p for p in paths if p.resolve().is_relative_to(root)]  # a link's target elsewhere is not pruned
+    report = ingest_paths(store, present, prune=True, prune_within=inside, progress=progress, within=root)
     return FolderSync(key, report)
 
 

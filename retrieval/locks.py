@@ -4,9 +4,10 @@ The write lock is held for a whole write (an ingest, a removal, a rebuild, a rep
 interleave; a second one waits, saying who it waits for, and gives up after CITEWISE_LOCK_TIMEOUT seconds.
 
 The load lock is held briefly: by a writer around each Chroma write, and by any process while it opens embedded
-Chroma or a published view. Opening embedded Chroma loads the HNSW files and writes them back, and a process
-does not see another's writes until it reopens (chroma-core/chroma#3792); a load in the middle of another
-process's write leaves a broken index, so loads and writes take turns.
+Chroma or a published view (CITEWISE_LOCK_TIMEOUT does not shorten the wait for it below LOAD_WAIT_S: a reader
+never fails on another process's moment with it). Opening embedded Chroma loads the HNSW files and writes them
+back, and a process does not see another's writes until it reopens (chroma-core/chroma#3792); a load in the middle
+of another process's write leaves a broken index, so loads and writes take turns.
 
 Not covered: processes on other machines, and processes using another data folder. With a Chroma server
 (CITEWISE_CHROMA_URL) every process on this machine with the same data folder takes the same locks; a process
@@ -29,6 +30,9 @@ from citewise.retrieval.errors import IndexBusy
 Waiting = Callable[[str], None]
 # The load lock is normally held for milliseconds; a longer wait is worth a word to whoever waits.
 QUIET_WAIT_S = 0.5
+# The least any process waits for the load lock: it is held for one Chroma write or load at a time, and a reader
+# (a search, `citewise docs`) only ever waits for that, whatever CITEWISE_LOCK_TIMEOUT says about writers.
+LOAD_WAIT_S = 30.0
 
 
 class IndexLocks:
@@ -84,7 +88,7 @@ class IndexLocks:
     @contextmanager
     def loading(self) -> Iterator[None]:
         """Hold the load lock: nobody loads or writes Chroma's files meanwhile (holders keep it for a moment)."""
-        self._acquire(self._load, QUIET_WAIT_S)
+        self._acquire(self._load, QUIET_WAIT_S, max(self.timeout, LOAD_WAIT_S))
         try:
             yield
         finally:
@@ -94,13 +98,13 @@ class IndexLocks:
         return getattr(self._depth, "n", 0)
 
     def _acquire_write(self, what: str) -> None:
-        self._acquire(self._write, 0)
+        self._acquire(self._write, 0, self.timeout)
         self._claim(what)
 
-    def _acquire(self, lock: FileLock, quiet: float) -> None:
-        """Take `lock`; after `quiet` seconds, say who we wait for; after the timeout, raise IndexBusy."""
+    def _acquire(self, lock: FileLock, quiet: float, timeout: float) -> None:
+        """Take `lock`; after `quiet` seconds, say who we wait for; after `timeout`, raise IndexBusy."""
         try:
-            lock.acquire(timeout=min(quiet, self.timeout))
+            lock.acquire(timeout=min(quiet, timeout))
             return
         except Timeout:
             pid, doing = self._holder()
@@ -111,11 +115,11 @@ class IndexLocks:
                 else "another citewise process is opening the index; waiting…"
             )
         try:
-            lock.acquire(timeout=max(self.timeout - quiet, 0))
+            lock.acquire(timeout=max(timeout - quiet, 0))
         except Timeout as exc:
             who = f"another citewise process (pid {pid})" if pid else "another citewise process"
             raise IndexBusy(
-                f"{who} is still writing the index in {self.folder} ({doing}) after {self.timeout:.0f} s. "
+                f"{who} is still writing the index in {self.folder} ({doing}) after {timeout:.0f} s. "
                 "Let it finish (or stop it), then run this again; CITEWISE_LOCK_TIMEOUT sets how many seconds "
                 "to wait."
             ) from exc

@@ -142,9 +142,9 @@ def _running_until(
 
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process started in its own session, and every process of its group."""
-    os.killpg(process.pid, signal.SIGTERM)
+    """Stop a process started in its own session, and every process of its group (if any is left)."""
     try:
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=15)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

@@ -60,13 +60,14 @@ def test_ingest_json_reports_counts(data_dir: Path, folder: Path) -> None:
         "unchanged",
         "removed",
         "failed",
+        "skipped",
         "removed_sources",
         "chunks",
         "seconds",
     }
     assert (report["added"], report["updated"], report["unchanged"], report["removed"]) == (2, 0, 0, 0)
     assert report["removed_sources"] == []
-    assert report["failed"] == [] and report["chunks"] == 2
+    assert report["failed"] == [] and report["skipped"] == [] and report["chunks"] == 2
     assert isinstance(report["seconds"], float) and report["seconds"] >= 0
 
     again = run_json("ingest", str(folder))

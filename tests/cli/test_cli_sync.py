@@ -157,3 +157,68 @@ def test_watch_tells_of_a_busy_index_and_applies_the_change_once_it_is_free(
             watcher.kill()
     busy = next(json.loads(line) for line in log.read_text().splitlines() if "will try again" in line)
     assert busy["folder"] == str(docs) and f"pid {os.getpid()}" in busy["error"]
+
+
+def test_watch_does_not_follow_a_folder_link_made_while_watching(
+    docs: Path, tmp_path: Path, make_settings: Callable[..., Settings], embedding_model: str
+) -> None:
+    private = tmp_path / "private"
+    (private / "sub").mkdir(parents=True)
+    (private / "sub" / "deep.md").write_text("# Deep\n\nThe spare key is under the third stone.\n")
+    data = tmp_path / "data"
+    log, errors = tmp_path / "watch.jsonl", tmp_path / "watch.err"
+    watcher = start([str(CITEWISE), "sync", str(docs), "--watch", "--json"], citewise_env(data), log, errors)
+    try:
+        wait_for(lambda: "watching" in errors.read_text() or watcher.poll() is not None, "the watcher", WATCH_START_S)
+        assert watcher.poll() is None, errors.read_text()
+        (docs / "p").symlink_to("../private", target_is_directory=True)
+        wait_for(lambda: "not followed" in log.read_text(), "the watcher to skip the link", FOLLOW_S * 6)
+        (private / "sub" / "late.md").write_text("# Late\n\nThe boat is moored at the north jetty.\n")
+        (docs / "toaster.md").write_text(TOASTER)  # a change after the link: once indexed, the link was passed
+        reader = Citewise(make_settings(data))
+        wait_for(lambda: reader.store.document(str(docs / "toaster.md")) is not None, "the next change", FOLLOW_S * 6)
+        watcher.send_signal(signal.SIGINT)
+        assert finish(watcher, 60) == 0, errors.read_text()
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+    indexed = {d.source for d in Citewise(make_settings(data)).documents()}
+    assert indexed == {str(docs / name) for name in ("kettle.md", "oven.md", "toaster.md")}
+    skipped = [s for line in log.read_text().splitlines() for s in json.loads(line).get("skipped", [])]
+    assert str(docs / "p") in [s["path"] for s in skipped]
+
+
+def test_sync_of_an_emptied_folder_keeps_its_documents_until_prune(
+    docs: Path, tmp_path: Path, embedding_model: str
+) -> None:
+    env = citewise_env(tmp_path / "data")
+    assert citewise("sync", str(docs), env=env).returncode == 0
+    for path in docs.iterdir():
+        path.unlink()  # what an unmounted drive leaves: an empty mount point
+
+    kept = citewise("sync", str(docs), env=env)
+
+    assert kept.returncode == 1
+    assert f"{docs} is empty" in kept.stderr and "2 indexed documents kept" in kept.stderr
+    assert "--prune" in kept.stderr
+    assert len(citewise_json("docs", env=env)) == 2
+
+    pruned = citewise("sync", "--prune", str(docs), env=env)
+
+    assert pruned.returncode == 0, pruned.stderr
+    assert "2 removed" in pruned.stdout
+    assert citewise_json("docs", env=env) == []
+
+
+def test_sync_names_each_link_out_of_the_folder_it_skips(docs: Path, tmp_path: Path, embedding_model: str) -> None:
+    (tmp_path / "private").mkdir()
+    (tmp_path / "private" / "secret.md").write_text("# Secret\n\nThe safe's code is 4711.\n")
+    (docs / "link.md").symlink_to("../private/secret.md")
+    env = citewise_env(tmp_path / "data")
+
+    done = citewise("sync", str(docs), env=env)
+
+    assert done.returncode == 0, done.stderr
+    target = tmp_path.resolve() / "private" / "secret.md"
+    assert f"skipped  {docs / 'link.md'}: a link to {target}, outside {docs}; not indexed" in done.stderr
+    assert {d["source"] for d in citewise_json("docs", env=env)} == {str(docs / "kettle.md"), str(docs / "oven.md")}

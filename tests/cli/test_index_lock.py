@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from citewise.core.settings import Settings
+from citewise.retrieval.locks import IndexLocks
 from citewise.service import Citewise
 from tests.processes import CITEWISE, citewise, citewise_env, finish, interrupted, start, wait_for
 
@@ -79,3 +80,41 @@ def test_a_writer_that_cannot_get_the_lock_in_time_exits_2_saying_what_to_do(
     assert f"Error: another citewise process (pid {first_pid}) is still writing the index" in done.stderr
     assert "CITEWISE_LOCK_TIMEOUT" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> Path:
+    """A data folder with notes.md indexed."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "notes.md").write_text(VERSION_A)
+    assert citewise("ingest", str(folder), env=citewise_env(tmp_path / "data")).returncode == 0
+    return tmp_path / "data"
+
+
+def test_with_lock_timeout_0_a_reader_waits_out_a_moment_of_the_load_lock(indexed: Path, tmp_path: Path) -> None:
+    # Another process holds the load lock for a moment (opening the index, or one Chroma write of an ingest):
+    # CITEWISE_LOCK_TIMEOUT=0 is about writers waiting for writers; `citewise docs` waits for the moment.
+    log, errors = tmp_path / "docs.log", tmp_path / "docs.err"
+    env = citewise_env(indexed, CITEWISE_LOCK_TIMEOUT="0")
+    with IndexLocks(indexed, timeout=0).loading():
+        reader = start([str(CITEWISE), "docs"], env, log, errors)
+        try:
+            wait_for(lambda: "waiting" in errors.read_text() or reader.poll() is not None, "the reader to wait")
+        except AssertionError:
+            reader.kill()
+            raise
+    assert finish(reader) == 0, errors.read_text()
+    assert "notes.md" in log.read_text() and "1 documents" in log.read_text()
+
+
+@pytest.mark.parametrize("paused_ingest", ["embed"], indirect=True)  # holding the write lock only
+def test_with_lock_timeout_0_readers_work_beside_a_running_writer(
+    paused_ingest: tuple[Path, Path, int], tmp_path: Path
+) -> None:
+    env = citewise_env(tmp_path / "data", CITEWISE_LOCK_TIMEOUT="0")  # the paused ingest holds the write lock
+
+    for args in (["docs"], ["search", "spare key"]):
+        done = citewise(*args, env=env)
+        assert done.returncode in (0, 1), done.stderr  # 1: nothing indexed yet, which search says
+        assert "still writing" not in done.stderr and "Traceback" not in done.stderr

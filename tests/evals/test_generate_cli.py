@@ -31,7 +31,7 @@ DOCS = {
 
 
 def _passage(prompt: str) -> str:
-    return prompt.split('"""')[1] if '"""' in prompt else ""
+    return prompt.split("\n<<<\n")[1].split("\n>>>")[0] if "\n<<<\n" in prompt else ""
 
 
 def scripted(messages: list[dict[str, Any]]) -> str:
@@ -141,26 +141,43 @@ def test_bad_options_are_named(ollama: FakeOllama, indexed: dict[str, str], tmp_
 
 
 def test_ctrl_c_keeps_the_items_made_so_far(ollama: FakeOllama, indexed: dict[str, str], tmp_path: Path) -> None:
-    out = tmp_path / "cut.jsonl"
-    waiting, release = threading.Event(), threading.Event()
+    out = tmp_path / "cut.jsonl"  # no file there yet: the items made go to it
+    report = _ctrl_c_mid_generation(ollama, indexed, out)
+    assert report["interrupted"] is True and report["planned"] == 20 and report["path"] == str(out)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert 1 <= len(lines) == report["written"] < 20
+    assert all(json.loads(line)["review"] == "pending" for line in lines)
 
-    def stall_once_an_item_is_written(messages: list[dict[str, Any]]) -> str:
-        if out.exists() and out.read_text(encoding="utf-8").strip():
-            waiting.set()
-            release.wait(60)  # holds the request open until the test has pressed Ctrl-C
+
+def _stalled_generation(ollama: FakeOllama, env: dict[str, str], out: Path) -> tuple[subprocess.Popen, threading.Event]:
+    """`eval generate --out OUT` in a real process, its model stalled once the run has kept an item (in OUT or
+    a file beside it); returns the process, and the event that lets the model go on."""
+    stalled, release = threading.Event(), threading.Event()
+
+    def stall_once_an_item_is_kept(messages: list[dict[str, Any]]) -> str:
+        if any('"id": "gen-' in p.read_text(encoding="utf-8") for p in out.parent.glob(f"{out.name}*")):
+            stalled.set()
+            release.wait(60)
         return scripted(messages)
 
-    ollama.set_responder(stall_once_an_item_is_written)
+    ollama.set_responder(stall_once_an_item_is_kept)
     args = ["--n", "20", "--unanswerable", "0.5", "--seed", "3", "--out", str(out), "--json"]
     process = subprocess.Popen(
-        [str(CITEWISE), "eval", "generate", *args],
-        env=indexed,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        [str(CITEWISE), "eval", "generate", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        assert waiting.wait(240), "the generation never wrote its first item"
+        assert stalled.wait(240), "the generation never kept its first item"
+    except AssertionError:
+        release.set()
+        process.kill()
+        raise
+    return process, release
+
+
+def _ctrl_c_mid_generation(ollama: FakeOllama, env: dict[str, str], out: Path) -> dict[str, Any]:
+    """The JSON report of a generation stopped by Ctrl-C once it has kept an item (exit code 130)."""
+    process, release = _stalled_generation(ollama, env, out)
+    try:
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=120)
     finally:
@@ -168,8 +185,35 @@ def test_ctrl_c_keeps_the_items_made_so_far(ollama: FakeOllama, indexed: dict[st
         if process.poll() is None:
             process.kill()
     assert process.returncode == 130, stderr
-    report = json.loads(stdout)
-    assert report["interrupted"] is True and report["planned"] == 20
-    lines = out.read_text(encoding="utf-8").splitlines()
-    assert 1 <= len(lines) == report["written"] < 20
-    assert all(json.loads(line)["review"] == "pending" for line in lines)
+    return json.loads(stdout)
+
+
+REVIEWED = '{"id": "mine-1", "question": "Reviewed?", "answers": ["yes"], "review": "keep"}\n'
+
+
+def test_a_crash_mid_generation_leaves_the_previous_file_intact(
+    ollama: FakeOllama, indexed: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "reviewed.jsonl"
+    out.write_text(REVIEWED, encoding="utf-8")
+    process, release = _stalled_generation(ollama, indexed, out)
+    process.kill()  # SIGKILL: no cleanup runs
+    process.communicate(timeout=60)
+    release.set()
+
+    assert out.read_text(encoding="utf-8") == REVIEWED
+
+
+def test_ctrl_c_keeps_the_previous_file_and_the_new_items_beside_it(
+    ollama: FakeOllama, indexed: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "reviewed.jsonl"
+    out.write_text(REVIEWED, encoding="utf-8")
+
+    report = _ctrl_c_mid_generation(ollama, indexed, out)
+
+    assert out.read_text(encoding="utf-8") == REVIEWED
+    kept = tmp_path / "reviewed.interrupted.jsonl"
+    assert report["path"] == str(kept) and report["interrupted"] is True
+    assert 1 <= len(kept.read_text(encoding="utf-8").splitlines()) == report["written"] < 20
+    assert list(tmp_path.glob("*.tmp")) == []

@@ -167,3 +167,72 @@ def test_a_batch_for_a_folder_that_is_gone_removes_nothing(tmp_path: Path, store
 
     assert done.report is None and done.error is not None and "is gone" in done.error
     assert len(store.documents()) == 3
+
+
+# -- links and emptied folders -------------------------------------------------------------------
+
+
+def test_a_link_out_of_the_folder_is_skipped_and_named_a_link_inside_is_indexed_once(
+    tmp_path: Path, store: Store
+) -> None:
+    kettle = write_three(tmp_path / "sync")[0]
+    private = tmp_path / "private"
+    (private / "sub").mkdir(parents=True)
+    (private / "secret.md").write_text("# Secret\n\nThe safe's code is 4711.\n")
+    (private / "sub" / "deep.md").write_text("# Deep\n\nThe spare key is under the third stone.\n")
+    (tmp_path / "sync" / "link.md").symlink_to("../private/secret.md")
+    (tmp_path / "sync" / "p").symlink_to("../private", target_is_directory=True)
+    (tmp_path / "sync" / "again.md").symlink_to("kettle.md")  # inside the folder: the target, once
+
+    report = sync_folder(store, tmp_path / "sync").report
+
+    assert report is not None
+    indexed = sources(store)
+    assert not any(s.startswith(str(private.resolve())) for s in indexed)
+    assert str(kettle) in indexed and report.added == 3
+    skipped = {Path(s.path).name: s.error for s in report.skipped}
+    assert set(skipped) == {"link.md", "p"}
+    assert str((private / "secret.md").resolve()) in skipped["link.md"] and "outside" in skipped["link.md"]
+    assert "not followed" in skipped["p"]
+    assert report.failed == []
+
+
+def test_a_batch_skips_a_link_made_while_watching(tmp_path: Path, store: Store) -> None:
+    write_three(tmp_path / "sync")
+    (tmp_path / "private" / "sub").mkdir(parents=True)
+    (tmp_path / "private" / "sub" / "deep.md").write_text("# Deep\n\nThe spare key is under the third stone.\n")
+    (tmp_path / "private" / "secret.md").write_text("# Secret\n\nThe safe's code is 4711.\n")
+    sync_folder(store, tmp_path / "sync")
+    folder = (tmp_path / "sync").resolve()
+    (folder / "p").symlink_to("../private", target_is_directory=True)
+    (folder / "link.md").symlink_to("../private/secret.md")
+
+    # what a watcher reports: the links, and files seen through the folder link
+    done = apply_changes(store, folder, [folder / "p", folder / "link.md", folder / "p" / "sub" / "deep.md"])
+
+    assert done.report is not None and done.report.added == 0
+    assert {Path(s.path).name for s in done.report.skipped} == {"p", "link.md", "deep.md"}
+    assert sources(store) == {str(p) for p in folder.iterdir() if not p.is_symlink()}
+
+
+@pytest.mark.parametrize("how", ["emptied", "unmounted"])
+def test_an_emptied_or_missing_folder_removes_nothing_unless_pruned(tmp_path: Path, store: Store, how: str) -> None:
+    folder = tmp_path / "drive"
+    write_three(folder)
+    sync_folder(store, folder)
+    for path in folder.iterdir():
+        path.unlink()
+    if how == "unmounted":
+        folder.rmdir()
+
+    kept = sync_folder(store, folder)
+
+    assert kept.report is None and kept.error is not None
+    assert str(folder.resolve()) in kept.error and "3 indexed documents kept" in kept.error
+    assert "--prune" in kept.error
+    assert len(store.documents()) == 3
+
+    pruned = sync_folder(store, folder, prune=True)
+
+    assert pruned.error is None and pruned.report is not None and pruned.report.removed == 3
+    assert store.documents() == []
