@@ -44,7 +44,7 @@ def streamlit_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
         calls.append(command)
         return 0
 
-    monkeypatch.setattr("citewise.cli.main.subprocess.call", record)
+    monkeypatch.setattr("citewise.cli.main.run_child", record)
     return calls
 
 
