@@ -153,3 +153,11 @@ def test_cli_names_the_line_of_a_malformed_bench(tmp_path: Path) -> None:
     done = citewise("eval", "--verifier-only", "--dataset", str(bench), env=citewise_env(tmp_path / "data"))
     assert done.returncode != 0
     assert f"bad verifier bench: {bench}:2: 'supported' must be true or false" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["verifier-dev", "verifier-sqlite", "verifier-generated"])
+def test_bundled_benches_load(name: str) -> None:
+    items = load_bench(Path(__file__).resolve().parents[2] / "evals" / "datasets" / f"{name}.jsonl")
+    assert items
+    assert {item.split for item in items} <= {"tune", "report"}
+    assert all(item.item for item in items)  # each names the question it came from
