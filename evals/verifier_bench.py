@@ -9,7 +9,6 @@ A claim is kept when the configuration's sentence verifier supports it and, wher
 answer to what was asked, an answer made of this claim alone is not refused as a near miss.
 """
 
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from citewise.answer.citations import SentenceVerifier
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.core.types import Chunk, Evidence, ScoredChunk
 from citewise.evals.configs import ConfigError, pipeline_of, resolve
-from citewise.evals.dataset import LANGUAGES, SPLITS, DatasetError
+from citewise.evals.dataset import LANGUAGES, SPLITS, DatasetError, parse_record, read_jsonl
 from citewise.retrieval.embeddings import (
     ATTRIBUTION_MODEL,
     MULTILINGUAL_USE,
@@ -106,9 +105,7 @@ def _passage(value: Any) -> Passage:
     raise TypeError("each of 'passages' must be a non-empty string or an object with a non-empty 'text'")
 
 
-def _bench_item(record: Any) -> BenchItem:
-    if not isinstance(record, dict):
-        raise TypeError("line must be a JSON object")
+def _bench_item(record: dict[str, Any]) -> BenchItem:
     passages = record.get("passages")
     if not isinstance(passages, list) or not passages:
         raise TypeError("'passages' must be a non-empty list")
@@ -139,24 +136,7 @@ def _bench_item(record: Any) -> BenchItem:
 
 def load_bench(path: Path) -> list[BenchItem]:
     """Every claim of a bench file (blank lines skipped); BenchError names the file and line of a bad one."""
-    items: list[BenchItem] = []
-    seen: set[str] = set()
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"invalid JSON: {exc.msg}") from exc
-            item = _bench_item(record)
-            if item.id in seen:
-                raise ValueError(f"duplicate id {item.id!r}")
-        except (ValueError, TypeError) as exc:
-            raise BenchError(f"{path}:{number}: {exc}") from exc
-        seen.add(item.id)
-        items.append(item)
-    return items
+    return read_jsonl(path, lambda line: _bench_item(parse_record(line)), lambda item: item.id, BenchError)
 
 
 def as_evidence(passages: Sequence[Passage]) -> list[Evidence]:
