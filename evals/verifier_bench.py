@@ -5,6 +5,9 @@ A bench is JSONL, one claim per line:
 `{"id", "question", "claim", "passages": [text or {"text", "title", "heading"}], "supported": bool, "kind",
 "origin": "model-draft" | "written", "run" (the eval run a draft came from), "item" (the dev item), "lang",
 "split": "tune" | "report"}`.
+The gold verdict says whether the passages, read by a person, support the claim as stated: a figure, name or
+date that the passage binds to another entity does not count, and neither does a claim that only restates the
+question's own category ("The glossary gives common algorithms" for "which algorithms?", kind `generic`).
 A claim is kept when the configuration's sentence verifier supports it and, where the configuration holds the
 answer to what was asked, an answer made of this claim alone is not refused as a near miss.
 """
