@@ -25,6 +25,7 @@ from citewise.evals.generate import GenerateOptions, GenerationReport, generate_
 from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import run_evaluation
 from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
+from citewise.evals.verifier_bench import BenchItem, bench_verifiers
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport, doctor
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
@@ -486,6 +487,11 @@ class Citewise:
         )
         names = list(result["summary"])  # aliases resolved
         return save_run(self.eval_runs_dir, dataset, names, retrieval_only or evidence_only, result, items)
+
+    def bench_verifier(self, items: Sequence[BenchItem], configs: Sequence[str]) -> dict[str, Any]:
+        """The configurations' verifiers on a verifier bench's claims (no model, no index): false accepts and
+        false rejects per kind, and each claim's verdicts."""
+        return bench_verifiers(items, configs, self.settings.support_threshold)
 
     def generate_eval_set(
         self,

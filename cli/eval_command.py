@@ -17,6 +17,7 @@ from citewise.evals.generate import GenerateOptions, GenerationReport
 from citewise.evals.review import read_records, review_counts
 from citewise.evals.runner import format_table
 from citewise.evals.runs import write_run
+from citewise.evals.verifier_bench import BenchError, format_bench_table, load_bench
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.retrieval.store import StoreError
 from citewise.service import Citewise
@@ -69,12 +70,23 @@ def eval_command(
         bool,
         typer.Option("--include-pending", help="Also run generated items not reviewed yet (dropped ones never run)."),
     ] = False,
+    verifier_only: Annotated[
+        bool,
+        typer.Option(
+            "--verifier-only",
+            help="The dataset is a verifier bench (claims, passages, gold verdicts): count the verifiers' false "
+            "accepts and false rejects per kind; no model, no index.",
+        ),
+    ] = False,
 ) -> None:
     """Measure retrieval, answers, citations and refusals on a dataset, configurations side by side."""
     if ctx.invoked_subcommand is not None:
         return
     if dataset is None:
         raise fail("Missing option '--dataset': a JSONL question set (or `citewise eval generate` to make one).")
+    if verifier_only:
+        _bench_verifier(dataset, split, config or ["default"], json_out)
+        return
     try:
         items = split_items(load_dataset(dataset, include_pending), split)
         _say_unreviewed(dataset, include_pending)
@@ -115,6 +127,31 @@ def eval_command(
     if json_out:
         write_run(json_out, run)
         echo(f"Wrote {json_out}", err=True)
+
+
+def _bench_verifier(bench: Path, split: str | None, configs: list[str], json_out: Path | None) -> None:
+    try:
+        items = load_bench(bench)
+    except BenchError as exc:
+        raise fail(f"bad verifier bench: {exc}") from exc
+    except OSError as exc:
+        raise fail(f"cannot read the verifier bench {bench}: {exc.strerror or exc}") from exc
+    if split is not None:
+        if split not in SPLITS:
+            raise fail(f"unknown split {split!r}; use {' or '.join(SPLITS)}.")
+        items = [item for item in items if item.split == split]
+    if not items:
+        raise fail(f"{bench} has no claims to judge{f' in the {split} half' if split else ''}.")
+    try:
+        result = Citewise().bench_verifier(items, configs)
+    except ConfigError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(format_bench_table(result["summary"]))
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        data = {"dataset": str(bench), "split": split, **result}
+        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+        typer.echo(f"Wrote {json_out}", err=True)
 
 
 def _say_unreviewed(dataset: Path, include_pending: bool) -> None:

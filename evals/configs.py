@@ -312,6 +312,14 @@ class TextbookConfig:
         return make_answer(question, taken, retrieved, evidence, self._generator, draft, timings, started)
 
 
+def pipeline_of(name: str) -> Pipeline:
+    """The Pipeline switches of a citewise configuration (ConfigError for the textbook baseline, or an unknown name)."""
+    [name] = resolve([name])
+    if name not in _PIPELINES:
+        raise ConfigError(f"{name} is not a citewise pipeline.")
+    return _PIPELINES[name]
+
+
 def build_config(name: str, service: Citewise) -> EvalConfig:
     """The named configuration (or alias) over `service`'s index; ConfigError names the known ones."""
     [name] = resolve([name])

@@ -2,12 +2,13 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 SPLITS = ("tune", "report")
+T = TypeVar("T")
 
 _HERE = Path(__file__).resolve().parent
 # The hand-written questions about the bundled corpus/ (the sample articles).
@@ -131,25 +132,35 @@ def _item(record: dict[str, Any]) -> EvalItem:
     return item
 
 
-def load_dataset(path: Path, include_pending: bool = False) -> list[EvalItem]:
-    """Read a JSONL dataset, skipping blank lines and the items `runs_in_eval` leaves out (every line is
-    still checked); DatasetError on a malformed line."""
-    items: list[EvalItem] = []
+def read_jsonl(path: Path, parse: Callable[[str], T], id_of: Callable[[T], str], error: type[DatasetError]) -> list[T]:
+    """Every non-blank line of a JSONL file, parsed; `error` names the file and line of a malformed one (or of a
+    repeated id)."""
+    parsed: list[T] = []
     seen: set[str] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            record = parse_record(line)
-            item = _item(record)
-            if item.id in seen:
-                raise ValueError(f"duplicate id {item.id!r}")
+            value = parse(line)
+            if id_of(value) in seen:
+                raise ValueError(f"duplicate id {id_of(value)!r}")
         except (ValueError, TypeError) as exc:
-            raise DatasetError(f"{path}:{number}: {exc}") from exc
-        seen.add(item.id)
-        if runs_in_eval(record, include_pending):
-            items.append(item)
-    return items
+            raise error(f"{path}:{number}: {exc}") from exc
+        seen.add(id_of(value))
+        parsed.append(value)
+    return parsed
+
+
+def load_dataset(path: Path, include_pending: bool = False) -> list[EvalItem]:
+    """Read a JSONL dataset, skipping blank lines and the items `runs_in_eval` leaves out (every line is
+    still checked); DatasetError on a malformed line."""
+
+    def parse(line: str) -> tuple[EvalItem, bool]:
+        record = parse_record(line)
+        return _item(record), runs_in_eval(record, include_pending)
+
+    lines = read_jsonl(path, parse, lambda parsed: parsed[0].id, DatasetError)
+    return [item for item, runs in lines if runs]
 
 
 def split_items(items: Sequence[EvalItem], split: str | None) -> list[EvalItem]:

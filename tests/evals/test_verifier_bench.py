@@ -1,0 +1,163 @@
+"""The verifier bench: its loader, its counts (real embedding model, no LLM) and `citewise eval --verifier-only`."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from citewise.evals.verifier_bench import (
+    BenchError,
+    BenchItem,
+    Passage,
+    Verdict,
+    bench_verifiers,
+    load_bench,
+    run_bench,
+)
+from tests.processes import citewise, citewise_env
+
+MAMBA = (
+    "Most existing large models are based on the Transformer architecture. For instance, the state-space-based "
+    "model Mamba proposed in December 2023 introduces selection mechanisms that significantly address the "
+    "computational efficiency issues of existing Transformer architectures."
+)
+ATTENTION = (
+    "Every modern LLM is built on the transformer, introduced in the 2017 paper Attention Is All You Need. "
+    "The key innovation is self-attention - a mechanism that lets the model weigh how important each word is "
+    "relative to every other word in the input."
+)
+INVERTED = {
+    "id": "mamba-inverted",
+    "question": "Who proposed the Transformer architecture, and in which paper?",
+    "claim": "The Transformer architecture was proposed in December 2023 by Mamba.",
+    "passages": [MAMBA],
+    "supported": False,
+    "kind": "roles-swapped",
+    "origin": "written",
+}
+EXACT = INVERTED | {
+    "id": "attention-exact",
+    "question": "Which paper introduced the transformer?",
+    "claim": "The transformer was introduced in the 2017 paper Attention Is All You Need.",
+    "passages": [{"text": ATTENTION, "title": "LLMs", "heading": "Transformers"}],
+    "supported": True,
+    "kind": "exact",
+}
+# Right, in other words than the passage's: today's word-overlap verifier drops it.
+REWORDED = EXACT | {
+    "id": "attention-reworded",
+    "question": "What is the key innovation of the transformer?",
+    "claim": "Each token gets scored against all other tokens in the sequence.",
+    "kind": "paraphrase",
+}
+
+
+def _write(path: Path, *records: dict | str) -> Path:
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_loader_reads_text_and_object_passages(tmp_path: Path) -> None:
+    items = load_bench(_write(tmp_path / "bench.jsonl", INVERTED, "", EXACT))
+    assert [item.id for item in items] == ["mamba-inverted", "attention-exact"]
+    assert items[0].passages == (Passage(MAMBA),)
+    assert items[1].passages == (Passage(ATTENTION, "LLMs", "Transformers"),)
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("{not json", "invalid JSON"),
+        (INVERTED | {"supported": "no"}, "'supported' must be true or false"),
+        (INVERTED | {"passages": []}, "'passages' must be a non-empty list"),
+        (INVERTED | {"kind": "wrong"}, "'kind' must be one of"),
+        (INVERTED | {"supported": True}, "contradicts 'supported'"),
+        (INVERTED | {"origin": "model-draft"}, "names the eval run"),
+        (INVERTED | {"id": "attention-exact"}, "duplicate id"),
+    ],
+)
+def test_loader_names_file_and_line_of_a_malformed_claim(tmp_path: Path, bad: dict | str, reason: str) -> None:
+    path = _write(tmp_path / "bench.jsonl", EXACT, bad)
+    with pytest.raises(BenchError, match=rf"bench\.jsonl:2: .*{reason}"):
+        load_bench(path)
+
+
+def test_counts_follow_the_gold_labels_whatever_the_judge_says() -> None:
+    items = [
+        BenchItem(r["id"], r["question"], r["claim"], (Passage("p"),), r["supported"], r["kind"], "written")
+        for r in (INVERTED, EXACT, REWORDED)
+    ]
+    keep_all = run_bench(items, {"keeps": lambda item: Verdict(True, 1.0, "")})["summary"]["keeps"]
+    drop_all = run_bench(items, {"drops": lambda item: Verdict(False, 0.0, "support")})["summary"]["drops"]
+    assert (keep_all["total"]["false_accepts"], keep_all["total"]["false_rejects"]) == (1, 0)
+    assert (keep_all["total"]["false_accept_rate"], keep_all["total"]["false_reject_rate"]) == (1.0, 0.0)
+    assert drop_all["total"]["false_accepts"] == 0
+    assert drop_all["total"]["false_rejects"] == 2
+    assert drop_all["paraphrase"] == {
+        "items": 1,
+        "unsupported": 0,
+        "false_accepts": 0,
+        "false_accept_rate": None,
+        "supported": 1,
+        "false_rejects": 1,
+        "false_reject_rate": 1.0,
+    }
+
+
+def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -> None:
+    """The issue's inversion is a false accept of today's default, the rewording a false reject; the counts
+    say so per kind (a verifier that reads meaning turns both into zeros)."""
+    items = [
+        BenchItem(
+            r["id"],
+            r["question"],
+            r["claim"],
+            (Passage(ATTENTION), Passage(MAMBA)),
+            r["supported"],
+            r["kind"],
+            "written",
+        )
+        for r in (INVERTED, EXACT, REWORDED)
+    ]
+    result = bench_verifiers(items, ["default"], threshold=0.45)
+    summary = result["summary"]["grounded"]
+    assert [item["verdicts"]["grounded"]["kept"] for item in result["items"]] == [True, True, False]
+    assert summary["roles-swapped"]["false_accepts"] == 1
+    assert summary["paraphrase"]["false_rejects"] == 1
+    assert summary["exact"]["false_rejects"] == 0
+    assert (summary["total"]["false_accepts"], summary["total"]["false_rejects"]) == (1, 1)
+    assert (summary["total"]["false_accept_rate"], summary["total"]["false_reject_rate"]) == (1.0, 0.5)
+
+
+def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    bench = _write(tmp_path / "bench.jsonl", INVERTED, EXACT, REWORDED | {"split": "tune"})
+    out = tmp_path / "out" / "bench.json"
+    env = citewise_env(tmp_path / "data")
+    done = citewise("eval", "--verifier-only", "--dataset", str(bench), "--json", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "| kind | items | false accepts | rate | false rejects | rate |" in done.stdout
+    assert "| roles-swapped | 1 | 1/1 | 1.000 | 0/0 | - |" in done.stdout
+    assert "| **total** | 3 | 1/1 | 1.000 | 1/2 | 0.500 |" in done.stdout
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert written["summary"]["grounded"]["total"]["items"] == 3
+    assert [item["id"] for item in written["items"]] == ["mamba-inverted", "attention-exact", "attention-reworded"]
+    assert not (tmp_path / "data" / "chroma").exists()  # no index touched
+
+    tune = citewise("eval", "--verifier-only", "--dataset", str(bench), "--split", "tune", env=env)
+    assert "| **total** | 1 | 0/0 | - | 1/1 | 1.000 |" in tune.stdout
+
+
+def test_cli_names_the_line_of_a_malformed_bench(tmp_path: Path) -> None:
+    bench = _write(tmp_path / "bench.jsonl", INVERTED, INVERTED | {"id": "x", "supported": None})
+    done = citewise("eval", "--verifier-only", "--dataset", str(bench), env=citewise_env(tmp_path / "data"))
+    assert done.returncode != 0
+    assert f"bad verifier bench: {bench}:2: 'supported' must be true or false" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["verifier-dev", "verifier-sqlite", "verifier-generated"])
+def test_bundled_benches_load(name: str) -> None:
+    items = load_bench(Path(__file__).resolve().parents[2] / "evals" / "datasets" / f"{name}.jsonl")
+    assert items
+    assert {item.split for item in items} <= {"tune", "report"}
+    assert all(item.item for item in items)  # each names the question it came from
