@@ -146,12 +146,12 @@ def _bench_verifier(bench: Path, split: str | None, configs: list[str], json_out
         result = Citewise().bench_verifier(items, configs)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(format_bench_table(result["summary"]))
+    echo(format_bench_table(result["summary"]))
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         data = {"dataset": str(bench), "split": split, **result}
-        json_out.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        typer.echo(f"Wrote {json_out}", err=True)
+        json_out.write_text(json_text(data, indent=1), encoding="utf-8")
+        echo(f"Wrote {json_out}", err=True)
 
 
 def _say_unreviewed(dataset: Path, include_pending: bool) -> None:

@@ -109,8 +109,8 @@ def test_synced_folders_and_a_source_changed_since_the_answer(
     expect(page.locator(".cw-answer").first).to_contain_text("35 bar")  # the answer as it was given
     _shot(page, "sync-2-source-changed")
 
-    valve.unlink()
-    done = citewise("sync", "--json", env=citewise_env(data))  # another process: the CLI
+    valve.unlink()  # the folder's only file: an emptied folder is pruned only when the user says so
+    done = citewise("sync", "--prune", str(folder), "--json", env=citewise_env(data))  # another process: the CLI
     assert done.returncode == 0, done.stderr
     _go(page, "Documents")
     _go(page, "Ask")
