@@ -12,7 +12,6 @@ A claim is kept when the configuration's sentence verifier supports it and, wher
 answer to what was asked, an answer made of this claim alone is not refused as a near miss.
 """
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,10 +154,9 @@ def verifier_judge(config: str, embed: Encode, multilingual: Encode, threshold: 
     """How configuration `config` judges one claim: its sentence verifier (`embed`: the attribution model;
     `multilingual`: the cross-language rule's model, where the configuration has that rule) and, where it has
     it, the asked rule on the claim taken as the whole answer."""
-    [name] = resolve([config])
-    pipeline = pipeline_of(name)
+    pipeline = pipeline_of(config)
     if not pipeline.verify or pipeline.quote_first:
-        raise ConfigError(f"{name} has no sentence verifier to bench; use default or hybrid+verifier@v1.")
+        raise ConfigError(f"{config} has no sentence verifier to bench; use default or hybrid+verifier@v1.")
 
     def judge(item: BenchItem) -> Verdict:
         passages = as_evidence(item.passages)
@@ -223,11 +221,6 @@ def run_bench(items: Sequence[BenchItem], judges: dict[str, Judge]) -> dict[str,
         for i, item in enumerate(items)
     ]
     return {"summary": summary, "items": results}
-
-
-def bench_counts(items: Sequence[BenchItem]) -> Counter[tuple[str, str]]:
-    """(kind, origin) -> claims: what a bench holds."""
-    return Counter((item.kind, item.origin) for item in items)
 
 
 def format_bench_table(summary: dict[str, dict[str, Any]]) -> str:
