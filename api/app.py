@@ -41,8 +41,7 @@ from citewise.api.schemas import (
 )
 from citewise.core.serialize import documents_json, retrieved_json
 from citewise.core.types import Answer
-from citewise.ingest.loaders import SUPPORTED_SUFFIXES
-from citewise.service import Citewise
+from citewise.service import SUPPORTED_SUFFIXES, Citewise
 
 DESCRIPTION = """Answers from your documents, every sentence cited; refuses what they don't say.
 

@@ -6,7 +6,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from citewise.api.errors import ApiError, BodyTooLarge, error_response
-from citewise.ingest.limits import MB, megabytes
+from citewise.service import MB, megabytes
 
 UPLOAD_PATH = "/v1/documents"
 MAX_JSON_BODY_MB = 8  # any other request: a question with its history, a search

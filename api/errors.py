@@ -7,8 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from citewise.answer.llm.base import BackendUnavailable
-from citewise.retrieval.store import StoreError
+from citewise.service import BackendUnavailable, StoreError
 
 
 class ApiError(Exception):

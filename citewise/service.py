@@ -1,6 +1,7 @@
-"""The facade the CLI and the web UI call: one object per index builds the parts once and runs each use
-case (status, ingest, uploads, synced folders, remove, ask, evaluate, past runs), so neither surface holds logic
-of its own."""
+"""The facade the CLI, the web UI and the HTTP API call: one object per index builds the parts once and runs
+each use case (status, ingest, uploads, synced folders, remove, ask, evaluate, generate an eval set, bench, past
+runs), so no surface holds logic of its own. The surfaces import only this module and `citewise.core`: the
+lower layers' types, errors and constants they need are re-exported here (the block below the imports)."""
 
 import threading
 import time
@@ -12,22 +13,42 @@ from typing import Any
 
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.followup import standalone_question
-from citewise.answer.freshness import CitedState, cited_states
+from citewise.answer.freshness import STATE_NOTE, CitedState, cited_states
 from citewise.answer.llm.base import BackendUnavailable, Generator
+from citewise.answer.llm.model_files import MODELS, ModelFileError, PackagedModel, ensure_model, packaged_model
 from citewise.answer.llm.ollama import OllamaStatus, base_url, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
 from citewise.core.addresses import reaches_this_machine, url_host
 from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
 from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token, VerifiedSentence
-from citewise.evals.dataset import EvalItem
+from citewise.evals.bench.machine import machine_line
+from citewise.evals.bench.report import format_rows
+from citewise.evals.bench.run import BenchOptions, BenchReport, run_bench
+from citewise.evals.bench.run import Progress as BenchProgress
+from citewise.evals.configs import COMPARED, CONFIGS, DEFAULT_CONFIG, ConfigError, resolve
+from citewise.evals.dataset import (
+    DEV_SET,
+    REVIEWED,
+    SPLITS,
+    DatasetError,
+    EvalItem,
+    corpus_for,
+    load_dataset,
+    split_items,
+)
 from citewise.evals.generate import GenerateOptions, GenerationReport, generate_eval_set
+from citewise.evals.metrics import NOT_CHARTED, describe
+from citewise.evals.results import ConfigResult, ConfigSummary, Gold, ItemResult
+from citewise.evals.review import read_records, review_counts, save_review
 from citewise.evals.runner import Progress as EvalProgress
-from citewise.evals.runner import run_evaluation
-from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run
-from citewise.evals.verifier_bench import BenchItem, bench_verifiers
+from citewise.evals.runner import format_metric, format_table, run_evaluation
+from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run, write_run
+from citewise.evals.verdicts import Check, item_right, verdict_checks
+from citewise.evals.verifier_bench import BenchError, BenchItem, bench_verifiers, format_bench_table, load_bench
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport, doctor
+from citewise.ingest.limits import MB, megabytes
 from citewise.ingest.loaders import SUPPORTED_SUFFIXES
 from citewise.ingest.pipeline import FileDone, IngestReport, Progress, ingest_paths, remove_source
 from citewise.ingest.sync import (
@@ -52,6 +73,67 @@ from citewise.ingest.uploads import (
 from citewise.retrieval.hybrid import HybridRetriever, Mode
 from citewise.retrieval.locks import Waiting
 from citewise.retrieval.store import Store, StoreError
+
+# What the surfaces may use: the facade's own names and the lower layers' types, errors, constants and helpers
+# it re-exports (the surfaces import only this module and citewise.core).
+__all__ = [
+    "BUNDLED_CORPUS",
+    "COMPARED",
+    "CONFIGS",
+    "DEFAULT_CONFIG",
+    "DEV_SET",
+    "MB",
+    "MODELS",
+    "NOT_CHARTED",
+    "REVIEWED",
+    "SPLITS",
+    "STATE_NOTE",
+    "SUPPORTED_SUFFIXES",
+    "BackendChoice",
+    "BackendUnavailable",
+    "BenchError",
+    "BenchItem",
+    "BenchOptions",
+    "BenchReport",
+    "Check",
+    "Citewise",
+    "ConfigError",
+    "ConfigResult",
+    "ConfigSummary",
+    "CorpusNotIndexed",
+    "DatasetError",
+    "DoctorReport",
+    "EvalItem",
+    "EvalRun",
+    "EvalSet",
+    "FileDone",
+    "FolderSync",
+    "GenerateOptions",
+    "GenerationReport",
+    "Gold",
+    "IngestReport",
+    "ItemResult",
+    "ModelFileError",
+    "PackagedModel",
+    "Rewritten",
+    "Status",
+    "StoreError",
+    "SyncError",
+    "SyncedFolder",
+    "UploadOutcome",
+    "UploadsReport",
+    "describe",
+    "format_bench_table",
+    "format_metric",
+    "format_rows",
+    "format_table",
+    "item_right",
+    "machine_line",
+    "megabytes",
+    "packaged_model",
+    "verdict_checks",
+    "write_run",
+]
 
 
 @dataclass(frozen=True)
@@ -130,6 +212,32 @@ class Status:
             "uploads_dir": str(self.uploads_dir),
             "eval_runs_dir": str(self.eval_runs_dir),
         }
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A dataset's questions that an eval runs, what it leaves out, and the corpus it asks about."""
+
+    path: Path
+    split: str | None  # the half run (None: all of it)
+    items: list[EvalItem]
+    pending: int  # generated items not reviewed yet (run only with include_pending)
+    dropped: int  # generated items reviewed as dropped (never run)
+    include_pending: bool
+    corpus: Path  # indexed first when the index is empty
+
+    @property
+    def label(self) -> str:
+        """The dataset's name as runs are kept under it."""
+        return f"{self.path.name} ({self.split} half)" if self.split else self.path.name
+
+    @property
+    def left_out(self) -> int:
+        return self.dropped + (0 if self.include_pending else self.pending)
+
+
+class CorpusNotIndexed(RuntimeError):
+    """The dataset's corpus could not be indexed into an empty index; the message names it and why."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +350,10 @@ class Citewise:
         if removed and is_stored_upload(self.uploads_dir, Path(source)):
             forget_upload(self.uploads_dir, Path(source))
         return removed
+
+    def is_upload(self, source: str) -> bool:
+        """Whether an indexed document is a file uploaded through the UI or the API (kept under the uploads folder)."""
+        return is_stored_upload(self.uploads_dir, Path(source))
 
     def doctor(self, repair: bool = False) -> DoctorReport:
         """Chunks no document owns, documents missing chunks, a stale keyword index; `repair` fixes them."""
@@ -419,6 +531,11 @@ class Citewise:
         answerer.reason = choice.reason
         return answerer
 
+    def prepare_model(self, key: str = "", progress: Callable[[int, int], None] | None = None) -> Path:
+        """The packaged embedded model (default: CITEWISE_EMBEDDED_MODEL) assembled from its slices and verified,
+        once; ModelFileError says what to install."""
+        return ensure_model(self.settings.models_dir, progress, key or self.settings.embedded_model)
+
     def _generator(self, choice: BackendChoice, settings: Settings | None = None) -> Generator:
         """The chosen backend's model, loaded once per backend and model per process."""
         with self._loading_model:  # two sessions' first questions must not load two models
@@ -470,6 +587,36 @@ class Citewise:
 
     # -- evals -------------------------------------------------------------------------------
 
+    @staticmethod
+    def eval_set(path: Path, split: str | None = None, include_pending: bool = False) -> EvalSet:
+        """The questions of a JSONL dataset an eval runs (one half with `split`); generated items run once reviewed
+        as kept. DatasetError on a malformed line or an unknown split; OSError when the file cannot be read."""
+        items = split_items(load_dataset(path, include_pending), split)
+        counts = review_counts(read_records(path))
+        corpus = corpus_for(path) or BUNDLED_CORPUS
+        return EvalSet(path, split, items, counts["pending"], counts["dropped"], include_pending, corpus)
+
+    @staticmethod
+    def eval_configs(names: Sequence[str] = ()) -> list[str]:
+        """The configurations named (aliases resolved; none named: the default comparison); ConfigError names the
+        known ones."""
+        return resolve(list(names) or list(COMPARED))
+
+    def index_eval_corpus(
+        self, eval_set: EvalSet, on_start: Callable[[Path], None] | None = None
+    ) -> IngestReport | None:
+        """An empty index gets the dataset's corpus, so the bundled datasets run from a fresh clone; None when the
+        index has documents. `on_start` hears of the corpus before it is indexed."""
+        if self.has_documents():
+            return None
+        if on_start is not None:
+            on_start(eval_set.corpus)
+        report = self.ingest([eval_set.corpus])
+        if report.failed or report.chunks == 0:
+            details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
+            raise CorpusNotIndexed(f"Could not index {eval_set.corpus} ({details}).")
+        return report
+
     def evaluate(
         self,
         dataset: str,
@@ -485,13 +632,25 @@ class Citewise:
         result = run_evaluation(
             items, configs, retrieval_only, k, service=self, progress=progress, evidence_only=evidence_only
         )
-        names = list(result["summary"])  # aliases resolved
-        return save_run(self.eval_runs_dir, dataset, names, retrieval_only or evidence_only, result, items)
+        return save_run(self.eval_runs_dir, dataset, retrieval_only or evidence_only, result, items)
+
+    @staticmethod
+    def verifier_bench(path: Path, split: str | None = None) -> list[BenchItem]:
+        """A verifier bench's claims (those of one half with `split`); BenchError on a malformed line, OSError when
+        the file cannot be read."""
+        items = load_bench(path)
+        return items if split is None else [item for item in items if item.split == split]
 
     def bench_verifier(self, items: Sequence[BenchItem], configs: Sequence[str]) -> dict[str, Any]:
         """The configurations' verifiers on a verifier bench's claims (no model, no index): false accepts and
         false rejects per kind, and each claim's verdicts."""
         return bench_verifiers(items, configs, self.settings.support_threshold)
+
+    @staticmethod
+    def bench(options: BenchOptions, progress: BenchProgress | None = None) -> BenchReport:
+        """Speed beside the targets, on fresh indexes of their own: ingest, search at each scale, adding a file,
+        answers (a facade over each index's settings), start-up."""
+        return run_bench(options, Citewise, progress)
 
     def generate_eval_set(
         self,
@@ -503,6 +662,23 @@ class Citewise:
         """Write a grounding eval set about the indexed documents to `path`, for review before it is run."""
         chunks = self.store.chunks()
         return generate_eval_set(path, chunks, self._generator(self.choose_backend(backend)), options, progress)
+
+    @staticmethod
+    def review_records(path: Path) -> list[dict[str, Any]]:
+        """A generated eval set's items as written, for review; DatasetError names a malformed line."""
+        return read_records(path)
+
+    @staticmethod
+    def review_counts(records: list[dict[str, Any]]) -> dict[str, int]:
+        """How many items have each review status."""
+        return review_counts(records)
+
+    @staticmethod
+    def save_review(
+        path: Path, item_id: str, status: str, question: str | None = None, answer: str | None = None
+    ) -> dict[str, Any]:
+        """Set one item's review status (`edited`: with its new question and answer); the file is rewritten whole."""
+        return save_review(path, item_id, status, question, answer)
 
     def runs(self) -> SavedRuns:
         """Every kept eval run, from the CLI and the UI alike, newest first."""

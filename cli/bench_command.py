@@ -1,6 +1,5 @@
-"""`citewise bench`: measure speed beside the targets, print one table, write JSON."""
+"""`citewise bench`: measure speed beside the targets, print one table (or JSON), write JSON."""
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,10 +8,10 @@ import typer
 from tqdm import tqdm
 
 from citewise.cli.errors import fail
-from citewise.evals.bench.machine import machine_line
-from citewise.evals.bench.report import format_rows
-from citewise.evals.bench.run import DEFAULT_CACHE, DEFAULT_SCALES, PARTS, BenchOptions, run_bench
-from citewise.ingest import BUNDLED_CORPUS
+from citewise.cli.terminal import json_text
+from citewise.service import BenchOptions, Citewise, format_rows, machine_line
+
+DEFAULTS = BenchOptions()  # every part, the default scales, the bundled corpus, the user's cache
 
 
 class _Bars:
@@ -48,39 +47,45 @@ def _scales(values: list[str]) -> list[int]:
 
 
 def bench_command(
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the figures here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the figures here, as JSON.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON, not the table.")] = False,
     scale: Annotated[
         list[str] | None,
         typer.Option("--scale", help="Index sizes in chunks for search: --scale 1000 10000 100000 (or 1000,10000)."),
     ] = None,
     more_scales: Annotated[list[str] | None, typer.Argument(hidden=True)] = None,
-    only: Annotated[str, typer.Option("--only", help=f"Comma-separated parts: {','.join(PARTS)}.")] = ",".join(PARTS),
+    only: Annotated[str, typer.Option("--only", help=f"Comma-separated parts: {','.join(DEFAULTS.only)}.")] = ",".join(
+        DEFAULTS.only
+    ),
     questions: Annotated[int, typer.Option("--questions", min=1, help="Dev questions the ask part answers.")] = 10,
     queries: Annotated[
         int | None, typer.Option("--queries", min=1, help="Dev questions searched per scale and mode (default: all).")
     ] = None,
-    folder: Annotated[Path, typer.Option("--folder", help="What the ingest part indexes.")] = BUNDLED_CORPUS,
+    folder: Annotated[Path, typer.Option("--folder", help="What the ingest part indexes.")] = DEFAULTS.folder,
     cache_dir: Annotated[
         Path, typer.Option("--cache-dir", help="Where the synthetic chunks' sentence vectors are kept.")
-    ] = DEFAULT_CACHE,
+    ] = DEFAULTS.cache_dir,
 ) -> None:
     """Measure ingest, search at 1k-100k chunks, adding a file, answers and start-up beside their targets."""
     parts = [part.strip() for part in only.split(",") if part.strip()]
-    scales = _scales([*(scale or []), *(more_scales or [])]) if scale else list(DEFAULT_SCALES)
+    scales = _scales([*(scale or []), *(more_scales or [])]) if scale else list(DEFAULTS.scales)
     if more_scales and not scale:
         raise fail(f"unexpected arguments {' '.join(more_scales)}: sizes follow --scale")
     options = BenchOptions(scales, parts, questions, queries, folder, cache_dir)
     bars = _Bars()
     try:
-        report = run_bench(options, bars)
+        report = Citewise.bench(options, bars)
     except ValueError as exc:
         raise fail(f"{exc}") from exc
     finally:
         bars.close()
-    typer.echo(f"Machine: {machine_line(report.machine)}")
-    typer.echo(format_rows(report.rows))
-    typer.echo(f"{len(report.rows)} rows in {report.seconds:.0f} s")
-    if json_out:
-        data = {"command": " ".join(["citewise", *sys.argv[1:]])} | report.to_json()
-        json_out.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-        typer.echo(f"Wrote {json_out}", err=True)
+    data = {"command": " ".join(["citewise", *sys.argv[1:]])} | report.to_json()
+    if as_json:
+        typer.echo(json_text(data))
+    else:
+        typer.echo(f"Machine: {machine_line(report.machine)}")
+        typer.echo(format_rows(report.rows))
+        typer.echo(f"{len(report.rows)} rows in {report.seconds:.0f} s")
+    if out:
+        out.write_text(json_text(data), encoding="utf-8")
+        typer.echo(f"Wrote {out}", err=True)

@@ -8,31 +8,26 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from citewise.answer.llm.base import BackendUnavailable
 from citewise.cli.errors import fail, stop_on_ctrl_c
 from citewise.cli.terminal import echo, json_text, secho
-from citewise.evals.configs import COMPARED, CONFIGS, ConfigError, resolve
-from citewise.evals.dataset import SPLITS, DatasetError, corpus_for, load_dataset, split_items
-from citewise.evals.generate import GenerateOptions, GenerationReport
-from citewise.evals.review import read_records, review_counts
-from citewise.evals.runner import format_table
-from citewise.evals.runs import write_run
-from citewise.evals.verifier_bench import BenchError, format_bench_table, load_bench
-from citewise.ingest import BUNDLED_CORPUS
-from citewise.retrieval.store import StoreError
-from citewise.service import Citewise
-
-
-def _ensure_documents(service: Citewise, corpus: Path) -> None:
-    """An empty index gets the dataset's corpus, so the bundled datasets run from a fresh clone."""
-    if service.has_documents():
-        return
-    echo(f"The index is empty: indexing {corpus} first.", err=True)
-    report = service.ingest([corpus])
-    if report.failed or report.chunks == 0:
-        details = "; ".join(f"{f.path}: {f.error}" for f in report.failed) or "no chunks"
-        raise fail(f"Could not index {corpus} ({details}).")
-    echo(f"Indexed {report.added} documents ({report.chunks} chunks).", err=True)
+from citewise.service import (
+    COMPARED,
+    CONFIGS,
+    SPLITS,
+    BackendUnavailable,
+    BenchError,
+    Citewise,
+    ConfigError,
+    CorpusNotIndexed,
+    DatasetError,
+    EvalSet,
+    GenerateOptions,
+    GenerationReport,
+    StoreError,
+    format_bench_table,
+    format_table,
+    write_run,
+)
 
 
 def eval_command(
@@ -40,10 +35,13 @@ def eval_command(
     dataset: Annotated[
         Path | None, typer.Option("--dataset", help="JSONL questions: id, question, answers, evidence, answerable.")
     ] = None,
-    json_out: Annotated[
+    out: Annotated[
         Path | None,
-        typer.Option("--json", help="Also write the run (summary, per-item results) here."),
+        typer.Option("--out", help="Also write the run (summary, per-item results) here, as JSON."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run (summary, per-item results) as JSON, not the table.")
+    ] = False,
     retrieval_only: Annotated[bool, typer.Option("--retrieval-only", help="Score retrieval only; no model.")] = False,
     evidence_only: Annotated[
         bool,
@@ -85,25 +83,28 @@ def eval_command(
     if dataset is None:
         raise fail("Missing option '--dataset': a JSONL question set (or `citewise eval generate` to make one).")
     if verifier_only:
-        _bench_verifier(dataset, split, config or ["default"], json_out)
+        _bench_verifier(dataset, split, config or ["default"], out, as_json)
         return
     try:
-        items = split_items(load_dataset(dataset, include_pending), split)
-        _say_unreviewed(dataset, include_pending)
+        eval_set = Citewise.eval_set(dataset, split, include_pending)
     except DatasetError as exc:
         raise fail(f"bad dataset: {exc}") from exc
     except OSError as exc:
         raise fail(f"cannot read the dataset {dataset}: {exc.strerror or exc}") from exc
+    _say_unreviewed(eval_set)
+    items = eval_set.items
     if not items:
         raise fail(f"{dataset} has no questions to run (generated items run once reviewed as kept).")
     try:
-        names = resolve(config or list(COMPARED))
+        names = Citewise.eval_configs(config or [])
     except ConfigError as exc:
         raise fail(str(exc)) from exc
 
     try:
         service = Citewise()
-        _ensure_documents(service, corpus_for(dataset) or BUNDLED_CORPUS)
+        indexed = service.index_eval_corpus(eval_set, _say_indexing)
+        if indexed is not None:
+            echo(f"Indexed {indexed.added} documents ({indexed.chunks} chunks).", err=True)
         with tqdm(total=len(items) * len(names), desc="Evaluating", unit="q", file=sys.stderr, mininterval=1.0) as bar:
 
             def progress(done: int, total: int, label: str) -> None:
@@ -112,54 +113,54 @@ def eval_command(
 
             if not retrieval_only:
                 bar.set_postfix_str("loading the model")
-            label = f"{dataset.name} ({split} half)" if split else dataset.name
             run = service.evaluate(
-                label, items, names, retrieval_only, k, progress=progress, evidence_only=evidence_only
+                eval_set.label, items, names, retrieval_only, k, progress=progress, evidence_only=evidence_only
             )
-    except (StoreError, BackendUnavailable, ConfigError) as exc:
+    except (StoreError, BackendUnavailable, ConfigError, CorpusNotIndexed) as exc:
         raise fail(str(exc)) from exc
 
-    echo(format_table(run.summary))
-    errors = sum(values["errors"] or 0 for values in run.summary.values())
+    echo(json_text(run.to_json(), indent=1) if as_json else format_table(run.summary))
+    errors = sum(config.errors for config in run.summary)
     if errors:
         secho(f"{errors} question runs failed; their errors are in the per-item results.", fg="yellow", err=True)
     echo(f"Kept as eval run {run.id} (the web UI's Evals page lists it).", err=True)
-    if json_out:
-        write_run(json_out, run)
-        echo(f"Wrote {json_out}", err=True)
+    if out:
+        write_run(out, run)
+        echo(f"Wrote {out}", err=True)
 
 
-def _bench_verifier(bench: Path, split: str | None, configs: list[str], json_out: Path | None) -> None:
+def _say_indexing(corpus: Path) -> None:
+    echo(f"The index is empty: indexing {corpus} first.", err=True)
+
+
+def _bench_verifier(bench: Path, split: str | None, configs: list[str], out: Path | None, as_json: bool) -> None:
+    if split is not None and split not in SPLITS:
+        raise fail(f"unknown split {split!r}; use {' or '.join(SPLITS)}.")
     try:
-        items = load_bench(bench)
+        items = Citewise.verifier_bench(bench, split)
     except BenchError as exc:
         raise fail(f"bad verifier bench: {exc}") from exc
     except OSError as exc:
         raise fail(f"cannot read the verifier bench {bench}: {exc.strerror or exc}") from exc
-    if split is not None:
-        if split not in SPLITS:
-            raise fail(f"unknown split {split!r}; use {' or '.join(SPLITS)}.")
-        items = [item for item in items if item.split == split]
     if not items:
         raise fail(f"{bench} has no claims to judge{f' in the {split} half' if split else ''}.")
     try:
         result = Citewise().bench_verifier(items, configs)
     except ConfigError as exc:
         raise fail(str(exc)) from exc
-    echo(format_bench_table(result["summary"]))
-    if json_out:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        data = {"dataset": str(bench), "split": split, **result}
-        json_out.write_text(json_text(data, indent=1), encoding="utf-8")
-        echo(f"Wrote {json_out}", err=True)
+    data = {"dataset": str(bench), "split": split, **result}
+    echo(json_text(data, indent=1) if as_json else format_bench_table(result["summary"]))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json_text(data, indent=1), encoding="utf-8")
+        echo(f"Wrote {out}", err=True)
 
 
-def _say_unreviewed(dataset: Path, include_pending: bool) -> None:
-    counts = review_counts(read_records(dataset))
-    left_out = counts["dropped"] + (0 if include_pending else counts["pending"])
-    if left_out:
+def _say_unreviewed(eval_set: EvalSet) -> None:
+    if eval_set.left_out:
         echo(
-            f"{left_out} generated items left out: {counts['pending']} pending review, {counts['dropped']} dropped "
+            f"{eval_set.left_out} generated items left out: {eval_set.pending} pending review, "
+            f"{eval_set.dropped} dropped "
             "(review them on the web UI's Evals page; --include-pending runs the pending ones).",
             err=True,
         )

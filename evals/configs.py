@@ -27,14 +27,13 @@ from citewise.answer.citations import take_markers_as_written
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS, evidence_budget
 from citewise.core.types import Answer, Chunk, Evidence, EvidenceSet, Retrieved, ScoredChunk
+from citewise.evals.parts import IndexParts
 from citewise.ingest.loaders import LoadError, load_file
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import source_key
 
-if TYPE_CHECKING:  # the facade calls the evals, and hands itself in
+if TYPE_CHECKING:
     from langchain_chroma import Chroma
-
-    from citewise.service import Citewise
 
 DEFAULT_CONFIG = "grounded"
 EVIDENCE_SWEEP = (150, 250, 350, 450)  # tokens of evidence; hybrid+verifier@v1 reads about 450
@@ -146,7 +145,7 @@ class EvalConfig(Protocol):
 class CitewiseConfig:
     """citewise's own Answerer with one set of Pipeline switches."""
 
-    def __init__(self, name: str, service: Citewise, pipeline: Pipeline, embedded_model: str | None = None) -> None:
+    def __init__(self, name: str, service: IndexParts, pipeline: Pipeline, embedded_model: str | None = None) -> None:
         self.name = name
         self.service = service
         self.pipeline = pipeline
@@ -191,7 +190,7 @@ class TextbookConfig:
     name = "textbook"
     default_k = TEXTBOOK_K
 
-    def __init__(self, service: Citewise) -> None:
+    def __init__(self, service: IndexParts) -> None:
         self.service = service
 
     @cached_property
@@ -320,7 +319,7 @@ def pipeline_of(name: str) -> Pipeline:
     return _PIPELINES[name]
 
 
-def build_config(name: str, service: Citewise) -> EvalConfig:
+def build_config(name: str, service: IndexParts) -> EvalConfig:
     """The named configuration (or alias) over `service`'s index; ConfigError names the known ones."""
     [name] = resolve([name])
     if name == "textbook":

@@ -33,7 +33,6 @@ on how a configuration produced its answer.
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from citewise.answer.citations import strip_markers
 from citewise.evals.dataset import EvalItem
@@ -289,11 +288,3 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
     summary["seconds_per_question"] = _mean(s.seconds for s in scores)
     summary["errors"] = sum(s.error is not None for s in scores)
     return summary
-
-
-def item_right(metrics: Mapping[str, Any], answerable: bool, retrieval_only: bool) -> bool:
-    """Whether one item's saved metrics count as a success: the evidence retrieved (retrieval only),
-    else a correct answer, or a refusal of an unanswerable question."""
-    if retrieval_only:
-        return bool(metrics.get("hit"))
-    return bool(metrics.get("correct")) if answerable else bool(metrics.get("refused"))

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from citewise.core.serialize import answer_json, retrieved_json
 from citewise.core.types import Answer, EvidenceSet, Retrieved
 from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config, resolve
 from citewise.evals.dataset import EvalItem
 from citewise.evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
-
-if TYPE_CHECKING:  # the facade calls the evals, and hands itself in
-    from citewise.service import Citewise
+from citewise.evals.parts import IndexParts
+from citewise.evals.results import CitedQuote, ConfigResult, ConfigSummary, ItemResult, RunResult
 
 Progress = Callable[[int, int, str], None]
 # "retrieval": search only; "evidence": search and evidence selection (the model's tokenizer, no
 # generation: seconds a question); "answer": the whole pipeline.
 Mode = Literal["retrieval", "evidence", "answer"]
-_ROW_ONLY = ("answerable", "answered", "timings_ms", "seconds", "error")
 
 
 def _context(evidence: EvidenceSet | None) -> tuple[tuple[str, ...], int]:
@@ -72,39 +69,26 @@ def _run_one(
     return _outcome(answer, retrieved, evidence, mode != "retrieval", time.perf_counter() - started), answer, retrieved
 
 
-def _metrics(scores: ItemScores) -> dict[str, Any]:
-    return {key: value for key, value in asdict(scores).items() if key not in _ROW_ONLY}
-
-
-def _compact(scores: ItemScores, answer: Answer | None, retrieved: Retrieved | None) -> dict[str, Any]:
+def _result(scores: ItemScores, answer: Answer | None, retrieved: Retrieved | None) -> ConfigResult:
     """One configuration's result for one item, small enough to keep for every configuration."""
-    result: dict[str, Any] = {}
-    if answer is not None:
-        result |= {
-            "answer": answer.answer,
-            "refused": answer.refused,
-            "citations": [
-                {"n": c.n, "chunk_id": c.chunk_id, "span": list(c.span), "quote": c.text[c.span[0] : c.span[1]]}
-                for c in answer.citations
-            ],
-            "unsupported": [claim.text for claim in answer.claims if not claim.supported],
-        }
-    result["retrieved"] = [hit.chunk.id for hit in retrieved.hits] if retrieved else []
-    result |= {
-        "metrics": _metrics(scores),
-        "seconds": round(scores.seconds, 3),
-        "timings_ms": dict(scores.timings_ms),
-        "error": scores.error,
-    }
-    return result
+    retrieved_ids = tuple(hit.chunk.id for hit in retrieved.hits) if retrieved else ()
+    if answer is None:
+        return ConfigResult(scores, retrieved_ids)
+    return ConfigResult(
+        scores,
+        retrieved_ids,
+        answer.answer,
+        answer.refused,
+        tuple(CitedQuote(c.n, c.chunk_id, c.span, c.text[c.span[0] : c.span[1]]) for c in answer.citations),
+        tuple(claim.text for claim in answer.claims if not claim.supported),
+    )
 
 
-def _full(item: EvalItem, answer: Answer | None, retrieved: Retrieved | None) -> dict[str, Any]:
+def _ask_json(item: EvalItem, answer: Answer | None, retrieved: Retrieved | None) -> dict[str, Any]:
     """The item as `citewise ask --json` prints it (retrieval only: its passages, no answer)."""
     if answer is not None:
-        return {"id": item.id} | answer_json(answer)
+        return answer_json(answer)
     return {
-        "id": item.id,
         "question": item.question,
         "answer": None,
         "refused": None,
@@ -119,16 +103,15 @@ def run_evaluation(
     retrieval_only: bool = False,
     k: int | None = None,
     *,
-    service: Citewise,
+    service: IndexParts,
     progress: Progress | None = None,
     evidence_only: bool = False,
-) -> dict[str, Any]:
-    """Every configuration on every item: `{"summary": {config: {metric: value}}, "items": [...]}`.
+) -> RunResult:
+    """Every configuration on every item: a summary per configuration and each item's results.
     `evidence_only` stops after choosing what the model would read (no generation).
 
     Configurations run one after another (each keeps the model's prompt cache warm); each item
-    carries the default configuration's full result, its metrics, and every configuration's
-    compact result.
+    carries the default configuration's full result and every configuration's compact result.
     """
     names = resolve(config_names or list(CONFIGS))
     configs = [build_config(name, service) for name in names]
@@ -138,30 +121,29 @@ def run_evaluation(
     main = DEFAULT_CONFIG if DEFAULT_CONFIG in names else names[0]
 
     scores: dict[str, list[ItemScores]] = {name: [] for name in names}
-    rows: list[dict[str, Any]] = [
-        {"id": item.id, "question": item.question, "answerable": item.answerable, "configs": {}} for item in items
-    ]
+    results: list[dict[str, ConfigResult]] = [{} for _ in items]
+    full: list[dict[str, Any]] = [{} for _ in items]
     total, done = len(items) * len(configs), 0
     for config in configs:
-        for item, row in zip(items, rows, strict=True):
+        for index, item in enumerate(items):
             outcome, answer, retrieved = _run_one(config, item, mode, k)
             item_scores = score_item(item, outcome)
             scores[config.name].append(item_scores)
-            row["configs"][config.name] = _compact(item_scores, answer, retrieved)
+            results[index][config.name] = _result(item_scores, answer, retrieved)
             if config.name == main:
-                row |= _full(item, answer, retrieved) | {"config": main, "metrics": _metrics(item_scores)}
+                full[index] = _ask_json(item, answer, retrieved)
             done += 1
             if progress:
                 progress(done, total, f"{config.name} {item.id}")
 
-    summary = {config.name: {"k": k or config.default_k} | summarize(scores[config.name]) for config in configs}
-    ordered = [_order(row) for row in rows]
-    return {"summary": summary, "items": ordered}
-
-
-def _order(row: dict[str, Any]) -> dict[str, Any]:
-    """The item's keys with `configs`, the longest, last."""
-    return {key: value for key, value in row.items() if key != "configs"} | {"configs": row["configs"]}
+    summary = tuple(
+        ConfigSummary(config.name, {"k": k or config.default_k} | summarize(scores[config.name])) for config in configs
+    )
+    rows = tuple(
+        ItemResult(item.id, item.question, item.answerable, main, ask, configs_of)
+        for item, ask, configs_of in zip(items, full, results, strict=True)
+    )
+    return RunResult(summary, rows)
 
 
 def format_metric(metric: str, value: float | int | None) -> str:
@@ -177,12 +159,11 @@ def format_metric(metric: str, value: float | int | None) -> str:
     return f"{value:.3f}"
 
 
-def format_table(summary: dict[str, dict[str, float | int | None]]) -> str:
+def format_table(summary: Sequence[ConfigSummary]) -> str:
     """One Markdown table: a row per metric, a column per configuration."""
-    configs = list(summary)
-    metrics = list(dict.fromkeys(metric for values in summary.values() for metric in values))
-    cells = [["metric", *configs]] + [
-        [metric, *(format_metric(metric, summary[c].get(metric)) for c in configs)] for metric in metrics
+    metrics = list(dict.fromkeys(metric for config in summary for metric in config.metrics))
+    cells = [["metric", *(config.name for config in summary)]] + [
+        [metric, *(format_metric(metric, config.value(metric)) for config in summary)] for metric in metrics
     ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
 

@@ -1,4 +1,4 @@
-"""Eval runs kept as JSON, one file each under data_dir/eval-runs, in the shape `citewise eval --json` writes,
+"""Eval runs kept as JSON, one file each under data_dir/eval-runs, in the shape `citewise eval --out` writes,
 so runs from the CLI and the UI can be compared later."""
 
 import json
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from citewise.evals.dataset import EvalItem
+from citewise.evals.results import ConfigSummary, Gold, ItemResult, RunResult
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,9 @@ class EvalRun:
     dataset: str
     configs: tuple[str, ...]
     retrieval_only: bool
-    summary: dict[str, dict[str, Any]]
-    items: list[dict[str, Any]]
-    gold: dict[str, dict[str, Any]]  # item id -> answers, evidence, answerable
+    summary: tuple[ConfigSummary, ...]  # one per configuration, in the order they ran
+    items: tuple[ItemResult, ...]
+    gold: dict[str, Gold]  # item id -> what it expects
 
     @property
     def label(self) -> str:
@@ -30,13 +31,46 @@ class EvalRun:
         kind = "retrieval only" if self.retrieval_only else "answers"
         return f"{when} · {self.dataset} · {len(self.items)} questions · {kind} · {', '.join(self.configs)}"
 
+    @property
+    def main_config(self) -> str:
+        """The configuration the items are judged by first: the default when it ran, else the first one."""
+        return next((item.config for item in self.items), self.configs[0] if self.configs else "")
+
+    def gold_for(self, item: ItemResult) -> Gold:
+        """What `item` expects; a run kept without its gold answers expects what the item says of itself."""
+        return self.gold.get(item.id) or Gold((), (), item.answerable)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created": self.created,
+            "dataset": self.dataset,
+            "configs": list(self.configs),
+            "retrieval_only": self.retrieval_only,
+            "summary": {s.name: s.metrics for s in self.summary},
+            "items": [item.to_json() for item in self.items],
+            "gold": {item_id: gold.to_json() for item_id, gold in self.gold.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "EvalRun":
+        return cls(
+            id=data["id"],
+            created=data["created"],
+            dataset=data["dataset"],
+            configs=tuple(data["configs"]),
+            retrieval_only=data["retrieval_only"],
+            summary=tuple(ConfigSummary(name, metrics) for name, metrics in data["summary"].items()),
+            items=tuple(ItemResult.from_json(item) for item in data["items"]),
+            gold={item_id: Gold.from_json(gold) for item_id, gold in data["gold"].items()},
+        )
+
 
 def save_run(
     folder: Path,
     dataset: str,
-    configs: Sequence[str],
     retrieval_only: bool,
-    result: dict[str, Any],
+    result: RunResult,
     items: Sequence[EvalItem],
 ) -> EvalRun:
     """Keep a finished run; its id is its creation time, so runs sort oldest first."""
@@ -45,14 +79,11 @@ def save_run(
         id=now.strftime("%Y%m%d-%H%M%S-%f"),
         created=now.isoformat(timespec="seconds"),
         dataset=dataset,
-        configs=tuple(configs),
+        configs=tuple(result.configs),
         retrieval_only=retrieval_only,
-        summary=result["summary"],
-        items=result["items"],
-        gold={
-            item.id: {"answers": list(item.answers), "evidence": list(item.evidence), "answerable": item.answerable}
-            for item in items
-        },
+        summary=result.summary,
+        items=result.items,
+        gold={item.id: Gold(tuple(item.answers), tuple(item.evidence), item.answerable) for item in items},
     )
     write_run(folder / f"{run.id}.json", run)
     return run
@@ -60,8 +91,7 @@ def save_run(
 
 def write_run(path: Path, run: EvalRun) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {**run.__dict__, "configs": list(run.configs)}
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    path.write_text(json.dumps(run.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -76,8 +106,7 @@ def load_runs(folder: Path) -> SavedRuns:
     damaged: list[str] = []
     for path in sorted(folder.glob("*.json"), reverse=True):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            runs.append(EvalRun(**{**data, "configs": tuple(data["configs"])}))
-        except (OSError, ValueError, TypeError, KeyError) as exc:
+            runs.append(EvalRun.from_json(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, StopIteration) as exc:
             damaged.append(f"{path.name}: {type(exc).__name__}: {exc}")
     return SavedRuns(runs, damaged)

@@ -4,10 +4,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from citewise.answer.llm.base import BackendUnavailable
-from citewise.answer.llm.select import BackendChoice
-from citewise.retrieval.store import StoreError
-from citewise.service import Citewise
+from citewise.service import BackendChoice, BackendUnavailable, Citewise, StoreError
 from citewise.ui.render import notice_html
 
 

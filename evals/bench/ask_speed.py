@@ -5,14 +5,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from citewise.core.types import Answer
 from citewise.evals.bench.chroma_server import answers, free_port
 from citewise.evals.bench.report import peak_rss_mib, spread
-from citewise.service import Citewise
 
 # Stages of an answer, in order, and the `timings_ms` keys they may be found under. "first verified
 # sentence" exists once the answer is verified while it streams; until then its cell reads n/a.
@@ -26,6 +26,14 @@ START_TIMEOUT_S = 300
 Progress = Callable[[str, int, int], None]
 
 
+class Asker(Protocol):
+    """What answers the timed questions: the facade, handed in by its caller (the evals never import it)."""
+
+    def ask(self, question: str) -> Answer: ...
+
+    def stream(self, question: str) -> Iterable[object]: ...
+
+
 @dataclass(frozen=True)
 class AskFigures:
     backend: str
@@ -35,7 +43,7 @@ class AskFigures:
     peak_rss_mib: float
 
 
-def measure_asks(service: Citewise, questions: Sequence[str], progress: Progress | None = None) -> AskFigures:
+def measure_asks(service: Asker, questions: Sequence[str], progress: Progress | None = None) -> AskFigures:
     """Each question answered by the service's answer model once it is loaded and warm (as in a running app);
     stage times as the answer's own `timings_ms` records them."""
     service.ask("What is a token?")  # loads the model and fills its prompt cache: not timed

@@ -13,7 +13,7 @@ from platformdirs import user_cache_dir
 
 from citewise.answer.llm.model_files import ensure_model
 from citewise.core.settings import Settings, get_settings
-from citewise.evals.bench.ask_speed import AskFigures, ColdStart, cold_ask, cold_ui, measure_asks
+from citewise.evals.bench.ask_speed import Asker, AskFigures, ColdStart, cold_ask, cold_ui, measure_asks
 from citewise.evals.bench.chroma_server import chroma_server
 from citewise.evals.bench.ingest_speed import IngestFigures, measure_ingest
 from citewise.evals.bench.machine import describe_machine
@@ -25,7 +25,6 @@ from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import Store
-from citewise.service import Citewise
 
 PARTS = ("ingest", "search", "add", "ask", "start")
 DEFAULT_SCALES = (1_000, 10_000, 100_000)
@@ -70,8 +69,11 @@ class BenchReport:
         }
 
 
-def run_bench(options: BenchOptions, progress: Progress | None = None) -> BenchReport:
-    """Every part named in `options.only`, in order, each on fresh indexes under one temporary folder."""
+def run_bench(
+    options: BenchOptions, asker: Callable[[Settings], Asker], progress: Progress | None = None
+) -> BenchReport:
+    """Every part named in `options.only`, in order, each on fresh indexes under one temporary folder;
+    `asker` makes what answers the ask part's questions over an index's settings (the facade)."""
     unknown = sorted(set(options.only) - set(PARTS))
     if unknown:
         raise ValueError(f"unknown part(s) {', '.join(unknown)}: choose from {', '.join(PARTS)}")
@@ -87,7 +89,7 @@ def run_bench(options: BenchOptions, progress: Progress | None = None) -> BenchR
         if "search" in options.only or "add" in options.only:
             report.rows += search_rows(report, base, root, note)
         if "ask" in options.only or "start" in options.only:
-            report.rows += answer_rows(options, base, root, note)
+            report.rows += answer_rows(options, base, root, note, asker)
     report.seconds = round(time.perf_counter() - started, 1)
     return report
 
@@ -218,7 +220,9 @@ def add_row(added: AddFigures) -> Row:
     )
 
 
-def answer_rows(options: BenchOptions, base: Settings, root: Path, note: Progress) -> list[Row]:
+def answer_rows(
+    options: BenchOptions, base: Settings, root: Path, note: Progress, asker: Callable[[Settings], Asker]
+) -> list[Row]:
     """The bundled corpus indexed once, answered from in this process, then by new processes."""
     model_path = base.model_path or ensure_model(base.models_dir)
     settings = base.model_copy(update={"data_dir": root / "answers", "llm": "embedded", "model_path": model_path})
@@ -228,7 +232,7 @@ def answer_rows(options: BenchOptions, base: Settings, root: Path, note: Progres
     if "ask" in options.only:
         note("loading the answer model", 0, 0)
         items = load_dataset(DEV_SET)[: options.questions]
-        rows += ask_rows(measure_asks(Citewise(settings), [item.question for item in items], note))
+        rows += ask_rows(measure_asks(asker(settings), [item.question for item in items], note))
     if "start" in options.only:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CITEWISE_")} | {
             "CITEWISE_DATA_DIR": str(settings.data_dir),

@@ -101,7 +101,7 @@ def test_the_table_has_a_line_per_row_with_its_target() -> None:
 def test_bench_command_writes_every_search_and_add_row_as_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     env = citewise_env(tmp_path / "data")
-    args = ["bench", "--scale", "200", "--only", "search,add", "--queries", "5", "--json", str(out)]
+    args = ["bench", "--scale", "200", "--only", "search,add", "--queries", "5", "--out", str(out)]
     args += ["--cache-dir", str(tmp_path / "cache")]
 
     done = subprocess.run([str(CITEWISE), *args], env=env, capture_output=True, text=True, timeout=1200)

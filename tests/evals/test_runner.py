@@ -8,6 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import citewise.service as service_module
 from citewise.cli import eval_command as command
 from citewise.core.settings import Settings, get_settings
 from citewise.evals.configs import COMPARED, CONFIGS, DEFAULT_CONFIG, ConfigError, resolve
@@ -74,7 +75,7 @@ def test_retrieval_only_run_scores_every_configuration(service: Citewise) -> Non
         ITEMS, list(CONFIGS), retrieval_only=True, service=service, progress=lambda *args: seen.append(args)
     )
 
-    summary = result["summary"]
+    summary = {config.name: config.metrics for config in result.summary}
     assert list(summary) == list(CONFIGS)
     for name, values in summary.items():
         assert values["questions"] == 4
@@ -88,15 +89,15 @@ def test_retrieval_only_run_scores_every_configuration(service: Citewise) -> Non
         assert "answer_accuracy" not in values
     assert len(seen) == 4 * len(CONFIGS) and seen[-1][:2] == (4 * len(CONFIGS),) * 2
 
-    first = result["items"][0]
-    assert first["id"] == "bees-1" and first["config"] == DEFAULT_CONFIG
-    assert first["answer"] is None and first["refused"] is None and first["citations"] == []
-    assert "the queen lays up to 2,000 eggs" in first["retrieved"][0]["text"]
-    assert first["metrics"]["hit"] == 1.0 and first["metrics"]["reciprocal_rank"] == 1.0
-    assert set(first["configs"]) == set(CONFIGS)
-    assert first["configs"]["textbook"]["retrieved"][0].startswith("textbook-")
+    first = result.items[0]
+    assert first.id == "bees-1" and first.config == DEFAULT_CONFIG
+    assert first.main.answer is None and first.main.refused is None and first.main.citations == ()
+    assert "the queen lays up to 2,000 eggs" in first.passages[0]
+    assert first.main.scores.hit == 1.0 and first.main.scores.reciprocal_rank == 1.0
+    assert set(first.configs) == set(CONFIGS)
+    assert first.configs["textbook"].retrieved[0].startswith("textbook-")
 
-    table = format_table(summary)
+    table = format_table(result.summary)
     header = table.splitlines()[0]
     assert all(name in header for name in CONFIGS)
     assert "| hit@k" in table and "0.667" in table
@@ -104,9 +105,9 @@ def test_retrieval_only_run_scores_every_configuration(service: Citewise) -> Non
 
 def test_k_overrides_every_configuration(service: Citewise) -> None:
     result = run_evaluation(ITEMS[:1], ["textbook", "dense"], retrieval_only=True, k=1, service=service)
-    assert {name: values["k"] for name, values in result["summary"].items()} == {"textbook": 1, "dense": 1}
-    assert len(result["items"][0]["retrieved"]) == 1
-    assert result["items"][0]["config"] == "textbook"  # the default configuration did not run
+    assert {config.name: config.value("k") for config in result.summary} == {"textbook": 1, "dense": 1}
+    assert len(result.items[0].passages) == 1
+    assert result.items[0].config == "textbook"  # the default configuration did not run
 
 
 def test_unknown_configuration_is_refused(service: Citewise) -> None:
@@ -157,7 +158,7 @@ def _dataset(path: Path, items: list[EvalItem]) -> Path:
 def test_command_indexes_an_empty_store_and_writes_json(
     data_dir_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(command, "BUNDLED_CORPUS", _write_docs(tmp_path / "corpus"))
+    monkeypatch.setattr(service_module, "BUNDLED_CORPUS", _write_docs(tmp_path / "corpus"))
     out = tmp_path / "out" / "result.json"
     result = CliRunner().invoke(
         _app(),
@@ -169,7 +170,7 @@ def test_command_indexes_an_empty_store_and_writes_json(
             "dense",
             "--config",
             "hybrid+verifier@v1",
-            "--json",
+            "--out",
             str(out),
         ],
     )
@@ -212,12 +213,13 @@ def test_default_configuration_with_the_embedded_model(
     items = [ITEMS[1], ITEMS[3]]
     result = run_evaluation(items, [DEFAULT_CONFIG], service=service)
 
-    summary = result["summary"][DEFAULT_CONFIG]
-    assert summary["answer_accuracy"] == 1.0
+    [default] = result.summary
+    summary = default.metrics
+    assert default.name == DEFAULT_CONFIG and summary["answer_accuracy"] == 1.0
     assert summary["refusal_accuracy"] == 1.0
     assert summary["false_refusal_rate"] == 0.0
     assert summary["citation_recall"] == 1.0
-    answered, refused = result["items"]
+    answered, refused = (item.to_json() for item in result.items)
     assert "April 1815" in answered["answer"] and answered["refused"] is False
     assert "It erupted in April 1815" in answered["citations"][0]["text"]
     assert answered["backend"] == "embedded" and "first_token" in answered["timings_ms"]
@@ -245,10 +247,11 @@ def test_evidence_only_run_measures_what_the_model_would_read(
     service = Citewise(make_settings(service.settings.data_dir, llm="embedded", model_path=model_path))
     result = run_evaluation(ITEMS, ["default", "sentences", "focused", "textbook"], service=service, evidence_only=True)
 
-    for name, values in result["summary"].items():
+    for config in result.summary:
+        name, values = config.name, config.metrics
         assert values["hit@k"] == pytest.approx(2 / 3), name
         assert values["evidence_in_context"] == pytest.approx(2 / 3), name
         assert values["context_tokens_p50"] > 0
         assert "answer_accuracy" not in values
-    first = result["items"][0]
-    assert first["answer"] is None and first["metrics"]["in_context"] == 1.0
+    first = result.items[0]
+    assert first.main.answer is None and first.main.scores.in_context == 1.0

@@ -134,7 +134,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     bench = _write(tmp_path / "bench.jsonl", INVERTED, EXACT, REWORDED | {"split": "tune"})
     out = tmp_path / "out" / "bench.json"
     env = citewise_env(tmp_path / "data")
-    done = citewise("eval", "--verifier-only", "--dataset", str(bench), "--json", str(out), env=env)
+    done = citewise("eval", "--verifier-only", "--dataset", str(bench), "--out", str(out), env=env)
     assert done.returncode == 0, done.stderr
     assert "| kind | items | false accepts | rate | false rejects | rate |" in done.stdout
     assert "| roles-swapped | 1 | 1/1 | 1.000 | 0/0 | - |" in done.stdout

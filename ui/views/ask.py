@@ -6,10 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from citewise.answer.freshness import STATE_NOTE
-from citewise.answer.llm.base import BackendUnavailable
 from citewise.core.types import Answer, ScoredChunk, Sources, Token, VerifiedSentence, plural
-from citewise.service import Rewritten
+from citewise.service import STATE_NOTE, BackendUnavailable, Rewritten
 from citewise.ui import render
 from citewise.ui.state import backend_status, service
 

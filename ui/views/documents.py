@@ -8,11 +8,15 @@ import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from citewise.core.types import DocumentRecord, plural
-from citewise.ingest.loaders import SUPPORTED_SUFFIXES
-from citewise.ingest.pipeline import FileDone, IngestReport
-from citewise.ingest.sync import FolderSync, SyncedFolder, SyncError
-from citewise.ingest.uploads import is_stored_upload
-from citewise.retrieval.store import StoreError
+from citewise.service import (
+    SUPPORTED_SUFFIXES,
+    FileDone,
+    FolderSync,
+    IngestReport,
+    StoreError,
+    SyncedFolder,
+    SyncError,
+)
 from citewise.ui import render
 from citewise.ui.state import service
 
@@ -185,7 +189,7 @@ def _delete(record: DocumentRecord) -> None:
 def _document_row(record: DocumentRecord) -> None:
     with st.container(border=True):
         info, reindex, delete = st.columns([5, 1.3, 1.3], vertical_alignment="center")
-        uploaded = is_stored_upload(service().uploads_dir, Path(record.source))
+        uploaded = service().is_upload(record.source)
         info.html(render.text_html(record.title, bold=True))
         where = f"uploaded · {Path(record.source).name}" if uploaded else record.source
         info.html(

@@ -5,8 +5,7 @@ from typing import Any
 
 import streamlit as st
 
-from citewise.evals.dataset import REVIEWED, DatasetError
-from citewise.evals.review import read_records, review_counts, save_review
+from citewise.service import REVIEWED, Citewise, DatasetError
 from citewise.ui.render import highlighted_passage_html, notice_html, text_html
 
 SHOWN = ("pending", "all", "kept", "edited", "dropped")
@@ -16,14 +15,14 @@ KIND_LABELS = {"answerable": "answerable", "near_miss": "near miss (unanswerable
 def review(path: Path) -> list[dict[str, Any]] | None:
     """Render the review of `path`; its records, or None when it cannot be read (the reason is shown)."""
     try:
-        records = read_records(path)
+        records = Citewise.review_records(path)
     except FileNotFoundError:
         st.html(notice_html("error", f"No file at {path}: `citewise eval generate --out {path}` writes one."))
         return None
     except (DatasetError, OSError, UnicodeDecodeError) as exc:
         st.html(notice_html("error", f"Cannot read {path}: {exc}"))
         return None
-    counts = review_counts(records)
+    counts = Citewise.review_counts(records)
     summary = " · ".join(
         f"{counts[s]} {s}" for s in ("kept", "edited", "dropped", "pending") if counts[s] or s != "edited"
     )
@@ -71,7 +70,7 @@ def _item(path: Path, record: dict[str, Any], status: str) -> None:
 
 def _save(path: Path, item_id: str, status: str, question: str | None = None, answer: str | None = None) -> None:
     try:
-        save_review(path, item_id, status, question, answer)
+        Citewise.save_review(path, item_id, status, question, answer)
     except (DatasetError, KeyError, OSError) as exc:
         st.html(notice_html("error", f"Could not save the review of {item_id}: {exc}"))
         return

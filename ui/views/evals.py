@@ -1,21 +1,31 @@
 """Evals: run configurations over a dataset, compare their metrics, drill into single questions."""
 
 import tempfile
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
-from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from citewise.answer.citations import strip_markers
-from citewise.answer.llm.base import BackendUnavailable
-from citewise.evals.configs import COMPARED, CONFIGS, DEFAULT_CONFIG, resolve
-from citewise.evals.dataset import DEV_SET, DatasetError, EvalItem, load_dataset
-from citewise.evals.metrics import NOT_CHARTED, contains, describe, item_right
-from citewise.evals.runner import format_metric
-from citewise.evals.runs import EvalRun
+from citewise.service import (
+    CONFIGS,
+    DEV_SET,
+    NOT_CHARTED,
+    BackendUnavailable,
+    Check,
+    Citewise,
+    ConfigSummary,
+    DatasetError,
+    EvalItem,
+    EvalRun,
+    ItemResult,
+    describe,
+    format_metric,
+    item_right,
+    verdict_checks,
+)
 from citewise.ui.render import highlighted_passage_html, markdown_literal, notice_html, text_html, unsupported_html
 from citewise.ui.state import service
 from citewise.ui.views.eval_review import review
@@ -34,7 +44,7 @@ def _dataset() -> tuple[str, list[EvalItem]] | None:
         horizontal=True,
     )
     if choice.startswith("The dev set"):
-        return DEV_SET.name, load_dataset(DEV_SET)
+        return DEV_SET.name, Citewise.eval_set(DEV_SET).items
     if choice.startswith("Review"):
         return _generated()
     upload = st.file_uploader("JSONL, one object a line: id, question, answers, evidence, answerable", type=["jsonl"])
@@ -44,7 +54,7 @@ def _dataset() -> tuple[str, list[EvalItem]] | None:
         path = Path(folder) / "dataset.jsonl"
         path.write_bytes(upload.getvalue())
         try:
-            items = load_dataset(path)
+            items = Citewise.eval_set(path).items
         except DatasetError as exc:
             st.html(notice_html("error", f"Not a valid dataset: {str(exc).replace(str(path), upload.name)}"))
             return None
@@ -67,7 +77,7 @@ def _generated() -> tuple[str, list[EvalItem]] | None:
     path = Path(typed.strip()).expanduser()
     if review(path) is None:
         return None
-    items = load_dataset(path)
+    items = Citewise.eval_set(path).items
     if not items:
         st.info("Nothing is kept yet: keep or edit items above, then run the evaluation on them.")
         return None
@@ -101,24 +111,22 @@ def _run(name: str, items: list[EvalItem], configs: list[str], retrieval_only: b
     return run
 
 
-def _metrics_table(columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
-    metrics = list(dict.fromkeys(m for values in columns.values() for m in values))
-    table = pd.DataFrame(
-        {name: [format_metric(m, values.get(m)) for m in metrics] for name, values in columns.items()}, index=metrics
-    )
+def _metrics_table(columns: Sequence[ConfigSummary]) -> pd.DataFrame:
+    metrics = list(dict.fromkeys(m for column in columns for m in column.metrics))
+    table = pd.DataFrame({c.name: [format_metric(m, c.value(m)) for m in metrics] for c in columns}, index=metrics)
     table.insert(len(table.columns), "meaning", [describe(m) for m in metrics])
     return table
 
 
-def _charts(summary: dict[str, dict[str, Any]]) -> None:
+def _charts(summary: Sequence[ConfigSummary]) -> None:
     metrics = [
         m
-        for m in dict.fromkeys(m for values in summary.values() for m in values)
-        if m not in NOT_CHARTED and any(isinstance(v.get(m), int | float) for v in summary.values())
+        for m in dict.fromkeys(m for config in summary for m in config.metrics)
+        if m not in NOT_CHARTED and any(isinstance(config.value(m), int | float) for config in summary)
     ]
     for start in range(0, len(metrics), 3):
         for column, metric in zip(st.columns(3), metrics[start : start + 3], strict=False):
-            data = pd.DataFrame({"config": list(summary), "value": [summary[c].get(metric) for c in summary]})
+            data = pd.DataFrame({"config": [c.name for c in summary], "value": [c.value(metric) for c in summary]})
             chart = (
                 alt.Chart(data)
                 .mark_bar()
@@ -134,79 +142,38 @@ def _charts(summary: dict[str, dict[str, Any]]) -> None:
                 st.altair_chart(chart, width="stretch")
 
 
-def _line(reason: str, verdict: str = "", right: bool = False) -> str:
+def _line(check: Check) -> str:
     """One check as HTML: the verdict in green or red, then the reason (it quotes the dataset: escaped)."""
-    head = f'<span class="cw-{"good" if right else "bad"}">{verdict}</span>: ' if verdict else ""
-    return f"<div>{head}{escape(reason)}</div>"
+    head = f'<span class="cw-{"good" if check.right else "bad"}">{check.verdict}</span>: ' if check.verdict else ""
+    return f"<div>{head}{escape(check.reason)}</div>"
 
 
-def _verdict(result: dict[str, Any], gold: dict[str, Any], answered: bool) -> list[str]:
-    """Why the item counted as right or wrong, one HTML line per check."""
-    m = result.get("metrics", {})
-    lines = []
-    if result.get("error"):
-        lines.append(_line(str(result["error"]), "The run failed"))
-    if m.get("hit") is not None:
-        if m["hit"]:
-            rank = round(1 / m["reciprocal_rank"]) if m.get("reciprocal_rank") else "?"
-            found = f"the evidence is in passage {rank}; {m['evidence_recall']:.0%} of the expected evidence was found."
-            lines.append(_line(found, "Retrieval right", right=True))
-        else:
-            lines.append(_line("no retrieved passage contains the expected evidence.", "Retrieval wrong"))
-    if not answered:
-        return lines
-    answer = result.get("answer") or ""
-    if not gold.get("answerable", True):
-        if m.get("refused"):
-            lines.append(_line("refused; the documents don't answer this question.", "Right", right=True))
-        else:
-            lines.append(_line("answered a question the documents don't answer.", "Wrong"))
-        return lines
-    if m.get("refused"):
-        lines.append(_line("refused, though the documents answer it.", "Wrong"))
-    elif m.get("correct"):
-        found = next((g for g in gold.get("answers", []) if contains(strip_markers(answer), g)), "")
-        lines.append(_line(f"the answer contains the expected “{found}”.", "Right", right=True))
-    else:
-        expected = ", ".join(f"“{g}”" for g in gold.get("answers", []))
-        lines.append(_line(f"the answer contains none of the expected answers ({expected}).", "Wrong"))
-    if m.get("citations"):
-        lines.append(
-            _line(
-                f"Citations: {m.get('supported_citations') or 0} of {m['citations']} point at a span "
-                "holding the answer or its evidence."
-            )
-        )
-    return lines
-
-
-def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
-    gold = run.gold.get(row["id"], {})
-    st.html(text_html(row["question"], bold=True))
-    if gold.get("answerable", row.get("answerable", True)):
-        st.html(text_html("Expected: " + ", ".join(f"“{a}”" for a in gold.get("answers", [])), "cw-caption"))
+def _item_detail(run: EvalRun, item: ItemResult) -> None:
+    gold = run.gold_for(item)
+    st.html(text_html(item.question, bold=True))
+    if gold.answerable:
+        st.html(text_html("Expected: " + ", ".join(f"“{a}”" for a in gold.answers), "cw-caption"))
     else:
         st.caption("Expected: a refusal (the documents don't answer this)")
-    evidence = gold.get("evidence", [])
-    main = row.get("config")
-    names = sorted(row["configs"], key=lambda name: name != main)  # the main configuration's tab first
+    main = item.config
+    names = sorted(item.configs, key=lambda name: name != main)  # the main configuration's tab first
     for tab, name in zip(st.tabs([markdown_literal(n) for n in names]), names, strict=True):
-        result = row["configs"][name]
+        result = item.configs[name]
         with tab:
-            for line in _verdict(result, gold, not run.retrieval_only):
-                st.html(line)
+            for check in verdict_checks(result, gold, not run.retrieval_only):
+                st.html(_line(check))
             if not run.retrieval_only:
-                answer = result.get("answer") or ""
-                st.html(notice_html("warning" if result.get("refused") else "info", answer or "(no answer)"))
-                if result.get("unsupported"):
-                    st.html(unsupported_html(result["unsupported"]))
-                for c in result.get("citations", []):
-                    st.html(f'<div><span class="cw-ref">[{escape(str(c["n"]))}]</span> “{escape(c["quote"])}”</div>')
+                answer = result.answer or ""
+                st.html(notice_html("warning" if result.refused else "info", answer or "(no answer)"))
+                if result.unsupported:
+                    st.html(unsupported_html(list(result.unsupported)))
+                for c in result.citations:
+                    st.html(f'<div><span class="cw-ref">[{escape(str(c.n))}]</span> “{escape(c.quote)}”</div>')
             st.markdown("**Retrieved passages**")
             if name == main:
-                texts = [hit["text"] for hit in row.get("retrieved", [])]
+                texts = item.passages
             else:
-                ids = result.get("retrieved", [])
+                ids = list(result.retrieved)
                 found = service().get_chunks(ids)
                 texts = [found[i].text for i in ids if i in found]
                 if len(texts) < len(ids):
@@ -216,7 +183,7 @@ def _item_detail(run: EvalRun, row: dict[str, Any]) -> None:
                         f"is kept for {markdown_literal(str(main))} only."
                     )
             for rank, text in enumerate(texts, start=1):
-                st.html(f"<b>{rank}.</b> " + highlighted_passage_html(text, evidence))
+                st.html(f"<b>{rank}.</b> " + highlighted_passage_html(text, list(gold.evidence)))
 
 
 def _show_run(run: EvalRun) -> None:
@@ -224,18 +191,18 @@ def _show_run(run: EvalRun) -> None:
     st.table(_metrics_table(run.summary))
     _charts(run.summary)
     st.subheader("Question by question")
-    main = DEFAULT_CONFIG if DEFAULT_CONFIG in run.configs else run.configs[0]
-    rows = {row["id"]: row for row in run.items}
+    main = run.main_config
+    items = {item.id: item for item in run.items}
 
     def label(item_id: str) -> str:
-        row = rows[item_id]
-        m = row["configs"].get(main, {}).get("metrics", {})
-        ok = item_right(m, row.get("answerable", True), run.retrieval_only)
-        return f"{'right' if ok else 'WRONG'} · {item_id}: {row['question']}"
+        item = items[item_id]
+        result = item.configs.get(main)
+        ok = result is not None and item_right(result, run.retrieval_only)
+        return f"{'right' if ok else 'WRONG'} · {item_id}: {item.question}"
 
-    chosen = st.selectbox(f"Question (right or wrong under {markdown_literal(main)})", list(rows), format_func=label)
+    chosen = st.selectbox(f"Question (right or wrong under {markdown_literal(main)})", list(items), format_func=label)
     if chosen:
-        _item_detail(run, rows[chosen])
+        _item_detail(run, items[chosen])
 
 
 def _compare(runs: list[EvalRun]) -> None:
@@ -250,11 +217,11 @@ def _compare(runs: list[EvalRun]) -> None:
     )
     if not chosen:
         return
-    columns = {
-        f"{by_id[i].created[5:16].replace('T', ' ')} {config}": values
+    columns = [
+        ConfigSummary(f"{by_id[i].created[5:16].replace('T', ' ')} {config.name}", config.metrics)
         for i in chosen
-        for config, values in by_id[i].summary.items()
-    }
+        for config in by_id[i].summary
+    ]
     st.table(_metrics_table(columns))
 
 
@@ -270,7 +237,7 @@ if picked is not None:
     configs = st.multiselect(
         "Configurations",
         list(CONFIGS),
-        default=resolve(COMPARED),
+        default=Citewise.eval_configs(),
         help="\n".join(f"- **{name}**: {text}" for name, text in CONFIGS.items()),
     )
     left, right = st.columns(2)
