@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from citewise.answer.llm.model_files import ensure_model
 from citewise.core.settings import Settings
+from citewise.core.settings_table import setting_rows
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
 from tests.environment import SHARED_MODELS_DIR
@@ -363,6 +364,11 @@ def test_status_shows_backend_ollama_models_settings_and_index(
     assert "<li>1 documents, " in html and f"<li>data directory: {indexed_dir} (CITEWISE_DATA_DIR)</li>" in html
     settings = at.table[0].value
     assert settings.loc["CITEWISE_TOP_K", "value"] == "5"
+    # the table README shows (core/settings_table.py), every setting in it, with the current value beside
+    rows = setting_rows()
+    assert list(settings.index) == [" / ".join(row.variables) for row in rows]
+    assert list(settings["meaning"]) == [row.meaning for row in rows]
+    assert settings.loc["CITEWISE_TOP_K", "default"] == "5"
 
 
 def test_status_explains_the_embedded_fallback(use_data_dir, indexed_dir: Path) -> None:

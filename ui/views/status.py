@@ -3,38 +3,9 @@
 import pandas as pd
 import streamlit as st
 
+from citewise.core.settings_table import setting_rows
 from citewise.ui.render import list_html, markdown_literal, notice_html, text_html
 from citewise.ui.state import service
-
-SETTINGS = {
-    "llm": "which backend answers: auto (Ollama if it has the model, else embedded), embedded, ollama or openai",
-    "top_k": "passages retrieved per question (k)",
-    "candidates": "candidates each ranking (dense, keyword) contributes before fusion",
-    "rrf_k": "reciprocal rank fusion constant",
-    "dense_weight": "weight of the dense ranking in the fusion (keyword's is 1)",
-    "min_relevance": "below this similarity (and min_keyword_score) nothing is relevant: refuse without the model",
-    "min_keyword_score": "below this BM25 score (and min_relevance) nothing is relevant",
-    "support_threshold": "an answer sentence needs this support score to keep its citation",
-    "evidence_chars": "characters of evidence the model reads: the best sentences of all retrieved passages",
-    "evidence_passages": "hybrid+verifier@v1's evidence: top passages the model reads a window of",
-    "evidence_window_chars": "hybrid+verifier@v1's evidence: characters of each passage's window",
-    "chunk_size": "characters per passage",
-    "chunk_overlap": "characters shared by neighbouring passages",
-    "context_tokens": "the answer model's context window",
-    "answer_tokens": "longest answer, in tokens",
-    "threads": "CPU threads of the embedded model",
-    "embedding_model": "sentence embedding model of the index",
-    "ollama_host": "Ollama server (OLLAMA_HOST works too)",
-    "ollama_model": "model asked on Ollama",
-    "openai_base_url": "an OpenAI-compatible server (vLLM, llama-server) for CITEWISE_LLM=openai",
-    "openai_model": "model asked on the OpenAI-compatible server",
-    "openai_api_key": "its API key, if it wants one (shown masked)",
-    "model_path": "GGUF for the embedded backend (empty: the packaged embedded_model)",
-    "embedded_model": "packaged Qwen model of the embedded backend (1.5B; 0.5B is faster, see evals/RESULTS.md)",
-    "data_dir": "index, uploads, eval runs and the assembled model",
-    "chroma_url": "a Chroma server instead of the embedded store (empty: embedded)",
-    "collection": "Chroma collection name",
-}
 
 citewise = service()
 status = citewise.status()
@@ -90,17 +61,15 @@ st.html(
 
 st.subheader("Settings")
 st.caption("Set with environment variables before `citewise ui`, e.g. CITEWISE_TOP_K=8.")
-# Every field of the settings object, the explained ones first, so a new setting shows up here by itself.
-order = {name: i for i, name in enumerate(SETTINGS)}
-fields = {name: field for name, field in type(settings).model_fields.items() if not field.exclude}
-rows = []
-for name in sorted(fields, key=lambda n: order.get(n, len(order))):
-    value = getattr(settings, name)
-    rows.append(
-        {
-            "setting": f"CITEWISE_{name.upper()}",
-            "value": "" if value is None else markdown_literal(str(value)),  # table cells are read as Markdown
-            "meaning": SETTINGS.get(name, ""),
-        }
-    )
+# Every field of the settings object, in README's table's order (core/settings_table.py): a new setting shows up
+# here by itself.
+rows = [
+    {
+        "setting": " / ".join(row.variables),
+        "value": "" if getattr(settings, row.name) is None else markdown_literal(str(getattr(settings, row.name))),
+        "default": row.default,
+        "meaning": row.meaning,
+    }
+    for row in setting_rows()
+]
 st.table(pd.DataFrame(rows).set_index("setting"))
