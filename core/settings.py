@@ -37,7 +37,6 @@ class Settings(BaseSettings):
         "set, Chinese included), "
         "`use-multilingual-v3`, or the path of a sentence-transformers model folder",
     )
-    # How long a write (ingest, remove, rebuild, repair) waits for another process's write to end, in seconds.
     lock_timeout: float = Field(
         default=300.0,
         ge=0,
