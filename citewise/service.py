@@ -347,7 +347,7 @@ class Citewise:
     def remove(self, source: str) -> bool:
         """Drop one document; an uploaded file's stored copy goes with it (files elsewhere are the user's)."""
         removed = remove_source(self.store, source)
-        if removed and is_stored_upload(self.uploads_dir, Path(source)):
+        if removed and self.is_upload(source):
             forget_upload(self.uploads_dir, Path(source))
         return removed
 
