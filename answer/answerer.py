@@ -9,6 +9,7 @@ from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused, select_sentences
+from citewise.answer.judge import Meaning, meaning_for
 from citewise.answer.llm.base import Generator, JsonSchema, Message
 from citewise.answer.prompt import (
     NOT_FOUND,
@@ -70,6 +71,9 @@ class Pipeline:
     # The model names the evidence sentences it uses, then answers, held to a JSON schema (answer/quote_first.py);
     # each answer sentence is verified against the named sentences only.
     quote_first: bool = False
+    # What a sentence must pass beyond shared words (answer/judge.py): "words", nothing; "binding", its figures
+    # and dates given for the asked subject; "entailment", that and the answer model's true/false judge.
+    meaning: Literal["words", "binding", "entailment"] = "words"
 
 
 class Answerer:
@@ -92,6 +96,10 @@ class Answerer:
         self.multilingual = CitewiseEmbeddingFunction(MULTILINGUAL_USE)
         if self.pipeline.crosslingual:
             self.multilingual.load()
+
+    def meaning(self) -> Meaning | None:
+        """What the verifier checks beyond shared words, by the pipeline's `meaning`."""
+        return meaning_for(self.pipeline.meaning, self.generator.chance_true)
 
     def is_relevant(self, retrieved: Retrieved) -> bool:
         """False when nothing retrieved is close enough to answer from: refuse without the model."""
@@ -164,9 +172,13 @@ class Answerer:
         crosslingual = (
             CrossLingualSupport(evidence.passages, self.multilingual.matrix) if self.pipeline.crosslingual else None
         )
-        verifier = SentenceVerifier(evidence.passages, embed, self.settings.support_threshold, question, crosslingual)
+        verifier = SentenceVerifier(
+            evidence.passages, embed, self.settings.support_threshold, question, crosslingual, self.meaning()
+        )
         draft = ""
-        for event in verify_as_written(pieces, verifier, started, timings):
+        # The judge runs on the model that writes the draft: its sentences are judged once the draft is done.
+        after_draft = self.pipeline.meaning == "entailment"
+        for event in verify_as_written(pieces, verifier, started, timings, after_draft):
             if isinstance(event, Token):
                 draft += event.text
             yield event
@@ -205,15 +217,24 @@ class Answerer:
 
 
 def verify_as_written(
-    pieces: Iterator[str], verifier: SentenceVerifier, started: float, timings: dict[str, float]
+    pieces: Iterator[str],
+    verifier: SentenceVerifier,
+    started: float,
+    timings: dict[str, float],
+    after_draft: bool = False,
 ) -> Iterator[Token | VerifiedSentence]:
-    """Tokens of the draft, and the verdict on each sentence once it is closed (`first_verified` timed).
+    """Tokens of the draft, and the verdict on each sentence once it is closed (`first_verified` timed), or
+    with `after_draft` every verdict once the model stops (a judge that runs on the same model waits for it).
 
     A piece that closes a sentence is cut where the next sentence begins, so the verdict comes right
     after the text it judges; the last sentence is judged when the model stops.
     """
     draft, done = "", 0
     for piece in pieces:
+        if after_draft:
+            draft += piece
+            yield Token(piece)
+            continue
         before = len(draft)
         draft += piece
         spans, rest = closed_sentences(draft)

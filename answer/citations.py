@@ -21,6 +21,7 @@ from itertools import pairwise
 import numpy as np
 
 from citewise.answer.crosslingual import CrossLingualSupport
+from citewise.answer.judge import Judgment, Meaning, judge
 from citewise.answer.prompt import NOT_FOUND
 from citewise.answer.quantities import Quantity, all_supported, quantities, supplied
 from citewise.answer.sentences import split_sentences
@@ -112,11 +113,14 @@ class SentenceVerifier:
         threshold: float,
         question: str = "",
         crosslingual: CrossLingualSupport | None = None,
+        meaning: Meaning | None = None,
     ) -> None:
         self.passages = passages
         self.crosslingual = crosslingual
+        self.meaning = meaning
         self.embed = embed
         self.threshold = threshold
+        self.question = question
         self.question_tokens = set(tokenize(question))
         self.verdicts: list[VerifiedSentence] = []
         self.citations: dict[tuple[str, tuple[int, int]], Citation] = {}
@@ -133,16 +137,50 @@ class SentenceVerifier:
             scores, threshold = self.crosslingual.scores(text, claimed, spans.index), self.crosslingual.threshold
         else:
             scores, threshold = self._scores(text, claimed, spans), self.threshold
-        best = int(np.argmax(scores))
-        marked = [i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers]
-        if marked and max(scores[i] for i in marked) >= threshold:
-            best = max(marked, key=lambda i: scores[i])  # the model's own marker, confirmed
-        score = float(scores[best])
-        index = len(self.verdicts)
-        if score < threshold:
-            self.verdicts.append(VerifiedSentence(index, Claim(text, False, round(score, 3), None, markers), None))
+        marked = {i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers}
+        # The model's own marker first where it is confirmed, then the best-supported spans.
+        order = sorted(range(len(scores)), key=lambda i: (not (i in marked and scores[i] >= threshold), -scores[i]))
+        if self.meaning is None:
+            held = [order[0]] if scores[order[0]] >= threshold else []
+            return self._verdict(text, markers, order[0], held, float(scores[order[0]]))
+        floor = min(self.meaning.floor, threshold) if self.meaning.chance_true else threshold
+        judged: list[tuple[int, Judgment]] = []
+        for i in order[: self.meaning.spans]:
+            if scores[i] <= 0 or scores[i] < floor:
+                break
+            judged.append((i, self._judge(text, i)))
+            if judged[-1][1].held:
+                break
+        held = [i for i, judgment in judged if judgment.held]
+        last = judged[-1][1] if judged else Judgment(False, "")
+        best = held[0] if held else order[0]
+        return self._verdict(text, markers, best, held, float(scores[best]), last)
+
+    def _judge(self, text: str, i: int) -> Judgment:
+        assert self.meaning is not None and self._spans is not None
+        p, (start, end) = self._spans.index[i]
+        chunk = self.passages[p].hit.chunk
+        return judge(self.meaning, self.question, text, chunk.text[start:end], chunk.text, chunk.heading)
+
+    def _verdict(
+        self,
+        text: str,
+        markers: tuple[int, ...],
+        best: int,
+        held: list[int],
+        score: float,
+        judgment: Judgment | None = None,
+    ) -> VerifiedSentence:
+        """The verdict on `text`: cited to span `best` when `held` (the spans that held), else dropped."""
+        assert self._spans is not None
+        index, score = len(self.verdicts), round(score, 3)
+        chance_true = judgment.chance_true if judgment else None
+        if not held:
+            reason = judgment.reason if judgment else ""
+            claim = Claim(text, False, score, None, markers, reason, chance_true)
+            self.verdicts.append(VerifiedSentence(index, claim, None))
             return self.verdicts[-1]
-        p_index, span = spans.index[best]
+        p_index, span = self._spans.index[best]
         chunk = self.passages[p_index].hit.chunk
         key = (chunk.id, span)
         if key not in self.citations:
@@ -150,7 +188,8 @@ class SentenceVerifier:
                 len(self.citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span
             )
         citation = self.citations[key]
-        self.verdicts.append(VerifiedSentence(index, Claim(text, True, round(score, 3), citation.n, markers), citation))
+        claim = Claim(text, True, score, citation.n, markers, "", chance_true)
+        self.verdicts.append(VerifiedSentence(index, claim, citation))
         return self.verdicts[-1]
 
     def _scores(self, text: str, claimed: list[Quantity], spans: _Spans) -> np.ndarray:

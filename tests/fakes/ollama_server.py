@@ -6,6 +6,7 @@ records every request, and can be told to fail the way a real server does.
 """
 
 import json
+import math
 import re
 import socket
 import threading
@@ -56,6 +57,8 @@ class FakeOllama:
         self.cut_off: list[int] = []  # for each streamed reply the client closed early: the pieces it was sent
 
         self._responder: Responder | None = None
+        # P("true") of a judge's one-token reply (a request with `logprobs`): sent as its top_logprobs.
+        self.judge_chance = 0.9
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
@@ -255,7 +258,10 @@ class _Handler(BaseHTTPRequestHandler):
 
         if body.get("stream", True) is False:
             message = {"role": "assistant", "content": "".join(pieces)}
-            self._json(200, {"model": model, "created_at": _now(), "message": message, **final})
+            reply = {"model": model, "created_at": _now(), "message": message, **final}
+            if body.get("logprobs"):
+                reply |= _judge_reply(fake.judge_chance, int(body.get("top_logprobs") or 0))
+            self._json(200, reply)
             return
 
         self.send_response(200)
@@ -307,6 +313,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _end_chunks(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
+
+
+def _judge_reply(chance: float, alternatives: int) -> dict[str, Any]:
+    """A one-token reply with its logprobs as Ollama 0.12.11+ sends them: the token, and its top alternatives."""
+    ranked = sorted([("true", chance), ("false", 1 - chance)], key=lambda a: -a[1])
+    tops = [{"token": t, "logprob": math.log(max(p, 1e-9)), "bytes": list(t.encode())} for t, p in ranked]
+    return {
+        "message": {"role": "assistant", "content": ranked[0][0]},
+        "logprobs": [{**tops[0], "top_logprobs": tops[:alternatives]}],
+    }
 
 
 def _valid_format(value: Any) -> bool:

@@ -6,6 +6,7 @@ answers an unknown model with vLLM's 404 error object, and records every chat re
 """
 
 import json
+import math
 import time
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -26,6 +27,10 @@ class FakeOpenAIServer(LocalServer):
         # GET /v1/models' entries as served; None: vLLM's entry for each of `models`. A test sets entries a
         # broken server or proxy sends (no `id`) to see what a client library does with them.
         self.listing: list[dict[str, Any]] | None = None
+        # P("true") the judge's one-token replies carry in their logprobs; None: a server that sends no logprobs
+        # (its reply is then the word alone, "true" at 0.5 or more).
+        self.judge_chance: float | None = 0.9
+        self.judge_reply_chance = 0.9  # what decides the reply's word when no logprobs are sent
         super().__init__(_Handler, "/v1")
 
 
@@ -74,6 +79,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": message, "type": "NotFoundError", "param": None, "code": 404}})
             return
         created = int(time.time())
+        if body.get("stream") is not True:
+            self._json(200, _completion(fake, body, model, created))
+            return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -87,6 +95,24 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": created, "model": model}
         self.wfile.write(f"data: {json.dumps(chunk | {'choices': [choice]})}\n\n".encode())
         self.wfile.flush()
+
+
+def _completion(fake: FakeOpenAIServer, body: dict[str, Any], model: str, created: int) -> dict[str, Any]:
+    """A non-streamed chat.completion: the judge's one token (with `logprobs`, its top alternatives as vLLM
+    sends them), else the whole reply."""
+    chance = fake.judge_chance if fake.judge_chance is not None else fake.judge_reply_chance
+    content = ("true" if chance >= 0.5 else "false") if body.get("max_tokens") == 1 else fake.reply
+    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": content}, "logprobs": None}
+    choice["finish_reason"] = "length" if body.get("max_tokens") == 1 else "stop"
+    if body.get("logprobs") and fake.judge_chance is not None:
+        ranked = sorted([("true", fake.judge_chance), ("false", 1 - fake.judge_chance)], key=lambda a: -a[1])
+        alternatives = [
+            {"token": token, "logprob": math.log(max(p, 1e-9)), "bytes": list(token.encode())} for token, p in ranked
+        ][: int(body.get("top_logprobs") or 0)]
+        choice["logprobs"] = {"content": [{**alternatives[0], "top_logprobs": alternatives}], "refusal": None}
+    usage = {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11}
+    completion = {"id": "chatcmpl-2", "object": "chat.completion", "created": created, "model": model}
+    return completion | {"choices": [choice], "usage": usage}
 
 
 def _valid_response_format(value: Any) -> bool:

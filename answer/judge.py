@@ -1,0 +1,77 @@
+"""Judging a claim by meaning, after the shared-words score has chosen the spans worth judging.
+
+Shared words cannot tell "The Transformer was proposed in 2017" from "The Transformer was proposed in
+December 2023 by Mamba" when the passage holds both names and both dates; two checks can:
+- the binding check (answer/binding.py, no model): the claim's figures and dates are given, in the passage,
+  for the entity the question asks about, not for its neighbour in the table or paragraph;
+- the entailment judge: the answer model asked whether the statement is true according to the span, read
+  from the probabilities of its one-word reply "true"/"false" (no text is generated). The fixed rules come
+  first so llama.cpp keeps them evaluated between calls.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from citewise.answer.binding import subject_of, unbound_values
+from citewise.answer.llm.base import Message
+from citewise.answer.prompt import defused
+
+# P(true) a claim needs from the judge; chosen on the verifier benches' tune halves (evals/RESULTS.md).
+JUDGE_THRESHOLD = 0.7
+# Spans judged per claim, best shared-words score first, and the lowest score worth judging: a correct
+# paraphrase shares fewer words than the support threshold asks, a span below this shares almost none.
+JUDGED_SPANS = 1
+JUDGE_FLOOR = 0.6
+
+JUDGE_RULES = "You check whether a statement is true according to a passage. Reply with one word: true or false."
+
+ChanceTrue = Callable[[list[Message]], float]
+
+
+def judge_messages(context: str, claim: str) -> list[Message]:
+    """The judge's prompt: the rules (the same every call), then the passage's span and the statement."""
+    user = (
+        f"Passage:\n<<<\n{defused(context)}\n>>>\n\nStatement: {defused(claim)}\n\n"
+        "Is the statement true according to the passage? Reply with one word, true or false."
+    )
+    return [Message("system", JUDGE_RULES), Message("user", user)]
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What the verifier checks beyond shared words: the binding of values, and (with `chance_true`, the
+    answer model's) the entailment judge on the best `spans` spans scoring at least `floor`."""
+
+    chance_true: ChanceTrue | None = None
+    threshold: float = JUDGE_THRESHOLD
+    spans: int = JUDGED_SPANS
+    floor: float = JUDGE_FLOOR
+
+
+def meaning_for(kind: str, chance_true: ChanceTrue | None) -> Meaning | None:
+    """What a pipeline's `meaning` switch checks ("words": nothing; "binding"; "entailment": binding and judge)."""
+    if kind == "words":
+        return None
+    return Meaning(chance_true if kind == "entailment" else None)
+
+
+@dataclass(frozen=True)
+class Judgment:
+    held: bool
+    reason: str  # why it failed, in words; "" when it held
+    chance_true: float | None = None  # the judge's P(true), when it was asked
+
+
+def judge(meaning: Meaning, question: str, claim: str, span: str, passage: str, heading: str) -> Judgment:
+    """Whether `claim` holds on `span` of `passage` by meaning: its values bound to the asked subject, then (with
+    a judge) the judge's P(true) at least its threshold."""
+    unbound = unbound_values(claim, subject_of(question, claim), passage, heading)
+    if unbound:
+        owners = ", ".join(unbound[0].bound_to) or "another entity"
+        return Judgment(False, f"the passage gives {unbound[0].value} for {owners}, not for what was asked")
+    if meaning.chance_true is None:
+        return Judgment(True, "")
+    p = round(meaning.chance_true(judge_messages(span, claim)), 3)
+    if p < meaning.threshold:
+        return Judgment(False, f"the judge found it not true of the passage (P(true) {p:.2f})", p)
+    return Judgment(True, "", p)
