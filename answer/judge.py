@@ -5,8 +5,7 @@ December 2023 by Mamba" when the passage holds both names and both dates; two ch
 - the binding check (answer/binding.py, no model): the claim's figures and dates are given, in the passage,
   for the entity the question asks about, not for its neighbour in the table or paragraph;
 - the entailment judge: the answer model asked whether the statement is true according to the span, read
-  from the probabilities of its one-word reply "true"/"false" (no text is generated). The fixed rules come
-  first so llama.cpp keeps them evaluated between calls.
+  from the probabilities of its one-word reply "true"/"false" (no text is generated).
 """
 
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 
 from citewise.answer.binding import subject_of, unbound_values
 from citewise.answer.llm.base import Message
-from citewise.answer.prompt import defused
+from citewise.answer.prompt import SYSTEM_RULES, defused
 
 # P(true) a claim needs from the judge; chosen on the verifier benches' tune halves (evals/RESULTS.md).
 JUDGE_THRESHOLD = 0.7
@@ -23,18 +22,20 @@ JUDGE_THRESHOLD = 0.7
 JUDGED_SPANS = 1
 JUDGE_FLOOR = 0.6
 
-JUDGE_RULES = "You check whether a statement is true according to a passage. Reply with one word: true or false."
-
 ChanceTrue = Callable[[list[Message]], float]
 
 
 def judge_messages(context: str, claim: str) -> list[Message]:
-    """The judge's prompt: the rules (the same every call), then the passage's span and the statement."""
+    """The judge's prompt: the answer's own rules as the system message, so that llama.cpp's cached prefix
+    serves the judge and the next question alike (with rules of its own, each judge call pushed the answer's
+    rules out of the cache: measured, the same false accepts and rejects either way), then the span and the
+    statement."""
     user = (
-        f"Passage:\n<<<\n{defused(context)}\n>>>\n\nStatement: {defused(claim)}\n\n"
+        f"Check a statement against a passage. Passage:\n<<<\n{defused(context)}\n>>>\n\n"
+        f"Statement: {defused(claim)}\n\n"
         "Is the statement true according to the passage? Reply with one word, true or false."
     )
-    return [Message("system", JUDGE_RULES), Message("user", user)]
+    return [Message("system", SYSTEM_RULES), Message("user", user)]
 
 
 @dataclass(frozen=True)
