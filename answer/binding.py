@@ -84,7 +84,7 @@ def subject_of(question: str, claim: str) -> set[str]:
 def _values(claim: str, subject: set[str]) -> list[tuple[str, Quantity | None]]:
     """What the claim gives its subject: its quantities, but the digits of names (GPT-2, Claude 4), and the
     other names it writes."""
-    unnamed = _NUMBERED_NAME.sub(lambda m: m.group(1) + " N", claim)
+    unnamed = _NUMBERED_NAME.sub(lambda m: m.group() if m.group(1).lower() in _MONTHS else m.group(1) + " N", claim)
     unnamed = _NAME.sub(lambda m: "N" if any(c.isdigit() for c in m.group()) else m.group(), unnamed)
     figures: list[tuple[str, Quantity | None]] = [(q.text, q) for q in quantities(unnamed)]
     others = sorted(n for n in _names(claim) if missing_names(subject, n) and n not in subject)

@@ -45,6 +45,14 @@ _DONT_KNOW = re.compile(
 )
 
 
+# The refusal when the passages were close enough to answer from and the model drafted an answer, but none of
+# its sentences held up: the documents may well say it (the model misread them), so not "the documents don't say".
+NOT_VERIFIED = (
+    "I could not verify an answer: the passages found are close to the question, "
+    "but no sentence of the draft holds up against them."
+)
+
+
 @dataclass(frozen=True)
 class Verified:
     answer: str
@@ -140,9 +148,10 @@ class SentenceVerifier:
         marked = {i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers}
         # The model's own marker first where it is confirmed, then the best-supported spans.
         order = sorted(range(len(scores)), key=lambda i: (not (i in marked and scores[i] >= threshold), -scores[i]))
+        unsupported = Judgment(False, self._why_unsupported(claimed, float(scores[order[0]]), threshold))
         if self.meaning is None:
             held = [order[0]] if scores[order[0]] >= threshold else []
-            return self._verdict(text, markers, order[0], held, float(scores[order[0]]))
+            return self._verdict(text, markers, order[0], held, float(scores[order[0]]), unsupported)
         floor = min(self.meaning.floor, threshold) if self.meaning.chance_true else threshold
         judged: list[tuple[int, Judgment]] = []
         for i in order[: self.meaning.spans]:
@@ -152,9 +161,18 @@ class SentenceVerifier:
             if judged[-1][1].held:
                 break
         held = [i for i, judgment in judged if judgment.held]
-        last = judged[-1][1] if judged else Judgment(False, "")
+        last = judged[-1][1] if judged else unsupported
         best = held[0] if held else order[0]
         return self._verdict(text, markers, best, held, float(scores[best]), last)
+
+    def _why_unsupported(self, claimed: list[Quantity], best: float, threshold: float) -> str:
+        """Why shared words alone support the sentence by no passage, in words."""
+        assert self._spans is not None
+        if best > 0:
+            return f"no passage shares enough of its words and meaning (support {best:.2f}, needs {threshold:.2f})"
+        if claimed and not any(all_supported(claimed, offered) for offered in self._spans.passage_numbers):
+            return "a figure or date it gives is in no passage"
+        return "no passage speaks of what it takes from the question"
 
     def _judge(self, text: str, i: int) -> Judgment:
         assert self.meaning is not None and self._spans is not None
@@ -169,14 +187,14 @@ class SentenceVerifier:
         best: int,
         held: list[int],
         score: float,
-        judgment: Judgment | None = None,
+        judgment: Judgment,
     ) -> VerifiedSentence:
         """The verdict on `text`: cited to span `best` when `held` (the spans that held), else dropped."""
         assert self._spans is not None
         index, score = len(self.verdicts), round(score, 3)
-        chance_true = judgment.chance_true if judgment else None
+        chance_true = judgment.chance_true
         if not held:
-            reason = judgment.reason if judgment else ""
+            reason = judgment.reason
             claim = Claim(text, False, score, None, markers, reason, chance_true)
             self.verdicts.append(VerifiedSentence(index, claim, None))
             return self.verdicts[-1]
@@ -217,7 +235,7 @@ class SentenceVerifier:
         claims = tuple(v.claim for v in self.verdicts)
         kept = [v.text for v in self.verdicts if not v.dropped]
         if not kept:
-            return Verified(NOT_FOUND, True, claims, ())
+            return Verified(NOT_VERIFIED if claims else NOT_FOUND, True, claims, ())
         return Verified(" ".join(kept), False, claims, tuple(self.citations.values()))
 
     def _candidates(self) -> list[tuple[int, tuple[int, int]]]:

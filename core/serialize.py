@@ -4,7 +4,7 @@
 from dataclasses import asdict
 from typing import Any
 
-from citewise.core.types import Answer, Citation, DocumentRecord, Retrieved
+from citewise.core.types import Answer, Citation, Claim, DocumentRecord, Retrieved
 
 
 def retrieved_json(result: Retrieved) -> list[dict[str, Any]]:
@@ -32,6 +32,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "refused": answer.refused,
         "citations": [citation_json(c) for c in answer.citations],
         "unsupported": [claim.text for claim in answer.claims if not claim.supported],
+        "sentences": [claim_json(claim) for claim in answer.claims],
         "retrieved": retrieved_json(answer.retrieved),
         "context": {
             "passages": len(answer.evidence.passages) if answer.evidence else 0,
@@ -42,6 +43,20 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "backend": answer.backend,
         "model": answer.model,
         "timings_ms": answer.timings_ms,
+    }
+
+
+def claim_json(claim: Claim) -> dict[str, Any]:
+    """One sentence of the draft and how it was judged: kept with its citation [n], or dropped with the reason in
+    words; `support` is the shared-words score, `judge_p_true` the entailment judge's P(true) where it was asked."""
+    return {
+        "text": claim.text,
+        "kept": claim.supported,
+        "citation": claim.citation,
+        "support": claim.score,
+        "judged_by": "entailment judge" if claim.chance_true is not None else "shared words",
+        "judge_p_true": claim.chance_true,
+        "reason": claim.reason,
     }
 
 

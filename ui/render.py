@@ -80,12 +80,15 @@ def draft_html(draft: str) -> str:
     return f'<div class="cw-draft">{escape(draft)}▌</div>'
 
 
-def unsupported_html(claims: Sequence[str]) -> str:
-    """Sentences of the draft that no passage supports, struck through and labelled."""
+def unsupported_html(claims: Sequence[str], reasons: Sequence[str] = ()) -> str:
+    """Sentences of the draft that no passage supports, struck through and labelled, each with why it was
+    dropped where the verifier said (`reasons`, in the same order)."""
+    why = list(reasons) + [""] * (len(claims) - len(reasons))
     rows = "".join(
         f'<div class="cw-unsupported"><del>{escape(claim)}</del> '
-        "&mdash; <b>not supported by the documents</b>, left out of the answer</div>"
-        for claim in claims
+        "&mdash; <b>not supported by the documents</b>, left out of the answer"
+        f"{f': {escape(reason)}' if reason else ''}</div>"
+        for claim, reason in zip(claims, why, strict=True)
     )
     return f"<div>{rows}</div>"
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from citewise.answer.answerer import Answerer, Pipeline
-from citewise.answer.citations import verify
+from citewise.answer.citations import NOT_VERIFIED, verify
+from citewise.answer.judge import JUDGE_THRESHOLD
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
 from citewise.core.types import Answer, EvidenceSet, Sources, Token, VerifiedSentence
@@ -250,3 +251,23 @@ def test_crosslingual_pipeline_supports_a_chinese_answer_and_drops_the_wrong_sca
     plain = Answerer(service.retriever, generator, service.settings, V1)
     fake_ollama.set_reply("GPT-3 有1750亿个参数。")
     assert plain.ask(question).refused  # the English rule alone cannot support it
+
+
+def test_over_ollama_the_judge_runs_once_the_draft_is_written(service, fake_ollama) -> None:
+    fake_ollama.set_reply("GPT-1 had 117 million parameters.")
+    generator = OllamaGenerator(fake_ollama.url, "qwen2.5:1.5b-instruct", 2048)
+    pipeline = Pipeline(meaning="entailment")
+    events = list(Answerer(service.retriever, generator, service.settings, pipeline).stream("How big was GPT-1?"))
+    tokens = [i for i, e in enumerate(events) if isinstance(e, Token)]
+    [verdict] = [i for i, e in enumerate(events) if isinstance(e, VerifiedSentence)]
+    assert verdict > max(tokens)  # the same model judges: after it has finished the draft
+    answer = events[-1]
+    assert isinstance(answer, Answer) and not answer.refused
+    assert answer.claims[0].chance_true == pytest.approx(fake_ollama.judge_chance)
+    judged = [b for b in fake_ollama.bodies("/api/chat") if b.get("logprobs")]
+    assert len(judged) == 1 and "GPT-1 had 117 million parameters." in judged[0]["messages"][-1]["content"]
+
+    fake_ollama.judge_chance = JUDGE_THRESHOLD - 0.3
+    refused = Answerer(service.retriever, generator, service.settings, pipeline).ask("How big was GPT-1?")
+    assert refused.refused and refused.answer == NOT_VERIFIED
+    assert refused.claims[0].reason.startswith("the judge found it not true")

@@ -1,6 +1,6 @@
 """The post-hoc attribution and verifier on hand-made passages, with the real embedding model."""
 
-from citewise.answer.citations import SentenceVerifier, take_markers_as_written, verify
+from citewise.answer.citations import NOT_VERIFIED, SentenceVerifier, take_markers_as_written, verify
 from citewise.answer.prompt import NOT_FOUND
 from tests.answer.passages import passages_of
 
@@ -54,7 +54,8 @@ def test_unsupported_sentence_is_dropped_and_flagged(embed) -> None:
 def test_invented_number_is_not_supported_even_when_the_words_match(embed) -> None:
     result = verify("GPT-1 had 340 million parameters.", passages_of(GPT), embed, THRESHOLD)
     assert result.refused
-    assert result.answer == NOT_FOUND
+    assert result.answer == NOT_VERIFIED  # the passages were there; the draft did not hold up
+    assert result.claims[0].reason == "a figure or date it gives is in no passage"
 
 
 def test_no_supported_claim_turns_the_answer_into_a_refusal(embed) -> None:
@@ -122,4 +123,19 @@ def test_a_verifier_with_no_supported_sentence_refuses(embed) -> None:
     verdict = verifier.check("Paris hosted the 2024 Olympic Games.")
     assert verdict is not None and verdict.dropped
     result = verifier.result()
-    assert result.refused and result.answer == NOT_FOUND and result.claims == (verdict.claim,)
+    assert result.refused and result.answer == NOT_VERIFIED and result.claims == (verdict.claim,)
+    assert verdict.claim.reason == "a figure or date it gives is in no passage"
+
+
+def test_a_draft_that_only_says_the_documents_don_t_say_is_that_refusal(embed) -> None:
+    verifier = SentenceVerifier(passages_of(GPT), embed, THRESHOLD)
+    assert verifier.check(NOT_FOUND) is None
+    assert verifier.result().answer == NOT_FOUND
+
+
+def test_a_sentence_sharing_too_few_words_says_so_with_its_score(embed) -> None:
+    verdict = SentenceVerifier(passages_of(GPT), embed, THRESHOLD).check("GPT-1 was a rather small model.")
+    assert verdict is not None and verdict.dropped
+    assert verdict.claim.reason == (
+        f"no passage shares enough of its words and meaning (support {verdict.claim.score:.2f}, needs {THRESHOLD:.2f})"
+    )

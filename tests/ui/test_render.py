@@ -42,6 +42,13 @@ def test_unsupported_claims_are_struck_through() -> None:
     assert "<del>It has &lt;9&gt; GPUs.</del>" in html and "not supported by the documents" in html
 
 
+def test_a_dropped_sentence_says_why_in_words_escaped() -> None:
+    reason = "the passage gives 117 million for <GPT-1>, not for what was asked"
+    html = unsupported_html(["GPT-2 had 117 million parameters.", "It is big."], [reason])
+    assert "left out of the answer: the passage gives 117 million for &lt;GPT-1&gt;, not for what was asked" in html
+    assert html.count("left out of the answer") == 2 and "<GPT-1>" not in html
+
+
 def test_document_rebuilt_from_chunks_keeps_every_offset() -> None:
     chunks = chunk_text("/d.md", "T", MODELS_HISTORY * 8, "h" * 64, 200, 40)
     assert len(chunks) > 5

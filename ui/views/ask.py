@@ -113,14 +113,14 @@ def _show_answer(index: int, turn: Turn) -> None:
         st.html(render.notice_html("warning", answer.answer))
         if unsupported:
             st.caption("The model's draft said this, but no passage supports it:")
-            st.html(render.unsupported_html([c.text for c in unsupported]))
+            st.html(render.unsupported_html([c.text for c in unsupported], [c.reason for c in unsupported]))
         if answer.retrieved.hits:
             st.markdown("**Closest passages in your documents**")
             _closest(f"t{index}", answer.retrieved.hits)
     else:
         st.html(render.answer_html(answer.answer))
         if unsupported:
-            st.html(render.unsupported_html([c.text for c in unsupported]))
+            st.html(render.unsupported_html([c.text for c in unsupported], [c.reason for c in unsupported]))
         st.markdown(f"**Sources** ({len(answer.citations)})")
         changed = _changed_sources(answer)
         for c in answer.citations:
