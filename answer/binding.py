@@ -1,4 +1,4 @@
-"""Whether the figures and dates a claim gives for its subject are, in the passage, given for that subject.
+"""Whether the figures, dates and names a claim gives its subject are, in the passage, given for that subject.
 
 Most wrong answers that carry a citation take a value from the right passage and bind it to the wrong
 entity: "GPT-2 had 117 million parameters" from a table whose 117 million is on GPT-1's row; "The
@@ -8,8 +8,8 @@ word of such a claim is in the passage, so overlap and cosine pass it; the bindi
 A value is bound to the subject when some place the passage writes it (its line, or its sentence in prose)
 names the subject; a place that names nothing ("It had 117 million parameters") takes the names of the
 nearest line before it in the same paragraph, then the passage's heading. The subject is what the
-question names and the claim repeats; a question that names nothing ("What is the largest model?") has no
-binding to check.
+question names and the claim repeats, else the claim's first name; a claim that names nothing has no
+binding to check. A value the passage does not write at all is the quantity gate's and the judge's concern.
 """
 
 import re
@@ -19,8 +19,7 @@ from citewise.answer.crosslingual import missing_names
 from citewise.answer.quantities import Quantity, matches, quantities, supplied
 from citewise.answer.sentences import split_sentences
 
-# A word with a capital after its first letter, a digit with letters, or an acronym (GPT-3, OpenAI, RLHF),
-# or any capitalized word that does not begin its sentence: the names a line binds its values to.
+# A Latin-script word, with its inner hyphens and dots (GPT-3.5); `_names` says which words are names.
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.][A-Za-z0-9]+)*")
 # How many lines before a nameless one may hold the name it speaks of ("GPT-1 ... It had 117 million").
 LOOK_BACK = 2
@@ -50,6 +49,8 @@ _UNITS = frozenset({"K", "M", "B", "T", "KB", "MB", "GB", "TB", "PB", "BN"})
 
 
 def _names(unit: str) -> set[str]:
+    """The names in `unit`: words with a digit or an inner capital (GPT-3, OpenAI, RLHF), and capitalized words
+    but months, units and the words sentences begin with ("The", "It")."""
     names = set()
     for match in _NAME.finditer(unit):
         word = match.group()

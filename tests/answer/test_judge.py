@@ -8,7 +8,6 @@ import pytest
 from citewise.answer.citations import NOT_VERIFIED, SentenceVerifier
 from citewise.answer.judge import Meaning, judge_messages
 from citewise.answer.llm.embedded import load_embedded
-from citewise.core.settings import Settings
 from tests.answer.passages import passages_of
 
 THRESHOLD = 0.55
@@ -67,8 +66,8 @@ def test_the_judge_prompt_quotes_the_passage_as_data() -> None:
 
 
 @pytest.fixture(scope="module")
-def chance_true():
-    return load_embedded(Settings()).chance_true
+def chance_true(tmp_path_factory, make_settings):
+    return load_embedded(make_settings(tmp_path_factory.mktemp("judge"))).chance_true
 
 
 @pytest.mark.slow

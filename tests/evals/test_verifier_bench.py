@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from citewise.evals.configs import ConfigError
 from citewise.evals.verifier_bench import (
     BenchError,
     BenchItem,
@@ -12,6 +13,7 @@ from citewise.evals.verifier_bench import (
     Verdict,
     bench_verifiers,
     load_bench,
+    needs_model,
     run_bench,
 )
 from tests.processes import citewise, citewise_env
@@ -128,6 +130,32 @@ def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -
     assert summary["exact"]["false_rejects"] == 0
     assert (summary["total"]["false_accepts"], summary["total"]["false_rejects"]) == (1, 1)
     assert (summary["total"]["false_accept_rate"], summary["total"]["false_reject_rate"]) == (1.0, 0.5)
+
+
+def test_the_binding_check_rejects_the_mamba_inversion_that_shared_words_accept() -> None:
+    items = [
+        BenchItem(
+            r["id"],
+            r["question"],
+            r["claim"],
+            (Passage(ATTENTION), Passage(MAMBA)),
+            r["supported"],
+            r["kind"],
+            "written",
+        )
+        for r in (INVERTED, EXACT)
+    ]
+    result = bench_verifiers(items, ["default", "grounded+binding"], threshold=0.45)
+    kept = [
+        (item["verdicts"]["grounded"]["kept"], item["verdicts"]["grounded+binding"]["kept"]) for item in result["items"]
+    ]
+    assert kept == [(True, False), (True, True)]
+
+
+def test_a_verifier_that_judges_with_the_model_needs_it_loaded() -> None:
+    assert needs_model(["grounded+judge"]) and not needs_model(["default", "grounded+binding", "textbook"])
+    with pytest.raises(ConfigError, match="judges with the answer model"):
+        bench_verifiers([], ["grounded+judge"], threshold=0.45)
 
 
 def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
