@@ -58,7 +58,8 @@ class Pipeline:
     # every retrieved passage (select_focused).
     evidence: Literal["windows", "sentences", "focused"] = "focused"
     # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
-    # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of evals/RESULTS.md.
+    # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of
+    # evals/history/2026-12-01-prompt-size-0.5b.md.
     evidence_tokens: int | None = None
     # A sentence not in English is supported by a multilingual cosine and exact quantities and names
     # (answer/crosslingual.py); English sentences keep the English rule.

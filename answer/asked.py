@@ -198,7 +198,8 @@ def question_parts(question: str) -> list[Asked]:
         kind = asked_type(piece)
         # Only a quantity's attribute is checked: "how many layers" is not answered by a count of parameters,
         # but "which technique ..." is answered by a named technique, and "what X" names the class of the
-        # answer as often as its attribute (evals/RESULTS.md: the check on "what/which X" cost 4 of 105).
+        # answer as often as its attribute (evals/history/2026-12-01-asked-rule-tuned.md: the check on
+        # "what/which X" cost 4 of 105).
         words = attribute(piece) if kind == "number" else ()
         parts.append(Asked(piece, kind, words, named))
     return parts

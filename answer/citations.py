@@ -33,7 +33,7 @@ from citewise.retrieval.tokenize import tokenize
 QUESTION_COVERAGE = 0.5
 # Support = LEXICAL_WEIGHT x lexical recall + EMBEDDING_WEIGHT x cosine. Words carry the facts
 # (names, numbers) a small model gets wrong; the cosine forgives rephrasing. Tuned with the
-# threshold on the dev set's drafts (evals/RESULTS.md).
+# threshold on the dev set's drafts (evals/history/2026-11-26-verifier-threshold.md).
 LEXICAL_WEIGHT = 0.6
 EMBEDDING_WEIGHT = 0.4
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")

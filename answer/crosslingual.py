@@ -19,7 +19,7 @@ from citewise.core.types import Evidence
 from citewise.retrieval.embeddings import Encode
 
 # Cosine of use-multilingual-v3 between a sentence and the span that supports it, chosen on the dev
-# set's tuning half (evals/RESULTS.md).
+# set's tuning half (evals/history/2026-12-01-grounding-2-candidates.md).
 CROSSLINGUAL_THRESHOLD = 0.45
 
 _OTHER_SCRIPT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")

@@ -14,7 +14,8 @@ from citewise.core.addresses import OLLAMA_EXAMPLE, http_url, ollama_url
 
 # The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
 # spreads its cosines differently (e5's unrelated pairs still score about 0.75). Tuned on the dev set
-# (evals/RESULTS.md). A model not named here gets no dense floor: only BM25 can refuse before the model.
+# (evals/history/2026-11-26-retrieval-decisions.md). A model not named here gets no dense floor: only BM25
+# can refuse before the model.
 RELEVANCE_FLOOR = {"all-MiniLM-L6-v2": 0.22, "multilingual-e5-small": 0.78, "use-multilingual-v3": 0.12}
 
 
@@ -67,7 +68,8 @@ class Settings(BaseSettings):
     )
     rrf_k: int = Field(default=60, gt=0, description="reciprocal rank fusion constant")
     # The dense ranking's weight in the fusion (keyword's is 1). On the dev set, weight 0.5 found the
-    # evidence in the top 5 for 91.7 % of questions, equal weights 89.3 % (evals/RESULTS.md).
+    # evidence in the top 5 for 91.7 % of questions, equal weights 89.3 %
+    # (evals/history/2026-11-26-retrieval-decisions.md).
     dense_weight: float = Field(
         default=0.5, ge=0, description="weight of the dense ranking in the fusion (keyword's is 1)"
     )
@@ -83,7 +85,7 @@ class Settings(BaseSettings):
         default=3.0, description="below this BM25 score (and `CITEWISE_MIN_RELEVANCE`) nothing is relevant"
     )
     # An answer sentence counts as supported by a passage at or above this score (see
-    # answer/citations.py). Tuned on the dev set's drafts: evals/RESULTS.md.
+    # answer/citations.py). Tuned on the dev set's drafts: evals/history/2026-11-26-verifier-threshold.md.
     support_threshold: float = Field(
         default=0.45, description="an answer sentence needs this support score to keep its citation"
     )

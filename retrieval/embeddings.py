@@ -24,7 +24,7 @@ MULTILINGUAL_USE = "use-multilingual-v3"
 MULTILINGUAL_E5 = "multilingual-e5-small"
 
 # Evidence windows and the citation verifier compare texts with this model, whatever the index uses:
-# the verifier's support threshold was tuned on its similarities (evals/RESULTS.md).
+# the verifier's support threshold was tuned on its similarities (evals/history/2026-11-26-verifier-threshold.md).
 ATTRIBUTION_MODEL = "all-MiniLM-L6-v2"
 
 

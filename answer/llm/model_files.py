@@ -38,7 +38,7 @@ class PackagedModel:
 
 
 # CITEWISE_EMBEDDED_MODEL -> the model. The 1.5B answers by default; the 0.5B is a measured option
-# (evals/RESULTS.md), installed with the `small-model` extra.
+# (evals/history/2026-12-01-prompt-size-0.5b.md), installed with the `small-model` extra.
 MODELS = {
     "qwen2.5-coder-1.5b": PackagedModel(
         name="Qwen2.5-Coder-1.5B-Instruct (Q4_K_M)",

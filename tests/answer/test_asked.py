@@ -198,7 +198,7 @@ def test_a_year_is_not_the_number_asked_for() -> None:
 
 def test_a_span_that_says_it_answers_for_the_name_before_it() -> None:
     """The question's names are checked against the cited passages (`names_found`), not the span: on the
-    tune halves the span check refused two right answers and no wrong one (evals/RESULTS.md)."""
+    tune halves the span check refused two right answers and no wrong one (evals/history/2026-12-02-names-rule.md)."""
     [part] = question_parts("How many parameters does GPT-3 have?")
     assert answers(part, "GPT-3 has 175 billion parameters.", "It has 175 billion parameters.")
 
