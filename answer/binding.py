@@ -1,4 +1,4 @@
-"""Whether the figures, dates and names a claim gives its subject are, in the passage, given for that subject.
+"""Whether the figures and dates a claim gives its subject are, in the passage, given for that subject.
 
 Most wrong answers that carry a citation take a value from the right passage and bind it to the wrong
 entity: "GPT-2 had 117 million parameters" from a table whose 117 million is on GPT-1's row; "The
@@ -82,32 +82,25 @@ def subject_of(question: str, claim: str) -> set[str]:
     return {first.group()} if first else set()
 
 
-def _values(claim: str, subject: set[str]) -> list[tuple[str, Quantity | None]]:
-    """What the claim gives its subject: its quantities, but the digits of names (GPT-2, Claude 4), and the
-    other names it writes."""
+def _values(claim: str) -> list[Quantity]:
+    """The claim's figures and dates, but the digits of its names (GPT-2, Claude 4). Names as values were
+    measured and dropped: list items on lines of their own and multi-word names ("Flash Attention") read as
+    values bound to their neighbours, and correct answers were refused."""
     unnamed = _NUMBERED_NAME.sub(lambda m: m.group() if m.group(1).lower() in _MONTHS else m.group(1) + " N", claim)
-    unnamed = _NAME.sub(lambda m: "N" if any(c.isdigit() for c in m.group()) else m.group(), unnamed)
-    figures: list[tuple[str, Quantity | None]] = [(q.text, q) for q in quantities(unnamed)]
-    others = sorted(n for n in _names(claim) if missing_names(subject, n) and n not in subject)
-    return figures + [(name, None) for name in others if name not in " ".join(subject)]
+    return quantities(_NAME.sub(lambda m: "N" if any(c.isdigit() for c in m.group()) else m.group(), unnamed))
 
 
 def unbound_values(claim: str, subject: set[str], passage: str, heading: str = "") -> list[Unbound]:
-    """The claim's quantities and names that `passage` writes only in places naming other entities than
-    `subject`."""
+    """The claim's figures and dates that `passage` writes only in places naming other entities than `subject`."""
     if not subject:
         return []
     units = split_sentences(passage)
     unbound = []
-    for text, value in _values(claim, subject):
-        places = [
-            _binder(passage, units, i, heading) for i, unit in enumerate(units) if _writes(text, value, unit, passage)
-        ]
+    for value in _values(claim):
+        places = [_binder(passage, units, i, heading) for i, unit in enumerate(units) if _writes(value, unit, passage)]
         if not places or any(not place or _names_any(subject, place) for place in places):
             continue  # not written here (the quantity gate's concern), or written for the subject or for no one
-        owners = {n for place in places for n in _names(place)} - {text}
-        if owners:
-            unbound.append(Unbound(text, tuple(sorted(owners))))
+        unbound.append(Unbound(value.text, tuple(sorted({n for place in places for n in _names(place)}))))
     return unbound
 
 
@@ -115,11 +108,8 @@ def _names_any(subject: set[str], text: str) -> bool:
     return len(missing_names(subject, text)) < len(subject)
 
 
-def _writes(text: str, value: Quantity | None, unit: tuple[int, int], passage: str) -> bool:
-    line = passage[unit[0] : unit[1]]
-    if value is None:
-        return not missing_names({text}, line)
-    return any(matches(value, offered) for offered in supplied(line))
+def _writes(value: Quantity, unit: tuple[int, int], passage: str) -> bool:
+    return any(matches(value, offered) for offered in supplied(passage[unit[0] : unit[1]]))
 
 
 def _binder(passage: str, units: list[tuple[int, int]], index: int, heading: str) -> str:

@@ -152,10 +152,9 @@ class SentenceVerifier:
         if self.meaning is None:
             held = [order[0]] if scores[order[0]] >= threshold else []
             return self._verdict(text, markers, order[0], held, float(scores[order[0]]), unsupported)
-        floor = min(self.meaning.floor, threshold) if self.meaning.chance_true else threshold
         judged: list[tuple[int, Judgment]] = []
         for i in order[: self.meaning.spans]:
-            if scores[i] <= 0 or scores[i] < floor:
+            if scores[i] <= 0 or scores[i] < threshold:
                 break
             judged.append((i, self._judge(text, i)))
             if judged[-1][1].held:

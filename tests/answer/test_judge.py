@@ -1,8 +1,6 @@
 """Judging meaning in the sentence verifier: the binding check, and the entailment judge (the real embedded
 model, slow; over Ollama's wire format: tests/answer/test_answer_pipeline.py)."""
 
-import dataclasses
-
 import pytest
 
 from citewise.answer.citations import NOT_VERIFIED, SentenceVerifier
@@ -81,7 +79,6 @@ def chance_true(tmp_path_factory, make_settings):
     ],
 )
 def test_the_shipped_model_judges_meaning_not_shared_words(embed, chance_true, claim: str, holds: bool) -> None:
-    meaning = dataclasses.replace(Meaning(chance_true), floor=0.0)
-    verifier = SentenceVerifier(passages_of(MAMBA), embed, THRESHOLD, "", None, meaning)
+    verifier = SentenceVerifier(passages_of(MAMBA), embed, 0.3, "", None, Meaning(chance_true))
     verdict = verifier.check(claim)
     assert verdict.dropped is not holds, verdict.claim
