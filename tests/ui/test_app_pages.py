@@ -16,6 +16,7 @@ from citewise.core.settings_table import setting_rows
 from citewise.evals.metrics import FAILURES
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from citewise.ui.render import markdown_literal
 from tests.environment import SHARED_MODELS_DIR
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 from tests.ui.conftest import APP
@@ -307,14 +308,15 @@ def test_eval_runs_retrieval_only_and_shows_one_chart_the_full_table_folded_and_
     [chart] = at.dataframe
     assert list(chart.value.index) == ["hybrid+verifier@v1", "hybrid"]
     assert list(chart.value.columns) == ["hit@k", "mrr", "seconds_per_question"]
-    assert not at.get("vega_lite_chart") and not at.get("arrow_vega_lite_chart")
+    assert not at.get("vega_lite_chart")
     [folded] = at.expander
     assert folded.label == "Every metric"
     table = folded.table[0].value
     assert list(table.columns) == ["hybrid+verifier@v1", "hybrid", "meaning"]
     assert {"hit@k", "mrr", "evidence_recall@k"} <= set(table.index)
     assert "topics-01: How many parameters did GPT-1 have?" in at.selectbox[1].format_func(at.selectbox[1].value)
-    assert at.tabs[0].label == "hybrid+verifier@v1"  # the main configuration of this run (its first) leads
+    # The main configuration of this run (its first) leads; its name is shown literally, not read as Markdown.
+    assert at.tabs[0].label == markdown_literal("hybrid+verifier@v1")
     assert re.search(r'<span class="cw-(good|bad)">Retrieval (right|wrong)</span>: ', _html(at))  # the verdict
 
 
@@ -341,8 +343,9 @@ def test_eval_with_answers_says_why_each_answer_counts(
     assert list(chart.columns) == ["answer_accuracy", "wrong_but_cited", "citation_precision", "seconds_per_question"]
     assert chart.loc["hybrid+verifier@v1", ["answer_accuracy", "wrong_but_cited"]].tolist() == [1.0, 0.0]
     # Where answers were lost: one stacked bar per configuration, the stages in pipeline order.
-    [losses] = at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
-    assert all(f"{n} {stage}" in losses.proto.spec for n, stage in enumerate(FAILURES, start=1))
+    [losses] = at.get("vega_lite_chart")
+    shown = losses.proto.spec.encode() + losses.proto.data.data + b"".join(d.data.data for d in losses.proto.datasets)
+    assert all(f"{n} {stage}".encode() in shown for n, stage in enumerate(FAILURES, start=1))
     assert '<span class="cw-good">Right</span>: the answer contains the expected “117 million”.' in _html(at)
     assert "GPT-1 had 117 million parameters. [1]" in _texts(at, "info")
     assert '<span class="cw-ref">[1]</span> “GPT-1 had 117 million parameters.”' in _html(at)
