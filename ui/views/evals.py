@@ -147,7 +147,7 @@ def _deciding_chart(summary: Sequence[ConfigSummary]) -> None:
     columns = {m: v for m, v in values.items() if any(x is not None for x in v)}
     if columns:
         table = pd.DataFrame(columns, index=pd.Index([c.name for c in summary], name="configuration"))
-        st.dataframe(table, column_config={m: _bar(m, v) for m, v in columns.items()})
+        st.dataframe(table, width="stretch", column_config={m: _bar(m, v) for m, v in columns.items()})
 
 
 def _losses_chart(summary: Sequence[ConfigSummary]) -> None:
