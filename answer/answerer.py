@@ -8,25 +8,10 @@ from typing import Literal
 from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
-from citewise.answer.evidence import select_evidence, select_focused, select_sentences
+from citewise.answer.evidence import select_evidence, select_focused
 from citewise.answer.judge import Meaning, meaning_for
-from citewise.answer.llm.base import Generator, JsonSchema, Message
-from citewise.answer.prompt import (
-    NOT_FOUND,
-    SOURCE_LABEL_TOKENS,
-    SYSTEM_RULES,
-    build_messages,
-    chars_for_tokens,
-    evidence_budget,
-)
-from citewise.answer.quote_first import (
-    REPLY_OVERHEAD_TOKENS,
-    NamedSentenceVerifier,
-    build_quote_first_messages,
-    number_sentences,
-    parse_reply,
-    reply_schema,
-)
+from citewise.answer.llm.base import Generator, Message
+from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
@@ -37,10 +22,8 @@ from citewise.retrieval.embeddings import (
     Encode,
     Remembered,
 )
-from citewise.retrieval.hybrid import HybridRetriever, Mode
+from citewise.retrieval.hybrid import HybridRetriever
 
-# Tokens of one v1 window (400 characters) with its label: 4 of them are ~450 tokens.
-WINDOW_TOKENS = 112
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
 
 
@@ -48,30 +31,18 @@ NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this qu
 class Pipeline:
     """The switches the evals compare; the defaults are citewise's configuration."""
 
-    mode: Mode = "hybrid"
-    gate: bool = True  # refuse without the model when nothing relevant is retrieved
     verify: bool = True  # post-hoc attribution; off = the model's own markers, taken as written
-    # "windows": one window per top passage (select_evidence); "sentences": the best sentences of all
-    # retrieved passages within one character budget (select_sentences); "focused": like "sentences",
-    # the question's words weighted by their rarity, each sentence kept with the note or caveat that
-    # qualifies it, CITEWISE_EVIDENCE_CHARS (1300: about the v1 windows' ~300 tokens on the dev set) over
-    # every retrieved passage (select_focused).
-    evidence: Literal["windows", "sentences", "focused"] = "focused"
-    # Tokens of evidence the model reads in all (None: CITEWISE_EVIDENCE_PASSAGES windows of
-    # CITEWISE_EVIDENCE_WINDOW_CHARS, about 450 tokens): the prompt-size sweep of
-    # evals/history/2026-12-01-prompt-size-0.5b.md.
-    evidence_tokens: int | None = None
+    # "windows" (hybrid+verifier@v1): one window of CITEWISE_EVIDENCE_WINDOW_CHARS per top passage
+    # (select_evidence); "focused": the best sentences of all retrieved passages, the question's words weighted
+    # by their rarity, each sentence kept with the note or caveat that qualifies it, CITEWISE_EVIDENCE_CHARS
+    # (1300: about the v1 windows' ~300 tokens on the dev set) over every retrieved passage (select_focused).
+    evidence: Literal["windows", "focused"] = "focused"
     # A sentence not in English is supported by a multilingual cosine and exact quantities and names
     # (answer/crosslingual.py); English sentences keep the English rule.
     crosslingual: bool = True
     # Hold the verified answer to what the question asks (answer/asked.py): refuse a near miss, and answer
     # the parts of a question the documents answer, saying which part they don't.
     asked: bool = True
-    # Characters of evidence in all for "focused" and "sentences" (None: CITEWISE_EVIDENCE_CHARS).
-    evidence_chars: int | None = None
-    # The model names the evidence sentences it uses, then answers, held to a JSON schema (answer/quote_first.py);
-    # each answer sentence is verified against the named sentences only.
-    quote_first: bool = False
     # What a sentence must pass beyond shared words (answer/judge.py): "words", nothing; "binding", its figures
     # and dates given for the asked subject; "entailment", that and the answer model's true/false judge.
     meaning: Literal["words", "binding", "entailment"] = "words"
@@ -113,32 +84,19 @@ class Answerer:
         """What the model will read of the retrieved passages, by the pipeline's `evidence` rule (`embed`:
         the attribution model, by default)."""
         budget = evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question)
-        embed, count = embed or self.attribution.matrix, self.generator.count_tokens
-        passages, window_chars, total_chars = (
-            self.settings.evidence_passages,
-            self.settings.evidence_window_chars,
-            self.settings.evidence_chars,
-        )
-        if self.pipeline.evidence_tokens:
-            # Fewer passages, each window about as wide as the default's: the evidence is most often in
-            # the top passage, and a window narrower than a sentence or two cuts it out.
-            tokens = self.pipeline.evidence_tokens
-            passages = min(passages, max(1, round(tokens / WINDOW_TOKENS)))
-            total_chars = chars_for_tokens(tokens - passages * SOURCE_LABEL_TOKENS)
-            window_chars = total_chars // passages
-        chars = self.pipeline.evidence_chars or total_chars
+        embed, count, settings = embed or self.attribution.matrix, self.generator.count_tokens, self.settings
         if self.pipeline.evidence == "focused":
-            return select_focused(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
-        if self.pipeline.evidence == "sentences":
-            return select_sentences(question, retrieved.hits, embed, count, budget, len(retrieved.hits), chars)
+            hits = retrieved.hits
+            return select_focused(question, hits, embed, count, budget, len(hits), settings.evidence_chars)
+        passages, window_chars = settings.evidence_passages, settings.evidence_window_chars
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)
 
     def evidence(
         self, question: str, k: int | None = None, embed: Encode | None = None
     ) -> tuple[Retrieved, EvidenceSet | None]:
         """Retrieval and the evidence the model would read, without generating (None: refused by the gate)."""
-        retrieved = self.retriever.search(question, k, self.pipeline.mode)
-        if self.pipeline.gate and not self.is_relevant(retrieved):
+        retrieved = self.retriever.search(question, k)
+        if not self.is_relevant(retrieved):
             return retrieved, None
         return retrieved, self.select_evidence(question, retrieved, embed)
 
@@ -157,9 +115,6 @@ class Answerer:
             return
         timings["sources"] = _ms_since(started)
         yield Sources(retrieved, evidence)
-        if self.pipeline.quote_first:
-            yield from self._quote_first(question, retrieved, evidence, timings, started)
-            return
         messages = build_messages(question, evidence.passages)
         pieces = timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings)
         if not self.pipeline.verify:
@@ -186,27 +141,6 @@ class Answerer:
         verified = verifier.result()
         if self.pipeline.asked:
             verified = answer_what_was_asked(question, verified)
-        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
-
-    def _quote_first(
-        self, question: str, retrieved: Retrieved, evidence: EvidenceSet, timings: dict[str, float], started: float
-    ) -> Iterator[Token | VerifiedSentence | Answer]:
-        """The reply comes whole (it is JSON), then its answer as one Token and each sentence's verdict."""
-        sentences = number_sentences(evidence.passages)
-        ids = [s.id for s in sentences]
-        messages = build_quote_first_messages(question, evidence.passages, sentences)
-        max_tokens = self.settings.answer_tokens + REPLY_OVERHEAD_TOKENS
-        draft = "".join(timed_draft(self.generator, messages, max_tokens, started, timings, reply_schema(ids)))
-        reply = parse_reply(draft, ids)
-        if reply.refuses:
-            verified = Verified(NOT_FOUND, True, (), ())
-        else:
-            named = [s for s in sentences if s.id in reply.ids]
-            verifier = NamedSentenceVerifier(
-                evidence.passages, named, self.attribution.matrix, self.settings.support_threshold, question
-            )
-            yield from verify_as_written(iter([reply.answer]), verifier, started, timings)
-            verified = verifier.result()
         yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
@@ -267,12 +201,11 @@ def timed_draft(
     max_tokens: int,
     started: float,
     timings: dict[str, float],
-    schema: JsonSchema | None = None,
 ) -> Iterator[str]:
     """The model's pieces as they come; records `first_token` (since `started`) and `generate` in `timings`
     (the checks of the sentences it finished included, as they run between its pieces)."""
     generate_start = time.perf_counter()
-    for piece in generator.stream(messages, max_tokens, schema):
+    for piece in generator.stream(messages, max_tokens):
         if "first_token" not in timings:
             timings["first_token"] = _ms_since(started)
         yield piece

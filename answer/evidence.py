@@ -2,9 +2,10 @@
 
 A small model on 2 cores waits ~1 s per 150 prompt tokens before its first token, and long
 context distracts it, so it gets the few sentences that matter, not whole chunks. Two ways:
-`select_evidence` grows one window per passage around its sentence most like the question;
-`select_sentences` ranks every sentence of the top passages together and spends one budget of
-characters on the best of them and their neighbours, wherever they are.
+`select_evidence` (hybrid+verifier@v1) grows one window per passage around its sentence most like the
+question; `select_focused` (the default) ranks every sentence of the retrieved passages together and
+spends one budget of characters on the best of them, the notes that qualify them and their neighbours,
+wherever they are.
 """
 
 import re
@@ -95,28 +96,6 @@ def _within_budget(
         passages.append(Evidence(len(passages) + 1, hit, window[0], window[1], tokens))
         used += tokens
     return EvidenceSet(tuple(passages), tuple(dropped), used)
-
-
-def select_sentences(
-    question: str,
-    hits: Sequence[ScoredChunk],
-    embed: Encode,
-    count_tokens: Callable[[str], int],
-    budget_tokens: int,
-    max_passages: int,
-    total_chars: int,
-) -> EvidenceSet:
-    """The best sentences of the top `max_passages` hits, within `total_chars` in all: each passage's
-    picks become one window, grown by neighbours (the next sentence first: a note or caveat follows
-    what it qualifies), numbered in rank order, within `budget_tokens`."""
-    candidates = hits[:max_passages]
-    spans, flat, texts = _sentences_of(candidates)
-    if not flat:
-        return EvidenceSet((), tuple(hit.chunk.id for hit in hits), 0)
-    scores = _sentence_scores(question, texts, embed) - RANK_PENALTY * np.array([p for p, _ in flat])
-    picks = [(*flat[best], flat[best][1], flat[best][1]) for best in np.argsort(-scores)]
-    windows = _spend(spans, picks, total_chars, len(candidates))
-    return _windows_as_evidence(hits, spans, windows, count_tokens, budget_tokens)
 
 
 def _sentences_of(hits: Sequence[ScoredChunk]) -> tuple[list[list[tuple[int, int]]], list[tuple[int, int]], list[str]]:

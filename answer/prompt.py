@@ -10,9 +10,6 @@ NOT_FOUND = "The documents don't say."
 FRAMING_TOKENS = 60
 # Tokens of one source's "[n] title > heading" label and its <<< >>> delimiters.
 SOURCE_LABEL_TOKENS = 12
-# Characters per token of English prose for Qwen's tokenizer, as a rule of thumb: windows end on
-# sentence ends, so they hold a little less than asked (the evals report the tokens actually read).
-CHARS_PER_TOKEN = 4
 
 SYSTEM_RULES = f"""You answer questions using only the numbered sources the user gives you.
 Rules:
@@ -46,8 +43,3 @@ def evidence_budget(generator: Generator, answer_tokens: int, rules: str, questi
     """Tokens left for the sources once the rules, the framing, the question and the answer fit."""
     fixed = generator.count_tokens(rules) + generator.count_tokens(question) + FRAMING_TOKENS
     return max(generator.context_tokens - answer_tokens - fixed, 0)
-
-
-def chars_for_tokens(tokens: int) -> int:
-    """About how many characters of prose fill `tokens`."""
-    return max(tokens, 0) * CHARS_PER_TOKEN

@@ -38,7 +38,7 @@ from citewise.evals.dataset import (
     split_items,
 )
 from citewise.evals.generate import GenerateOptions, GenerationReport, generate_eval_set
-from citewise.evals.metrics import NOT_CHARTED, describe
+from citewise.evals.metrics import DECIDING, DECIDING_WITHOUT_ANSWERS, FAILURES, describe
 from citewise.evals.results import ConfigResult, ConfigSummary, Gold, ItemResult
 from citewise.evals.review import read_records, review_counts, save_review
 from citewise.evals.runner import Progress as EvalProgress
@@ -87,11 +87,13 @@ __all__ = [
     "BUNDLED_CORPUS",
     "COMPARED",
     "CONFIGS",
+    "DECIDING",
+    "DECIDING_WITHOUT_ANSWERS",
     "DEFAULT_CONFIG",
     "DEV_SET",
+    "FAILURES",
     "MB",
     "MODELS",
-    "NOT_CHARTED",
     "REVIEWED",
     "SPLITS",
     "STATE_NOTE",

@@ -23,6 +23,9 @@ removed from answers), and "contains" means substring.
   unanswerable items are not judged: answering those at all is counted by refusal accuracy.
 - Refusal accuracy: the share of unanswerable items refused. False-refusal rate: the share of
   answerable items refused.
+- Wrong but cited: the share of the questions the model answered whose answer is wrong (an answerable
+  item without an expected answer, or an unanswerable item not refused) and cites a passage: the answers
+  that look sourced and are not.
 - Latency p50/p95 per stage (retrieve, sources, first_token, first_verified: the first sentence verified
   while the model writes on, total), linear interpolation between ranks, over the items that reached the
   stage (a refusal before the model has no first token; a draft with no claim has no verified sentence).
@@ -57,6 +60,7 @@ METRIC_MEANINGS = {
     "citation_recall": "correct answers citing a passage that contains the evidence",
     "citation_precision": "citations whose highlighted span holds the answer or its evidence",
     "cited_answers": "answers that cite at least one passage",
+    "wrong_but_cited": "questions answered wrong, or answered when unanswerable, with a citation (lower is better)",
     "refusal_accuracy": "unanswerable questions refused (higher is better)",
     "false_refusal_rate": "answerable questions refused (lower is better)",
     "seconds_per_question": "wall time per question",
@@ -66,8 +70,10 @@ METRIC_MEANINGS = {
 # retrieved but not in what the model read; read but the model's draft missed the answer; the draft had it
 # but verification dropped it.
 FAILURES = ("retrieval", "selection", "model", "verifier")
-# Counts, not measures: they make no sense as a bar chart.
-NOT_CHARTED = frozenset({"questions", "k", "errors", *(f"lost_at_{stage}" for stage in FAILURES)})
+# The few metrics a user picks a configuration by, in the order the Evals page shows them; a run without answers
+# (retrieval or evidence only) is judged by what it retrieved and read.
+DECIDING = ("answer_accuracy", "refusal_accuracy", "wrong_but_cited", "citation_precision", "seconds_per_question")
+DECIDING_WITHOUT_ANSWERS = ("hit@k", "mrr", "evidence_in_context", "seconds_per_question")
 
 
 def describe(metric: str) -> str:
@@ -253,6 +259,11 @@ def _share(flags: Sequence[bool]) -> float | None:
     return sum(flags) / len(flags) if flags else None
 
 
+def _wrong_but_cited(scores: ItemScores) -> bool:
+    """The model's answer is shown, cites a passage, and is wrong (or the item wanted a refusal)."""
+    return not scores.refused and scores.citations > 0 and not scores.correct
+
+
 def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
     """The summary of one configuration's item scores; answer metrics only when the model answered."""
     answerable = [s for s in scores if s.answerable]
@@ -276,6 +287,7 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
             "citation_recall": _mean(s.citation_recall for s in answerable if s.correct),
             "citation_precision": supported / judged if judged else None,
             "cited_answers": _share([s.citations > 0 for s in replies]),
+            "wrong_but_cited": _share([_wrong_but_cited(s) for s in scores if s.answered]),
             "refusal_accuracy": _share([bool(s.refused) for s in unanswerable]),
             "false_refusal_rate": _share([bool(s.refused) for s in answerable]),
         }

@@ -159,7 +159,7 @@ def verifier_judge(
     answer model's judge, where it has one) and, where it has it, the asked rule on the claim taken as the
     whole answer."""
     pipeline = pipeline_of(config)
-    if not pipeline.verify or pipeline.quote_first:
+    if not pipeline.verify:
         raise ConfigError(f"{config} has no sentence verifier to bench; use default or hybrid+verifier@v1.")
     if pipeline.meaning == "entailment" and chance_true is None:
         raise ConfigError(f"{config} judges with the answer model; bench it where the model is loaded.")

@@ -3,13 +3,10 @@
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-
-# A JSON schema (a dict as json.dumps writes it) that constrains a reply.
-JsonSchema = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -33,9 +30,8 @@ class Generator(Protocol):
         """Tokens `text` takes in this model's context."""
         ...
 
-    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
-        """The answer's text pieces as the model produces them (greedy decoding); with `schema`, the output
-        is held to that JSON schema (each backend sends it in its own wire form)."""
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        """The answer's text pieces as the model produces them (greedy decoding)."""
         ...
 
     def chance_true(self, messages: list[Message]) -> float:

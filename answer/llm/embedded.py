@@ -3,11 +3,10 @@
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from citewise.answer.llm.base import BackendUnavailable, JsonSchema, Message, two_way
+from citewise.answer.llm.base import BackendUnavailable, Message, two_way
 from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
 
@@ -83,9 +82,7 @@ class EmbeddedGenerator:
 
         return first(TRUE_WORDS), first(FALSE_WORDS)
 
-    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
-        # llama-cpp-python turns a json_object format with a schema into a GBNF grammar on the sampler.
-        constrained: dict[str, Any] = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         with self._lock:
             for part in self._llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -94,7 +91,6 @@ class EmbeddedGenerator:
                 top_k=1,
                 repeat_penalty=1.0,
                 stream=True,
-                **constrained,
             ):
                 text = part["choices"][0]["delta"].get("content")
                 if text:

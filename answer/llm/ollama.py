@@ -15,7 +15,6 @@ import httpx
 from citewise.answer.llm.base import (
     JUDGE_ALTERNATIVES,
     BackendUnavailable,
-    JsonSchema,
     Message,
     chance_from_alternatives,
     estimate_tokens,
@@ -108,9 +107,8 @@ class OllamaGenerator:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)  # Ollama has no tokenize endpoint
 
-    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
-        """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way. `schema` goes
-        as /api/chat's `format` (a JSON schema object, Ollama 0.5+)."""
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        """The answer's text pieces; raises `BackendUnavailable` if Ollama fails on the way."""
         import ollama
         from langchain_ollama import ChatOllama
 
@@ -121,7 +119,6 @@ class OllamaGenerator:
             # Ollama otherwise uses its own default window and silently drops the prompt's start.
             num_ctx=self.context_tokens,
             num_predict=max_tokens,
-            format=schema,
             client_kwargs={"timeout": _STREAM_TIMEOUT},
         )
         try:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from citewise.answer.llm.base import (
     JUDGE_ALTERNATIVES,
     BackendUnavailable,
-    JsonSchema,
     Message,
     chance_from_alternatives,
     estimate_tokens,
@@ -89,14 +88,10 @@ class OpenAIGenerator:
     def count_tokens(self, text: str) -> int:
         return estimate_tokens(text)  # the API has no tokenize endpoint
 
-    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
-        """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way. `schema` goes
-        as `response_format` of type json_schema, which vLLM and llama-server turn into a grammar."""
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way."""
         import openai
 
-        extra: dict[str, object] = {}
-        if schema:
-            extra["response_format"] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema}}
         try:
             with self._client.chat.completions.create(
                 model=self.model,
@@ -106,7 +101,6 @@ class OpenAIGenerator:
                 # Newer servers read `max_completion_tokens`, older llama.cpp servers only `max_tokens`.
                 max_completion_tokens=max_tokens,
                 max_tokens=max_tokens,
-                extra_body=extra or None,
             ) as chunks:
                 for chunk in chunks:
                     for choice in chunk.choices:  # a closing usage chunk has none

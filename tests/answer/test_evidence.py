@@ -1,6 +1,6 @@
 """Evidence selection on hand-made passages, with the real embedding model and a word-count tokenizer."""
 
-from citewise.answer.evidence import select_evidence, select_focused, select_sentences
+from citewise.answer.evidence import select_evidence, select_focused
 from citewise.core.types import Chunk, ScoredChunk
 
 FILLER = "The museum opens at nine. Tickets are sold at the door. The café is on the second floor. "
@@ -25,42 +25,27 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def test_sentences_reach_evidence_in_a_lower_passage_within_the_same_budget(embed) -> None:
+def test_focused_reaches_evidence_in_the_fifth_passage_the_windows_never_read(embed) -> None:
     """The windows rule gives the first 4 passages a window each; the 5th passage's answer is never read."""
     answer = "The planetarium shows start at noon on weekdays."
     hits = _hits(GARDEN, PARK, FILLER, FILLER + "The museum has a shop.", answer)
     question = "When do the planetarium shows start?"
 
     windows = select_evidence(question, hits, embed, words, 1000, 4, 200)
-    sentences = select_sentences(question, hits, embed, words, 1000, len(hits), 400)
+    focused = select_focused(question, hits, embed, words, 1000, len(hits), 400)
 
     assert not any("planetarium" in p.text for p in windows.passages)
-    assert any(answer in p.text for p in sentences.passages)
-    assert sum(len(p.text) for p in sentences.passages) <= 400
+    assert any(answer in p.text for p in focused.passages)
+    assert sum(len(p.text) for p in focused.passages) <= 400
 
 
-def test_sentences_keep_a_caveat_that_follows_the_matching_sentence(embed) -> None:
-    question = "Is the library open on Sundays?"
-    chosen = select_sentences(question, _hits(LIBRARY, GARDEN), embed, words, 1000, 2, 350)
-    library = next(p for p in chosen.passages if p.hit.chunk.id == "c1")
-    assert "closed on Sundays" in library.text
-    assert "open from Monday to Saturday" in library.text
-
-
-def test_sentences_are_numbered_in_rank_order_and_respect_the_token_budget(embed) -> None:
+def test_focused_respects_the_token_budget_and_names_what_did_not_fit(embed) -> None:
     hits = _hits(LIBRARY, GARDEN, PARK)
-    chosen = select_sentences("Is the garden open every day?", hits, embed, words, 30, 3, 2000)
+    chosen = select_focused("Is the garden open every day?", hits, embed, words, 30, 3, 2000)
 
     assert [p.n for p in chosen.passages] == list(range(1, len(chosen.passages) + 1))
-    ranks = [p.hit.rank for p in chosen.passages]
-    assert ranks == sorted(ranks)
-    assert chosen.tokens <= 30 and chosen.dropped  # what did not fit is named
+    assert chosen.tokens <= 30 and chosen.dropped
     assert all(p.text == p.hit.chunk.text[p.start : p.end] for p in chosen.passages)
-
-
-def test_no_passages_give_no_evidence(embed) -> None:
-    chosen = select_sentences("Anything?", [], embed, words, 100, 5, 1000)
-    assert chosen.passages == () and chosen.tokens == 0
 
 
 # The reason sits three sentences after the words of the question, and shares none of them.

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 
 from citewise.answer.followup import REWRITE_TOKENS, needs_context, standalone_question
-from citewise.answer.llm.base import JsonSchema, Message
+from citewise.answer.llm.base import Message
 
 HISTORY = [("How many parameters did GPT-1 have?", "GPT-1 had 117 million parameters. [1]")]
 
@@ -24,7 +24,7 @@ class Scripted:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, messages: list[Message], max_tokens: int, schema: JsonSchema | None = None) -> Iterator[str]:
+    def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
         self.calls.append((messages, max_tokens))
         yield from self.reply.split(" ")[:1]
         for word in self.reply.split(" ")[1:]:

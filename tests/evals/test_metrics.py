@@ -210,6 +210,7 @@ def test_summary_of_a_mixed_run() -> None:
     assert summary["citation_recall"] == 1.0
     assert summary["citation_precision"] == 0.5
     assert summary["cited_answers"] == pytest.approx(2 / 3)  # 2 of the 3 unrefused answers cite
+    assert summary["wrong_but_cited"] == pytest.approx(1 / 5)  # the unanswerable one, answered with a citation
     assert summary["refusal_accuracy"] == 0.5
     assert summary["false_refusal_rate"] == pytest.approx(1 / 3)
     assert summary["retrieve_ms_p50"] == 30.0
@@ -234,8 +235,20 @@ def test_summary_when_everything_is_refused() -> None:
     assert summary["citation_recall"] is None  # no correct answer to judge
     assert summary["citation_precision"] is None  # no citation at all
     assert summary["cited_answers"] is None  # no unrefused answer
+    assert summary["wrong_but_cited"] == 0.0
     assert summary["refusal_accuracy"] == 1.0
     assert summary["false_refusal_rate"] == 1.0
+
+
+def test_wrong_but_cited_counts_the_answers_that_look_sourced_and_are_not() -> None:
+    scores = [
+        _answered(True, refused=False, correct=False, citations=1, supported_citations=0),  # wrong, cited
+        _answered(True, refused=False, correct=False),  # wrong, citing nothing
+        _answered(True, refused=False, correct=True, citations=1, supported_citations=1),  # right, cited
+        _answered(False, refused=False, citations=2),  # an unanswerable question answered, cited
+    ]
+    assert summarize(scores)["wrong_but_cited"] == 0.5
+    assert "wrong_but_cited" not in summarize([ItemScores(answerable=True, hit=1.0)])  # retrieval only
 
 
 def test_summary_of_an_empty_run_and_of_errors() -> None:

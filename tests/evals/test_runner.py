@@ -104,8 +104,8 @@ def test_retrieval_only_run_scores_every_configuration(service: Citewise) -> Non
 
 
 def test_k_overrides_every_configuration(service: Citewise) -> None:
-    result = run_evaluation(ITEMS[:1], ["textbook", "dense"], retrieval_only=True, k=1, service=service)
-    assert {config.name: config.value("k") for config in result.summary} == {"textbook": 1, "dense": 1}
+    result = run_evaluation(ITEMS[:1], ["textbook", "hybrid"], retrieval_only=True, k=1, service=service)
+    assert {config.name: config.value("k") for config in result.summary} == {"textbook": 1, "hybrid": 1}
     assert len(result.items[0].passages) == 1
     assert result.items[0].config == "textbook"  # the default configuration did not run
 
@@ -167,7 +167,7 @@ def test_command_indexes_an_empty_store_and_writes_json(
             str(_dataset(tmp_path / "set.jsonl", ITEMS)),
             "--retrieval-only",
             "--config",
-            "dense",
+            "hybrid",
             "--config",
             "hybrid+verifier@v1",
             "--out",
@@ -178,7 +178,7 @@ def test_command_indexes_an_empty_store_and_writes_json(
     assert "The index is empty" in result.output
     assert "| metric" in result.output and "hybrid+verifier@v1" in result.output
     written = json.loads(out.read_text(encoding="utf-8"))
-    assert list(written["summary"]) == ["dense", "hybrid+verifier@v1"]
+    assert list(written["summary"]) == ["hybrid", "hybrid+verifier@v1"]
     assert [item["id"] for item in written["items"]] == [i.id for i in ITEMS]
 
 
@@ -245,7 +245,7 @@ def test_evidence_only_run_measures_what_the_model_would_read(
 ) -> None:
     """The model's tokenizer counts the evidence; nothing is generated, so this runs in seconds."""
     service = Citewise(make_settings(service.settings.data_dir, llm="embedded", model_path=model_path))
-    result = run_evaluation(ITEMS, ["default", "sentences", "focused", "textbook"], service=service, evidence_only=True)
+    result = run_evaluation(ITEMS, ["default", "hybrid+verifier@v1", "textbook"], service=service, evidence_only=True)
 
     for config in result.summary:
         name, values = config.name, config.metrics

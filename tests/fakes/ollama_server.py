@@ -231,10 +231,6 @@ class _Handler(BaseHTTPRequestHandler):
         if fake._failure == "http_500":
             self._json(500, {"error": RUNNER_CRASH})
             return
-        if not _valid_format(body.get("format")):
-            # Ollama's own words for a `format` that is neither "json" nor a JSON schema object.
-            self._json(400, {"error": 'invalid format: expected "json" or a valid JSON schema'})
-            return
 
         messages = body.get("messages", [])
         pieces = fake.pieces(messages)
@@ -323,11 +319,6 @@ def _judge_reply(chance: float, alternatives: int) -> dict[str, Any]:
         "message": {"role": "assistant", "content": ranked[0][0]},
         "logprobs": [{**tops[0], "top_logprobs": tops[:alternatives]}],
     }
-
-
-def _valid_format(value: Any) -> bool:
-    """`format` as /api/chat takes it: absent, "" or "json", or a JSON schema (an object with a "type")."""
-    return value in (None, "", "json") or (isinstance(value, dict) and "type" in value)
 
 
 def _tagged(name: str) -> str:

@@ -70,10 +70,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         fake.bodies.append(body)
         model = body.get("model")
-        if not _valid_response_format(body.get("response_format")):
-            message = "response_format must be text, json_object, or json_schema with a schema object"
-            self._json(400, {"object": "error", "message": message, "type": "BadRequestError", "code": 400})
-            return
         if model not in fake.models:
             message = f"The model `{model}` does not exist."
             self._json(404, {"error": {"message": message, "type": "NotFoundError", "param": None, "code": 404}})
@@ -113,24 +109,6 @@ def _completion(fake: FakeOpenAIServer, body: dict[str, Any], model: str, create
     usage = {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11}
     completion = {"id": "chatcmpl-2", "object": "chat.completion", "created": created, "model": model}
     return completion | {"choices": [choice], "usage": usage}
-
-
-def _valid_response_format(value: Any) -> bool:
-    """`response_format` as vLLM takes it: absent, {"type": "text"|"json_object"}, or
-    {"type": "json_schema", "json_schema": {"name": ..., "schema": {...}}}."""
-    if value is None:
-        return True
-    if not isinstance(value, dict):
-        return False
-    if value.get("type") in ("text", "json_object"):
-        return True
-    spec = value.get("json_schema")
-    return (
-        value.get("type") == "json_schema"
-        and isinstance(spec, dict)
-        and isinstance(spec.get("name"), str)
-        and isinstance(spec.get("schema"), dict)
-    )
 
 
 def _words(text: str) -> list[str]:

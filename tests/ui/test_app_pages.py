@@ -13,8 +13,10 @@ from streamlit.testing.v1 import AppTest
 from citewise.answer.llm.model_files import ensure_model
 from citewise.core.settings import Settings
 from citewise.core.settings_table import setting_rows
+from citewise.evals.metrics import FAILURES
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
+from citewise.ui.render import markdown_literal
 from tests.environment import SHARED_MODELS_DIR
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 from tests.ui.conftest import APP
@@ -294,19 +296,27 @@ def _run_eval(at: AppTest, configs: list[str], questions: int) -> AppTest:
     return at
 
 
-def test_eval_runs_retrieval_only_and_shows_metrics_charts_and_items(fresh_index: Path) -> None:
+def test_eval_runs_retrieval_only_and_shows_one_chart_the_full_table_folded_and_items(fresh_index: Path) -> None:
     at = _app("evals")
     assert "sample articles" in _texts(at, "warning")  # the dev set's documents are not indexed here
-    at = _run_eval(at, ["dense", "hybrid"], 3)
+    at = _run_eval(at, ["hybrid+verifier@v1", "hybrid"], 3)
     [saved] = (fresh_index / "eval-runs").glob("*.json")
     run = json.loads(saved.read_text())
-    assert run["configs"] == ["dense", "hybrid"] and len(run["items"]) == 3
-    table = at.table[0].value
-    assert list(table.columns) == ["dense", "hybrid", "meaning"]
+    assert run["configs"] == ["hybrid+verifier@v1", "hybrid"] and len(run["items"]) == 3
+    # One table-chart of what retrieval is judged by, a row per configuration; no per-metric charts, and no
+    # losses chart where the model did not answer.
+    [chart] = at.dataframe
+    assert list(chart.value.index) == ["hybrid+verifier@v1", "hybrid"]
+    assert list(chart.value.columns) == ["hit@k", "mrr", "seconds_per_question"]
+    assert not at.get("vega_lite_chart")
+    [folded] = at.expander
+    assert folded.label == "Every metric"
+    table = folded.table[0].value
+    assert list(table.columns) == ["hybrid+verifier@v1", "hybrid", "meaning"]
     assert {"hit@k", "mrr", "evidence_recall@k"} <= set(table.index)
-    assert len(at.get("vega_lite_chart")) >= 3  # a bar chart per metric
     assert "topics-01: How many parameters did GPT-1 have?" in at.selectbox[1].format_func(at.selectbox[1].value)
-    assert at.tabs[0].label == "dense"  # the main configuration of this run (its first) leads
+    # The main configuration of this run (its first) leads; its name is shown literally, not read as Markdown.
+    assert at.tabs[0].label == markdown_literal("hybrid+verifier@v1")
     assert re.search(r'<span class="cw-(good|bad)">Retrieval (right|wrong)</span>: ', _html(at))  # the verdict
 
 
@@ -328,17 +338,25 @@ def test_eval_with_answers_says_why_each_answer_counts(
     at.toggle[0].set_value(False).run()
     at = _run_eval(at, ["hybrid+verifier@v1"], 1)
     assert at.table[0].value.loc["answer_accuracy", "hybrid+verifier@v1"] == "1.000"
+    # The metrics a user decides on, in one table-chart (no refusal figure: the one question is answerable).
+    chart = at.dataframe[0].value
+    assert list(chart.columns) == ["answer_accuracy", "wrong_but_cited", "citation_precision", "seconds_per_question"]
+    assert chart.loc["hybrid+verifier@v1", ["answer_accuracy", "wrong_but_cited"]].tolist() == [1.0, 0.0]
+    # Where answers were lost: one stacked bar per configuration, the stages in pipeline order.
+    [losses] = at.get("vega_lite_chart")
+    shown = losses.proto.spec.encode() + losses.proto.data.data + b"".join(d.data.data for d in losses.proto.datasets)
+    assert all(f"{n} {stage}".encode() in shown for n, stage in enumerate(FAILURES, start=1))
     assert '<span class="cw-good">Right</span>: the answer contains the expected “117 million”.' in _html(at)
     assert "GPT-1 had 117 million parameters. [1]" in _texts(at, "info")
     assert '<span class="cw-ref">[1]</span> “GPT-1 had 117 million parameters.”' in _html(at)
 
 
 def test_past_runs_are_kept_and_compared(fresh_index: Path) -> None:
-    at = _run_eval(_run_eval(_app("evals"), ["dense"], 2), ["hybrid"], 2)
+    at = _run_eval(_run_eval(_app("evals"), ["hybrid+verifier@v1"], 2), ["hybrid"], 2)
     assert len(list((fresh_index / "eval-runs").glob("*.json"))) == 2
     comparison = at.table[-1].value
     assert len([c for c in comparison.columns if c != "meaning"]) == 2
-    assert {c.split()[-1] for c in comparison.columns if c != "meaning"} == {"dense", "hybrid"}
+    assert {c.split()[-1] for c in comparison.columns if c != "meaning"} == {"hybrid+verifier@v1", "hybrid"}
 
 
 def test_uploaded_dataset_with_a_bad_line_is_reported(fresh_index: Path) -> None:

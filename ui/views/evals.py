@@ -5,14 +5,15 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from citewise.service import (
     CONFIGS,
+    DECIDING,
+    DECIDING_WITHOUT_ANSWERS,
     DEV_SET,
-    NOT_CHARTED,
+    FAILURES,
     BackendUnavailable,
     Check,
     Citewise,
@@ -31,6 +32,11 @@ from citewise.ui.state import service
 from citewise.ui.views.eval_review import review
 
 SECONDS_PER_ANSWER = 10  # the embedded model on a laptop CPU; shown as an estimate only
+LOSSES_HELP = (
+    "Each answerable question answered wrong, counted at the first stage that lost it: retrieval (the evidence "
+    "was not retrieved), selection (retrieved, but not in what the model read), model (read, but the draft "
+    "lacks the answer), verifier (the draft had it, and verification dropped it)."
+)
 
 
 def _dataset() -> tuple[str, list[EvalItem]] | None:
@@ -118,28 +124,50 @@ def _metrics_table(columns: Sequence[ConfigSummary]) -> pd.DataFrame:
     return table
 
 
-def _charts(summary: Sequence[ConfigSummary]) -> None:
-    metrics = [
-        m
-        for m in dict.fromkeys(m for config in summary for m in config.metrics)
-        if m not in NOT_CHARTED and any(isinstance(config.value(m), int | float) for config in summary)
-    ]
-    for start in range(0, len(metrics), 3):
-        for column, metric in zip(st.columns(3), metrics[start : start + 3], strict=False):
-            data = pd.DataFrame({"config": [c.name for c in summary], "value": [c.value(metric) for c in summary]})
-            chart = (
-                alt.Chart(data)
-                .mark_bar()
-                .encode(
-                    x=alt.X("value:Q", title=None),
-                    y=alt.Y("config:N", sort=None, title=None),  # the table's order, not alphabetical
-                    tooltip=["config", "value"],
-                )
-                .properties(height=36 * len(summary))
-            )
-            with column:
-                st.markdown(f"**{metric}**", help=describe(metric))
-                st.altair_chart(chart, width="stretch")
+def _numbers(summary: Sequence[ConfigSummary], metric: str) -> list[float | None]:
+    """Each configuration's value of `metric`, None where it has none."""
+    return [float(v) if isinstance(v := config.value(metric), int | float) else None for config in summary]
+
+
+def _bar(metric: str, values: list[float | None]) -> st.column_config.ProgressColumn:
+    """A cell-sized bar on the metric's own scale: a share from 0 to 1, seconds from 0 to the slowest."""
+    seconds = metric == "seconds_per_question"
+    most = max(v for v in values if v is not None) if seconds else 1.0
+    label, fmt = metric.replace("_", " "), "%.2f" if seconds else "%.3f"
+    return st.column_config.ProgressColumn(
+        label, help=describe(metric), format=fmt, min_value=0.0, max_value=most or 1.0
+    )
+
+
+def _deciding_chart(summary: Sequence[ConfigSummary]) -> None:
+    """The few metrics a configuration is picked by, in one table-chart: a row per configuration, a bar per
+    metric."""
+    answered = any(config.value("answer_accuracy") is not None for config in summary)
+    values = {m: _numbers(summary, m) for m in (DECIDING if answered else DECIDING_WITHOUT_ANSWERS)}
+    columns = {m: v for m, v in values.items() if any(x is not None for x in v)}
+    if columns:
+        table = pd.DataFrame(columns, index=pd.Index([c.name for c in summary], name="configuration"))
+        st.dataframe(table, width="stretch", column_config={m: _bar(m, v) for m, v in columns.items()})
+
+
+def _losses_chart(summary: Sequence[ConfigSummary]) -> None:
+    """Where each configuration lost its wrong answers: one stacked bar per configuration, the stages in
+    pipeline order (numbered, so the legend and the stack keep that order)."""
+    if not any(config.value(f"lost_at_{stage}") is not None for config in summary for stage in FAILURES):
+        return
+    lost = {
+        f"{n} {stage}": [config.value(f"lost_at_{stage}") or 0 for config in summary]
+        for n, stage in enumerate(FAILURES, start=1)
+    }
+    st.markdown("**Where answers were lost**", help=LOSSES_HELP)
+    st.bar_chart(
+        pd.DataFrame(lost, index=pd.Index([c.name for c in summary], name="configuration")),
+        horizontal=True,
+        stack=True,
+        sort=False,  # the table's order, not alphabetical
+        x_label="configuration",
+        y_label="answerable questions answered wrong, by the first stage that lost the answer",
+    )
 
 
 def _line(check: Check) -> str:
@@ -188,8 +216,10 @@ def _item_detail(run: EvalRun, item: ItemResult) -> None:
 
 def _show_run(run: EvalRun) -> None:
     st.subheader("Metrics, side by side")
-    st.table(_metrics_table(run.summary))
-    _charts(run.summary)
+    _deciding_chart(run.summary)
+    _losses_chart(run.summary)
+    with st.expander("Every metric"):
+        st.table(_metrics_table(run.summary))
     st.subheader("Question by question")
     main = run.main_config
     items = {item.id: item for item in run.items}
