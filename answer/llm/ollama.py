@@ -125,12 +125,8 @@ class OllamaGenerator:
             for chunk in chat.stream(to_langchain(messages)):
                 if chunk.text:
                     yield chunk.text
-        except ollama.ResponseError as exc:
-            raise BackendUnavailable(self._response_error(exc)) from exc
-        except _NETWORK_ERRORS as exc:
-            raise BackendUnavailable(
-                f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
-            ) from exc
+        except (ollama.ResponseError, *_NETWORK_ERRORS) as exc:
+            raise self._unavailable(exc) from exc
 
     def chance_true(self, messages: list[Message]) -> float:
         """The judge's one reply token from /api/chat with `logprobs` (Ollama 0.12.11+; an older server sends
@@ -147,15 +143,21 @@ class OllamaGenerator:
                     logprobs=True,
                     top_logprobs=JUDGE_ALTERNATIVES,
                 )
-        except ollama.ResponseError as exc:
-            raise BackendUnavailable(self._response_error(exc)) from exc
-        except _NETWORK_ERRORS as exc:
-            raise BackendUnavailable(
-                f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
-            ) from exc
+        except (ollama.ResponseError, *_NETWORK_ERRORS) as exc:
+            raise self._unavailable(exc) from exc
         first = reply.logprobs[0] if reply.logprobs else None
         alternatives = [(a.token, a.logprob) for a in (first.top_logprobs or [])] if first else []
         return chance_from_alternatives(alternatives, reply.message.content or "")
+
+    def _unavailable(self, exc: Exception) -> BackendUnavailable:
+        """What a failed request to Ollama means for the user, in one line."""
+        import ollama
+
+        if isinstance(exc, ollama.ResponseError):
+            return BackendUnavailable(self._response_error(exc))
+        return BackendUnavailable(
+            f"Ollama at {self.host} stopped answering ({_why(exc)}); check that `ollama serve` is running"
+        )
 
     def _response_error(self, exc: "ollama.ResponseError") -> str:
         if exc.status_code == 404:

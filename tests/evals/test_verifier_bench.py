@@ -107,10 +107,9 @@ def test_counts_follow_the_gold_labels_whatever_the_judge_says() -> None:
     }
 
 
-def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -> None:
-    """The issue's inversion is a false accept of today's default, the rewording a false reject; the counts
-    say so per kind (a verifier that reads meaning turns both into zeros)."""
-    items = [
+def _judged_against_both(*records: dict) -> list[BenchItem]:
+    """The bench records as claims judged against both passages, the attention one and the Mamba one."""
+    return [
         BenchItem(
             r["id"],
             r["question"],
@@ -120,8 +119,14 @@ def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -
             r["kind"],
             "written",
         )
-        for r in (INVERTED, EXACT, REWORDED)
+        for r in records
     ]
+
+
+def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -> None:
+    """The issue's inversion is a false accept of today's default, the rewording a false reject; the counts
+    say so per kind (a verifier that reads meaning turns both into zeros)."""
+    items = _judged_against_both(INVERTED, EXACT, REWORDED)
     result = bench_verifiers(items, ["default"], threshold=0.45)
     summary = result["summary"]["grounded"]
     assert [item["verdicts"]["grounded"]["kept"] for item in result["items"]] == [True, True, False]
@@ -132,24 +137,23 @@ def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -
     assert (summary["total"]["false_accept_rate"], summary["total"]["false_reject_rate"]) == (1.0, 0.5)
 
 
-def test_the_binding_check_rejects_the_mamba_inversion_that_shared_words_accept() -> None:
+def test_the_binding_check_rejects_another_models_date_that_shared_words_accept() -> None:
+    """The binding check reads which entity a date belongs to; the Mamba inversion, whose one sentence names
+    both the Transformer and December 2023, is the entailment judge's to catch (tests/answer/test_judge.py)."""
+    text = "GPT-1 was released by OpenAI in 2018. It had 117 million parameters.\n\nGPT-2 was released in 2019."
     items = [
-        BenchItem(
-            r["id"],
-            r["question"],
-            r["claim"],
-            (Passage(ATTENTION), Passage(MAMBA)),
-            r["supported"],
-            r["kind"],
-            "written",
-        )
-        for r in (INVERTED, EXACT)
+        BenchItem(f"gpt2-{n}", "When was GPT-2 released?", claim, (Passage(text),), ok, kind, "written")
+        for n, claim, ok, kind in [
+            (1, "GPT-2 was released by OpenAI in 2018.", False, "other-entity-date"),
+            (2, "GPT-2 was released in 2019.", True, "exact"),
+        ]
     ]
     result = bench_verifiers(items, ["default", "grounded+binding"], threshold=0.45)
     kept = [
         (item["verdicts"]["grounded"]["kept"], item["verdicts"]["grounded+binding"]["kept"]) for item in result["items"]
     ]
     assert kept == [(True, False), (True, True)]
+    assert result["summary"]["grounded+binding"]["total"]["false_accepts"] == 0
 
 
 def test_a_verifier_that_judges_with_the_model_needs_it_loaded() -> None:
