@@ -46,8 +46,9 @@ from citewise.service import SUPPORTED_SUFFIXES, Citewise
 DESCRIPTION = """Answers from your documents, every sentence cited; refuses what they don't say.
 
 `POST /v1/chat/completions` speaks OpenAI's chat completions (point an OpenAI client's `base_url` at
-`/v1`), with two extra top-level fields: `citations` (the passages behind the answer's [n] markers) and
-`refused`. Streamed answers carry only verified text. Errors come as `{"error": {"message", "type"}}`.
+`/v1`), with three extra top-level fields: `citations` (the passages behind the answer's [n] markers),
+`refused` and `sentences` (how each sentence of the draft was judged). Streamed answers carry only verified
+text. Errors come as `{"error": {"message", "type"}}`.
 
 When the server was started with `CITEWISE_API_TOKEN`, every request needs `Authorization: Bearer <token>`.
 Requests must name the server by one of its names (`Host`), and a browser page of another origin cannot

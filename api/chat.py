@@ -10,7 +10,7 @@ from typing import Any
 
 from citewise.api.errors import ApiError, error_body
 from citewise.api.schemas import MODEL_ID, ChatMessage
-from citewise.core.serialize import citation_json
+from citewise.core.serialize import citation_json, claim_json
 from citewise.core.types import Answer, VerifiedSentence
 from citewise.service import Citewise
 
@@ -60,15 +60,15 @@ def completion_id() -> str:
 
 
 def completion(answer: Answer, id_: str) -> dict[str, Any]:
-    """The `chat.completion` of a verified answer, with its `citations` and `refused`."""
+    """The `chat.completion` of a verified answer, with its `citations`, `refused` and `sentences` (how each
+    sentence of the draft was judged)."""
     return {
         "id": id_,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": MODEL_ID,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
-        "citations": [citation_json(c) for c in answer.citations],
-        "refused": answer.refused,
+        **_verdicts(answer),
     }
 
 
@@ -99,9 +99,17 @@ def completion_events(pieces: Iterator[str | Answer], id_: str) -> Generator[str
     if answer is None:
         yield _event(error_body("citewise ended without an answer.", "server_error"))
         return
-    citations = [citation_json(c) for c in answer.citations]
-    yield chunk({}, finish_reason="stop", citations=citations, refused=answer.refused)
+    yield chunk({}, finish_reason="stop", **_verdicts(answer))
     yield "data: [DONE]\n\n"
+
+
+def _verdicts(answer: Answer) -> dict[str, Any]:
+    """What the last chunk and the completion add to OpenAI's shape: citations, refusal, each sentence's judgment."""
+    return {
+        "citations": [citation_json(c) for c in answer.citations],
+        "refused": answer.refused,
+        "sentences": [claim_json(c) for c in answer.claims],
+    }
 
 
 def _event(payload: dict[str, Any]) -> str:

@@ -70,6 +70,18 @@ class CitationOut(BaseModel):
     quote: str = Field(description="The part of the passage that supports the sentence.")
 
 
+class SentenceOut(BaseModel):
+    """One sentence of the model's draft and how it was judged."""
+
+    text: str
+    kept: bool = Field(description="Shown in the answer, with its [n]; false: dropped as unsupported.")
+    citation: int | None = Field(description="The number of its citation, when kept.")
+    support: float = Field(description="The shared-words support score of its best span.")
+    judged_by: Literal["shared words", "entailment judge"]
+    judge_p_true: float | None = Field(description="The entailment judge's P(true), where it was asked.")
+    reason: str = Field(description="Why it was dropped, in words ('' when kept).")
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str = Field(description="The verified answer, every sentence ending with its [n] marker.")
@@ -82,7 +94,7 @@ class Choice(BaseModel):
 
 
 class ChatCompletion(BaseModel):
-    """An OpenAI `chat.completion`, plus `citations` and `refused`."""
+    """An OpenAI `chat.completion`, plus `citations`, `refused` and `sentences`."""
 
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -91,6 +103,7 @@ class ChatCompletion(BaseModel):
     choices: list[Choice]
     citations: list[CitationOut] = Field(description="The passages the answer's [n] markers point to.")
     refused: bool = Field(description="True when the documents do not answer the question (the text says so).")
+    sentences: list[SentenceOut] = Field(description="Each sentence of the model's draft, kept or dropped, and why.")
 
 
 class Delta(BaseModel):
@@ -106,7 +119,7 @@ class ChunkChoice(BaseModel):
 
 class ChatCompletionChunk(BaseModel):
     """One Server-Sent Event of a streamed answer: verified text only. The last chunk before `data: [DONE]`
-    has `finish_reason: stop` and carries `citations` and `refused`."""
+    has `finish_reason: stop` and carries `citations`, `refused` and `sentences`."""
 
     id: str
     object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
@@ -115,6 +128,7 @@ class ChatCompletionChunk(BaseModel):
     choices: list[ChunkChoice]
     citations: list[CitationOut] | None = None
     refused: bool | None = None
+    sentences: list[SentenceOut] | None = None
 
 
 class Model(BaseModel):

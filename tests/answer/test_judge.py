@@ -34,14 +34,14 @@ def test_the_judge_is_asked_about_the_span_and_its_answer_decides(embed) -> None
 
     def chance_true(messages) -> float:
         asked.append(messages[-1].content)
-        return 0.2 if "2023" in messages[-1].content else 0.95
+        return 0.2 if "by Mamba" in messages[-1].content else 0.95
 
     meaning = Meaning(chance_true)
     verifier = SentenceVerifier(
         passages_of(MAMBA), embed, THRESHOLD, "When was the Transformer introduced?", None, meaning
     )
     kept = verifier.check("The Transformer was introduced in 2017.")
-    dropped = verifier.check("The Transformer was introduced in December 2023.")
+    dropped = verifier.check("The Transformer was introduced by Mamba.")  # no figure: the binding has no say
     assert not kept.dropped and kept.claim.chance_true == 0.95
     assert dropped.dropped and dropped.claim.chance_true == 0.2
     assert dropped.claim.reason == "the judge found it not true of the passage (P(true) 0.20)"
