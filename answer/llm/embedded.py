@@ -2,13 +2,18 @@
 
 import threading
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from citewise.answer.llm.base import BackendUnavailable, Message, two_way
 from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
+
+if TYPE_CHECKING:
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 TRUE_WORDS = ("true", "True", "TRUE", " true", " True")
 FALSE_WORDS = ("false", "False", "FALSE", " false", " False")
@@ -51,6 +56,11 @@ class EmbeddedGenerator:
     def _chat_prompt(self, messages: list[Message]) -> str:
         """The messages in the model's own chat template, up to the start of the assistant's reply: the text
         `create_chat_completion` would evaluate, so an answer's prompt and a judge's share their prefix."""
+        return self._chat_formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
+
+    @cached_property
+    def _chat_formatter(self) -> "Jinja2ChatFormatter":
+        """The GGUF's chat template, compiled once (the judge formats a prompt per sentence)."""
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         llm = self._llm
@@ -58,12 +68,11 @@ class EmbeddedGenerator:
         if template is None:
             raise BackendUnavailable(f"{self.model} has no chat template; the judge needs one.")
         eos, bos = llm.token_eos(), llm.token_bos()
-        formatter = Jinja2ChatFormatter(
+        return Jinja2ChatFormatter(
             template=template,
             eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
             bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
         )
-        return formatter(messages=[{"role": m.role, "content": m.content} for m in messages]).prompt
 
     def _next_logits(self, tokens: Sequence[int]) -> np.ndarray:
         llm = self._llm
@@ -73,9 +82,9 @@ class EmbeddedGenerator:
         llm.eval(tokens[keep:])
         return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).copy()
 
-    @property
+    @cached_property
     def _answer_ids(self) -> tuple[list[int], list[int]]:
-        """The first token of each spelling of "true" and of "false"."""
+        """The first token of each spelling of "true" and of "false" (tokenized once)."""
 
         def first(words: Sequence[str]) -> list[int]:
             return sorted({self._llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words})
