@@ -1,6 +1,8 @@
 """Answer a question from the documents: retrieve, gate, select evidence, generate, verify."""
 
+import dataclasses
 import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -11,7 +13,7 @@ from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused
 from citewise.answer.judge import Meaning, meaning_for
 from citewise.answer.llm.base import Generator, Message
-from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget
+from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget, look_again, without_the_instruction
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
@@ -25,6 +27,7 @@ from citewise.retrieval.embeddings import (
 from citewise.retrieval.hybrid import HybridRetriever
 
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
+DRAFT_BREAK = "\n\n"  # between a refused draft and the second attempt, in the streamed draft
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,10 @@ class Pipeline:
     # What a sentence must pass beyond shared words (answer/judge.py): "words", nothing; "binding", its figures
     # and dates given for the asked subject; "entailment", that and the answer model's true/false judge.
     meaning: Literal["words", "binding", "entailment"] = "words"
+    # When the draft is refused (the model said the documents don't say, or none of its sentences held up)
+    # although the passages are close: ask once more, the same prompt with another last line (a quote of the
+    # sentence that answers: answer/prompt.py LOOK_AGAIN), and verify that draft like the first.
+    look_again: bool = False
 
 
 class Answerer:
@@ -131,17 +138,25 @@ class Answerer:
         verifier = SentenceVerifier(
             evidence.passages, embed, self.settings.support_threshold, question, crosslingual, self.meaning()
         )
-        draft = ""
         # The judge runs on the model that writes the draft: its sentences are judged once the draft is done.
         after_draft = self.pipeline.meaning == "entailment"
-        for event in verify_as_written(pieces, verifier, started, timings, after_draft):
-            if isinstance(event, Token):
-                draft += event.text
-            yield event
-        verified = verifier.result()
-        if self.pipeline.asked:
-            verified = answer_what_was_asked(question, verified)
+        draft = yield from _drafted(verify_as_written(pieces, verifier, started, timings, after_draft))
+        verified = self._held_to_the_question(question, verifier)
+        if self.pipeline.look_again and not any(claim.supported for claim in verified.claims):
+            again_started = time.perf_counter()
+            yield Token(DRAFT_BREAK)
+            pieces = timed_draft(self.generator, look_again(messages), self.settings.answer_tokens, started, {})
+            second = yield from _drafted(Token(piece) for piece in pieces)
+            quoted = without_the_instruction(second)  # verified once written: an echo of the prompt is cut first
+            yield from _judge(quoted, split_sentences(quoted), verifier, timings, started)
+            draft += DRAFT_BREAK + second
+            timings["look_again"] = _ms_since(again_started)
+            verified = _second_or_first(verified, self._held_to_the_question(question, verifier))
         yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+
+    def _held_to_the_question(self, question: str, verifier: SentenceVerifier) -> Verified:
+        verified = verifier.result()
+        return answer_what_was_asked(question, verified) if self.pipeline.asked else verified
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         """The verified answer (the draft's tokens are consumed silently)."""
@@ -149,6 +164,24 @@ class Answerer:
             if isinstance(event, Answer):
                 return event
         raise AssertionError("Answerer.stream ended without an Answer")
+
+
+def _drafted(events: Iterator[Token | VerifiedSentence]) -> Generator_[Token | VerifiedSentence, None, str]:
+    """Passes the events on; returns the draft their tokens make."""
+    draft = ""
+    for event in events:
+        if isinstance(event, Token):
+            draft += event.text
+        yield event
+    return draft
+
+
+def _second_or_first(first: Verified, second: Verified) -> Verified:
+    """The second attempt's answer when it holds up; else the first refusal, in its words, with the claims of
+    both drafts (each `VerifiedSentence` index stays that of its claim)."""
+    if not second.refused:
+        return second
+    return dataclasses.replace(first, claims=second.claims)
 
 
 def verify_as_written(

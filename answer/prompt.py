@@ -10,6 +10,7 @@ NOT_FOUND = "The documents don't say."
 FRAMING_TOKENS = 60
 # Tokens of one source's "[n] title > heading" label and its <<< >>> delimiters.
 SOURCE_LABEL_TOKENS = 12
+ANSWER_FROM_THE_SOURCES = "Answer from the sources, citing like [1]:"
 
 SYSTEM_RULES = f"""You answer questions using only the numbered sources the user gives you.
 Rules:
@@ -35,8 +36,33 @@ def _source_block(passage: Evidence) -> str:
 
 def build_messages(question: str, passages: Sequence[Evidence]) -> list[Message]:
     sources = "\n\n".join(_source_block(p) for p in passages)
-    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\nAnswer from the sources, citing like [1]:"
+    user = f"Sources:\n\n{sources}\n\nQuestion: {question}\n{ANSWER_FROM_THE_SOURCES}"
     return [Message("system", SYSTEM_RULES), Message("user", user)]
+
+
+# The second attempt after a refused draft. The small model repeats a refusal it sees in the conversation
+# (asked to "read again" it refused again 37 times of 37, dev tune half), so the same prompt is asked with
+# another last line: everything before it is still in the model's cache. What it quotes is verified like any
+# draft; a quote that answers something else than what was asked is refused by the checks after it.
+LOOK_AGAIN = (
+    "The answer may be in the sources in other words than the question's. "
+    "Quote the sentence of the sources that answers the question, with its number like [1]:"
+)
+
+
+def without_the_instruction(draft: str) -> str:
+    """The second draft without LOOK_AGAIN's words where the model repeated them before its quote (4 times of
+    37, dev tune half): up to the colon that ends them."""
+    _, found, rest = draft.partition("Quote the sentence of the sources")
+    if not found:
+        return draft
+    return rest.partition(":")[2] if ":" in rest else ""
+
+
+def look_again(messages: list[Message]) -> list[Message]:
+    """The answer prompt with LOOK_AGAIN as its last line."""
+    *before, user = messages
+    return [*before, Message("user", user.content.removesuffix(ANSWER_FROM_THE_SOURCES) + LOOK_AGAIN)]
 
 
 def evidence_budget(generator: Generator, answer_tokens: int, rules: str, question: str) -> int:

@@ -53,6 +53,8 @@ CONFIGS: dict[str, str] = {
     "entity the question asks about, not a neighbour (answer/binding.py)",
     "grounded+judge": "grounded+binding, and the answer model judges each sentence true or false against its "
     "best spans (answer/judge.py), sentences that share fewer words judged too",
+    "grounded+look-again": "grounded, and a refused draft asked once more, for a quote of the sentence that "
+    "answers, verified like the first (answer/prompt.py LOOK_AGAIN)",
     "qwen0.5b": "hybrid+verifier@v1 on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra): the "
     "fastest, first token 3.9 s against 6.9 s, 3 of 25 answers fewer (evals/history/2026-12-01-prompt-size-0.5b.md)",
 }
@@ -76,6 +78,7 @@ _PIPELINES = {
     "grounded+binding": Pipeline(meaning="binding"),
     "grounded+judge": Pipeline(meaning="entailment"),
     "qwen0.5b": V1,
+    "grounded+look-again": Pipeline(look_again=True),
 }
 _EMBEDDED_MODELS = {"qwen0.5b": SMALL_MODEL}
 

@@ -10,6 +10,7 @@ from citewise.answer.citations import NOT_VERIFIED, verify
 from citewise.answer.judge import JUDGE_THRESHOLD
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
+from citewise.answer.prompt import ANSWER_FROM_THE_SOURCES, LOOK_AGAIN
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence
 from citewise.evals.configs import V1, build_config
 from citewise.ingest.pipeline import ingest_paths
@@ -35,9 +36,9 @@ def service(tmp_path_factory, embedding_model, make_settings) -> Citewise:
     return service
 
 
-def _ollama_answerer(service: Citewise, fake_ollama) -> Answerer:
+def _ollama_answerer(service: Citewise, fake_ollama, pipeline: Pipeline | None = None) -> Answerer:
     generator = OllamaGenerator(fake_ollama.url, "qwen2.5:1.5b-instruct", 2048)
-    return Answerer(service.retriever, generator, service.settings)
+    return Answerer(service.retriever, generator, service.settings, pipeline)
 
 
 def test_answer_from_ollama_is_verified_and_cited(service, fake_ollama) -> None:
@@ -252,3 +253,43 @@ def test_over_ollama_the_judge_runs_once_the_draft_is_written(service, fake_olla
     refused = Answerer(service.retriever, generator, service.settings, pipeline).ask("How big was GPT-1?")
     assert refused.refused and refused.answer == NOT_VERIFIED
     assert refused.claims[0].reason.startswith("the judge found it not true")
+
+
+GPT1 = "How many parameters did GPT-1 have?"
+
+
+def _refuses_then(second: str):
+    """A model that refuses the question, then writes `second` when asked to look again."""
+    return lambda messages: second if messages[-1]["content"].endswith(LOOK_AGAIN) else "The documents don't say."
+
+
+def test_a_refused_draft_is_looked_at_again_and_the_second_answer_verified(service, fake_ollama) -> None:
+    fake_ollama.set_responder(_refuses_then("GPT-1 had 117 million parameters. [1]"))
+    events = list(_ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).stream(GPT1))
+    answer = events[-1]
+    assert not answer.refused and "117 million" in answer.answer and answer.citations
+    first, second = fake_ollama.bodies("/api/chat")
+    (system, asked), (system_again, asked_again) = first["messages"], second["messages"]
+    assert system == system_again and asked["content"].endswith(ANSWER_FROM_THE_SOURCES)
+    prefix = asked["content"].removesuffix(ANSWER_FROM_THE_SOURCES)  # still in the model's cache
+    assert asked_again["content"] == prefix + LOOK_AGAIN
+    verdicts = [e for e in events if isinstance(e, VerifiedSentence)]
+    assert [answer.claims[v.index] for v in verdicts] == [v.claim for v in verdicts]
+    assert "".join(e.text for e in events if isinstance(e, Token)) == answer.draft
+    assert answer.timings_ms["look_again"] > 0
+
+
+def test_a_second_draft_that_does_not_hold_up_leaves_the_first_refusal(service, fake_ollama) -> None:
+    fake_ollama.set_responder(_refuses_then("GPT-1 was trained on 900 billion tokens of poetry. [1]"))
+    answer = _ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).ask(GPT1)
+    assert answer.refused and answer.answer == "The documents don't say."
+    assert [c.supported for c in answer.claims] == [False]  # the second draft's claim, shown as dropped
+    assert len(fake_ollama.bodies("/api/chat")) == 2
+
+
+def test_the_default_asks_once_and_a_kept_draft_is_not_asked_again(service, fake_ollama) -> None:
+    fake_ollama.set_reply("The documents don't say.")
+    assert _ollama_answerer(service, fake_ollama).ask(GPT1).refused
+    fake_ollama.set_reply("GPT-1 had 117 million parameters. [1]")
+    assert not _ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).ask(GPT1).refused
+    assert len(fake_ollama.bodies("/api/chat")) == 2  # one each
