@@ -30,6 +30,10 @@ def quoted(text: str) -> list[str]:
     return [f"> {markdown_literal(line.strip())}".rstrip() for line in text.strip().splitlines()] or [">"]
 
 
+def where(title: str, heading: str) -> str:
+    return source_label(title, heading, " › ")
+
+
 def _seconds(ms: float | None) -> str:
     return f"{(ms or 0) / 1000:.1f} s"
 
@@ -50,7 +54,7 @@ def turn_markdown(turn: SavedTurn, number: int, notes: Mapping[str, str] = {}, l
         lines += [f"**Sources** ({len(turn.citations)})", ""]
         for c in turn.citations:
             start, end = c.span
-            lines += [f"{c.n}\\. **{literal(source_label(c.title, c.heading))}**  ", f"   {literal(c.source)}", ""]
+            lines += [f"{c.n}\\. **{literal(where(c.title, c.heading))}**  ", f"   {literal(c.source)}", ""]
             lines += [*quoted(c.text[start:end] or c.text), ""]
             if c.chunk_id in notes:
                 lines += [f"*{literal(notes[c.chunk_id])}*", ""]
@@ -58,7 +62,7 @@ def turn_markdown(turn: SavedTurn, number: int, notes: Mapping[str, str] = {}, l
         lines += ["**Closest passages in the documents**", ""]
         for p in turn.closest:
             text = p.text if len(p.text) <= CLOSEST_CHARS else p.text[: CLOSEST_CHARS - 1] + "…"
-            lines += [f"- **{literal(source_label(p.title, p.heading))}**  ", f"  {literal(p.source)}", ""]
+            lines += [f"- **{literal(where(p.title, p.heading))}**  ", f"  {literal(p.source)}", ""]
             lines += [*quoted(text), ""]
     timing = f"total {_seconds(turn.timings_ms.get('total'))}"
     lines += [f"*{literal(f'{turn.backend} · {turn.model} · {timing} · knowledge base {turn.kb}')}*", ""]
