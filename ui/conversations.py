@@ -127,6 +127,6 @@ def conversation_sidebar() -> None:
             key=f"open-{conversation.id}",
             on_click=_open,
             args=(conversation.id,),
-            type="primary" if conversation.id == current else "tertiary",
+            type="secondary" if conversation.id == current else "tertiary",  # the one on the page: framed
             width="stretch",
         )
