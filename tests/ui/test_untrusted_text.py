@@ -36,6 +36,8 @@ MARKERS = (f"]({LEAK}", "](leak.png)")
 NOT_MARKDOWN = {"html", "iframe", "code", "text"}
 # Widgets whose options are shown as plain text (their labels and help are Markdown all the same).
 PLAIN_OPTIONS = {"selectbox", "multiselect"}
+# Widgets whose value is shown in an input box, as plain text (a saved conversation's title, to rename it).
+PLAIN_VALUES = {"text_input", "text_area"}
 NOT_SHOWN = {"id", "form_id"}  # a widget's identity (its key may name a file), never rendered
 
 
@@ -48,6 +50,7 @@ def markdown_leaks(at: AppTest) -> list[str]:
         if node.type not in NOT_MARKDOWN and proto is not None:
             proto = copy.deepcopy(proto)
             hidden = NOT_SHOWN | ({"options"} if node.type in PLAIN_OPTIONS else set())
+            hidden |= {"default", "value"} if node.type in PLAIN_VALUES else set()
             for name in hidden & set(proto.DESCRIPTOR.fields_by_name):
                 proto.ClearField(name)
             text = str(proto)
