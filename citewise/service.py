@@ -1,7 +1,8 @@
 """The facade the CLI, the web UI and the HTTP API call: one object per index builds the parts once and runs
 each use case (status, ingest, uploads, synced folders, remove, ask, saved conversations, evaluate, generate an
-eval set, bench, past runs), so no surface holds logic of its own. The surfaces import only this module and `citewise.core`: the
-lower layers' types, errors and constants they need are re-exported here (the block below the imports)."""
+eval set, bench, past runs), so no surface holds logic of its own. The surfaces import only this module and
+`citewise.core`: the lower layers' types, errors and constants they need are re-exported here (the block below
+the imports)."""
 
 import threading
 import time
