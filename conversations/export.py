@@ -9,14 +9,14 @@ text is the export's own.
 
 from collections.abc import Mapping, Sequence
 
-from citewise.conversations.records import NOTHING_CLOSE, Conversation, SavedTurn
+from citewise.conversations.records import NOT_SUPPORTED, NOTHING_CLOSE, Conversation, SavedTurn
 from citewise.core.markdown import markdown_literal
 from citewise.core.types import plural, source_label
 
 CLOSEST_CHARS = 300  # of each closest passage under a refusal
 REFUSALS = {
     NOTHING_CLOSE: "refused before asking the model: no passage is close to the question",
-    "not-supported": "refused: no sentence of the model's draft is supported by a passage",
+    NOT_SUPPORTED: "refused after asking the model: none of its sentences was kept as a supported answer",
 }
 
 

@@ -10,8 +10,8 @@ from citewise.core.types import Answer, Citation, Claim
 
 DEFAULT_KB = "default"  # the one knowledge base today; recorded so that saved turns keep it once there are several
 CLOSEST = 3  # passages kept under a refusal, as the Ask page shows them
-# Why an answer is a refusal: nothing retrieved was close enough to ask the model, or the model was asked and
-# none of its sentences is supported by a passage.
+# Why an answer is a refusal: nothing retrieved was close enough to ask the model, or the model was asked and none
+# of its sentences was kept (none supported by a passage, none answering what was asked, or it said it did not know).
 NOTHING_CLOSE = "nothing-close"
 NOT_SUPPORTED = "not-supported"
 
