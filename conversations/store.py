@@ -6,6 +6,7 @@ them take turns; a writer waits up to BUSY_TIMEOUT_S). The schema's version is S
 """
 
 import json
+import os
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from citewise.conversations.records import (
     turn_from_json,
     turn_json,
 )
+from citewise.core.private import FILE_MODE, private_folder
 
 FILE_NAME = "conversations.sqlite3"
 SCHEMA_VERSION = 1
@@ -72,7 +74,9 @@ class ConversationStore:
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_folder(self.path.parent)
+            # SQLite gives its -wal and -shm files the database file's mode: made 0600 here, they are 0600 too.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
             # Autocommit: every write below opens its own transaction (BEGIN IMMEDIATE) and commits it at once.
             with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)) as db:
                 db.execute("PRAGMA foreign_keys = ON")

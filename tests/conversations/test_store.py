@@ -2,6 +2,8 @@
 damaged or newer file is named with what to do."""
 
 import sqlite3
+import stat
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,11 +101,16 @@ def test_list_is_newest_first_rename_and_delete(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM turns WHERE conversation_id = ?", (older,)).fetchone() == (0,)
 
 
-def test_the_schema_version_and_write_ahead_log_are_recorded(tmp_path: Path) -> None:
-    ConversationStore(tmp_path / FILE_NAME).append(None, _turn())
-    with sqlite3.connect(tmp_path / FILE_NAME) as db:
+def test_the_schema_version_and_write_ahead_log_are_recorded_in_files_of_the_user_alone(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    ConversationStore(data / FILE_NAME).append(None, _turn())
+    with closing(sqlite3.connect(data / FILE_NAME)) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        files = sorted(data.iterdir())  # the log and its index exist while a connection is open
+        assert [f.name for f in files] == [FILE_NAME, f"{FILE_NAME}-shm", f"{FILE_NAME}-wal"]
+        assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
 def test_a_newer_or_damaged_file_is_named_with_what_to_do(tmp_path: Path) -> None:
