@@ -9,12 +9,12 @@ Only the server's own names and origin are served (api/same_origin.py), and requ
 before they are read (api/body_limit.py)."""
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, File, Query, Request, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -41,7 +41,14 @@ from citewise.api.schemas import (
 )
 from citewise.core.serialize import documents_json, retrieved_json
 from citewise.core.types import Answer
-from citewise.service import SUPPORTED_SUFFIXES, Citewise
+from citewise.service import (
+    SUPPORTED_SUFFIXES,
+    Citewise,
+    ConversationError,
+    ConversationNotFound,
+    conversation_json,
+    summary_json,
+)
 
 DESCRIPTION = """Answers from your documents, every sentence cited; refuses what they don't say.
 
@@ -54,6 +61,9 @@ When the server was started with `CITEWISE_API_TOKEN`, every request needs `Auth
 Requests must name the server by one of its names (`Host`), and a browser page of another origin cannot
 upload, delete or ask. At most `CITEWISE_API_QUEUE` questions are taken at once (503 with `Retry-After`
 past that); an upload request carries at most `CITEWISE_MAX_FILE_MB` (413 past that)."""
+
+
+T = TypeVar("T")
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -168,8 +178,40 @@ def create_app(service: Citewise, token: str | None = None, allowed_hosts: Itera
         current = service.status()
         return {**current.to_json(), "remote_notice": current.remote_notice}
 
+    @app.get("/v1/conversations", responses=_errors(503), summary="The saved conversations, newest first")
+    def conversations() -> list[dict[str, Any]]:
+        return [summary_json(c) for c in _conversations(service.conversations)]
+
+    @app.get("/v1/conversations/{conversation_id}", responses=_errors(404, 503), summary="A saved conversation")
+    def conversation(conversation_id: str) -> dict[str, Any]:
+        return conversation_json(_conversations(lambda: service.conversation(conversation_id)))
+
+    @app.get(
+        "/v1/conversations/{conversation_id}/export",
+        response_class=PlainTextResponse,
+        responses=_errors(404, 503),
+        summary="A saved conversation (or one answer) as Markdown",
+    )
+    def export(
+        conversation_id: str,
+        answer: Annotated[int | None, Query(ge=1, description="Only this answer (1: the first).")] = None,
+    ) -> PlainTextResponse:
+        name, text = _conversations(lambda: service.export(conversation_id, answer))
+        disposition = f'attachment; filename="{name}"'  # export_name: letters, digits and dashes only
+        return PlainTextResponse(text, media_type="text/markdown", headers={"Content-Disposition": disposition})
+
     app.openapi = lambda: _without_422(FastAPI.openapi(app))  # type: ignore[method-assign]
     return app
+
+
+def _conversations(read: Callable[[], T]) -> T:
+    """A read of the saved conversations, its ConversationError as the API's error (404: no such one)."""
+    try:
+        return read()
+    except ConversationNotFound as exc:
+        raise ApiError(404, str(exc), "not_found_error", "conversation_not_found") from exc
+    except ConversationError as exc:
+        raise ApiError(503, str(exc), "server_error", "conversations_unavailable") from exc
 
 
 def _without_422(schema: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """The facade the CLI, the web UI and the HTTP API call: one object per index builds the parts once and runs
-each use case (status, ingest, uploads, synced folders, remove, ask, evaluate, generate an eval set, bench, past
-runs), so no surface holds logic of its own. The surfaces import only this module and `citewise.core`: the
-lower layers' types, errors and constants they need are re-exported here (the block below the imports)."""
+each use case (status, ingest, uploads, synced folders, remove, ask, saved conversations, evaluate, generate an
+eval set, bench, past runs), so no surface holds logic of its own. The surfaces import only this module and
+`citewise.core`: the lower layers' types, errors and constants they need are re-exported here (the block below
+the imports)."""
 
 import threading
 import time
@@ -13,15 +14,27 @@ from typing import Any
 
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.followup import standalone_question
-from citewise.answer.freshness import STATE_NOTE, CitedState, cited_states
+from citewise.answer.freshness import STATE_NOTE, cited_states
 from citewise.answer.llm.base import BackendUnavailable, Generator
 from citewise.answer.llm.model_files import MODELS, ModelFileError, PackagedModel, ensure_model, packaged_model
 from citewise.answer.llm.ollama import OllamaStatus, base_url, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
+from citewise.conversations.export import answer_markdown, conversation_markdown, export_name
+from citewise.conversations.records import (
+    DEFAULT_KB,
+    Conversation,
+    ConversationSummary,
+    SavedTurn,
+    conversation_json,
+    saved_turn,
+    summary_json,
+)
+from citewise.conversations.store import FILE_NAME as CONVERSATIONS_FILE
+from citewise.conversations.store import ConversationError, ConversationNotFound, ConversationStore
 from citewise.core.addresses import reaches_this_machine, url_host
 from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
-from citewise.core.types import Answer, Chunk, DocumentRecord, Retrieved, Sources, Token, VerifiedSentence
+from citewise.core.types import Answer, Chunk, Citation, DocumentRecord, Retrieved, Sources, Token, VerifiedSentence
 from citewise.evals.bench.machine import machine_line
 from citewise.evals.bench.report import format_rows
 from citewise.evals.bench.run import BenchOptions, BenchReport, run_bench
@@ -90,6 +103,7 @@ __all__ = [
     "DECIDING",
     "DECIDING_WITHOUT_ANSWERS",
     "DEFAULT_CONFIG",
+    "DEFAULT_KB",
     "DEV_SET",
     "FAILURES",
     "MB",
@@ -109,6 +123,10 @@ __all__ = [
     "ConfigError",
     "ConfigResult",
     "ConfigSummary",
+    "Conversation",
+    "ConversationError",
+    "ConversationNotFound",
+    "ConversationSummary",
     "CorpusNotIndexed",
     "DatasetError",
     "DoctorReport",
@@ -125,12 +143,14 @@ __all__ = [
     "ModelFileError",
     "PackagedModel",
     "Rewritten",
+    "SavedTurn",
     "Status",
     "StoreError",
     "SyncError",
     "SyncedFolder",
     "UploadOutcome",
     "UploadsReport",
+    "conversation_json",
     "describe",
     "format_bench_table",
     "format_metric",
@@ -140,6 +160,8 @@ __all__ = [
     "machine_line",
     "megabytes",
     "packaged_model",
+    "saved_turn",
+    "summary_json",
     "verdict_checks",
     "write_run",
 ]
@@ -590,9 +612,54 @@ class Citewise:
                 return event
         raise AssertionError("Citewise.stream ended without an Answer")
 
-    def citation_status(self, answer: Answer) -> dict[str, CitedState]:
-        """chunk id -> whether each cited passage is still indexed as it was: current, changed or removed."""
-        return cited_states(self.store, answer.citations)
+    # -- saved conversations -----------------------------------------------------------------
+
+    @property
+    def conversation_store(self) -> ConversationStore:
+        """The conversations saved in this data folder (one SQLite file; ConversationError when unreadable)."""
+        return ConversationStore(self.settings.data_dir / CONVERSATIONS_FILE)
+
+    def conversations(self) -> list[ConversationSummary]:
+        """Every saved conversation, the one added to last first."""
+        return self.conversation_store.summaries()
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        """One saved conversation with its turns (ConversationNotFound names the id)."""
+        return self.conversation_store.get(conversation_id)
+
+    def save_turn(
+        self, conversation_id: str | None, question: str, answer: Answer, kb: str = DEFAULT_KB
+    ) -> tuple[str, SavedTurn]:
+        """Keep `question` and its verified answer in a conversation (None: a new one); its id and the turn."""
+        return self.conversation_store.append(conversation_id, saved_turn(question, answer, kb))
+
+    def rename_conversation(self, conversation_id: str, title: str) -> str:
+        """The title as saved (one line); ConversationError when it is empty or too long."""
+        return self.conversation_store.rename(conversation_id, title)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        self.conversation_store.delete(conversation_id)
+
+    def passage_notes(self, citations: Sequence[Citation]) -> dict[str, str]:
+        """chunk id -> "source changed since this answer" (or removed), for the passages no longer as cited."""
+        return {
+            chunk_id: STATE_NOTE[s] for chunk_id, s in cited_states(self.store, citations).items() if s != "current"
+        }
+
+    def export(self, conversation_id: str, answer: int | None = None) -> tuple[str, str]:
+        """A saved conversation, or its `answer`-th answer (from 1), as Markdown with its numbered sources, each
+        marked when it changed since: (file name, text). ConversationError names a missing id or answer."""
+        conversation = self.conversation(conversation_id)
+        if answer is None:
+            notes = self.passage_notes(conversation.citations)
+            return export_name(conversation.title), conversation_markdown(conversation, notes)
+        if not 1 <= answer <= len(conversation.turns):
+            raise ConversationNotFound(
+                f"Conversation {conversation_id} has {len(conversation.turns)} answers, not an answer {answer}."
+            )
+        turn = conversation.turns[answer - 1]
+        text = answer_markdown(turn, answer, self.passage_notes(turn.citations))
+        return export_name(conversation.title, [answer]), text
 
     # -- evals -------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from tqdm import tqdm
 import citewise.ui
 from citewise.cli.bench_command import bench_command
 from citewise.cli.children import run_child
+from citewise.cli.conversations_command import conversations_app, export_command
 from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
@@ -25,9 +26,11 @@ from citewise.service import (
     MODELS,
     BackendUnavailable,
     Citewise,
+    ConversationError,
     DoctorReport,
     FileDone,
     ModelFileError,
+    Rewritten,
     StoreError,
     packaged_model,
 )
@@ -176,19 +179,34 @@ def ask(
     backend: Annotated[
         str | None, typer.Option(help="auto, embedded, ollama or openai (default: CITEWISE_LLM).")
     ] = None,
+    conversation: Annotated[
+        str | None,
+        typer.Option(
+            "--conversation",
+            help="Ask a follow-up in this saved conversation (its id); without it, a new conversation is saved.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Answer from the documents, every sentence cited; refuse when they don't say."""
+    """Answer from the documents, every sentence cited; refuse when they don't say. The answer is saved in a
+    conversation (`citewise conversations list`)."""
     service = _service_with_documents()
+    try:
+        history = service.conversation(conversation).history if conversation else []
+    except ConversationError as exc:
+        raise fail(str(exc), 1) from exc
     if as_json:
-        _print_json(answer_json(service.ask(question, k=k, backend=backend)))
+        answer = service.ask(question, history, k=k, backend=backend)
+        _print_json({**answer_json(answer), "conversation": _save(service, conversation, question, answer)})
         return
     answerer = service.answerer(backend)
     secho(f"{answerer.generator.backend}: {answerer.generator.model} ({answerer.reason})", dim=True, err=True)
     drafting = False  # a line of the draft is open on stderr
     verified = False  # sentences of the answer already printed
-    for event in service.stream(question, k=k, backend=backend):  # no history: no follow-up rewrite
-        if isinstance(event, Sources):
+    for event in service.stream(question, history, k=k, backend=backend):  # a follow-up is rewritten first
+        if isinstance(event, Rewritten) and event.standalone != event.question:
+            secho(f"Searched for: {event.standalone}", dim=True, err=True)
+        elif isinstance(event, Sources):
             _print_sources(event)
         elif isinstance(event, Token):
             text = event.text if drafting else event.text.lstrip()
@@ -202,6 +220,18 @@ def ask(
             verified = True
         elif isinstance(event, Answer):
             _print_answer(event, verified)
+            saved = _save(service, conversation, question, event)
+            if saved:
+                secho(f"conversation {saved} (a follow-up: citewise ask --conversation {saved} QUESTION)", dim=True)
+
+
+def _save(service: Citewise, conversation: str | None, question: str, answer: Answer) -> str | None:
+    """Keep the answer in its conversation (None: a new one); the conversation's id, or None with a warning."""
+    try:
+        return service.save_turn(conversation, question, answer)[0]
+    except ConversationError as exc:
+        secho(f"Warning: the answer was not saved: {exc}", fg="yellow", err=True)
+        return None
 
 
 def _print_sources(sources: Sources) -> None:
@@ -398,6 +428,8 @@ def status(as_json: JsonFlag = False) -> None:
 
 
 app.add_typer(eval_app, name="eval")
+app.add_typer(conversations_app, name="conversations")
+app.command("export")(export_command)
 app.command("sync")(sync_command)
 app.command("bench", help="Measure speed beside the targets: ingest, search at 1k-100k chunks, answers, start-up.")(
     bench_command

@@ -16,12 +16,14 @@ PARTS = {
     "retrieval": "citewise.retrieval",
     "answer": "citewise.answer",
     "evals": "citewise.evals",
+    "conversations": "citewise.conversations",
     "citewise": "citewise",
     "cli": "citewise.cli",
     "ui": "citewise.ui",
     "api": "citewise.api",
 }
 SURFACES = ("citewise.cli", "citewise.ui", "citewise.api")
+CONVERSATIONS = "citewise.conversations"  # saved conversations: records of answers, below the facade only
 # What each lower folder may not import (anything under these names): README's "Imports point down".
 FORBIDDEN = {
     "core": (
@@ -29,14 +31,24 @@ FORBIDDEN = {
         "citewise.retrieval",
         "citewise.answer",
         "citewise.evals",
+        CONVERSATIONS,
         "citewise.service",
         *SURFACES,
     ),
-    "ingest": ("citewise.answer", "citewise.evals", "citewise.service", *SURFACES),
-    "retrieval": ("citewise.ingest", "citewise.answer", "citewise.evals", "citewise.service", *SURFACES),
-    "answer": ("citewise.ingest", "citewise.evals", "citewise.service", *SURFACES),
+    "ingest": ("citewise.answer", "citewise.evals", CONVERSATIONS, "citewise.service", *SURFACES),
+    "retrieval": ("citewise.ingest", "citewise.answer", "citewise.evals", CONVERSATIONS, "citewise.service", *SURFACES),
+    "answer": ("citewise.ingest", "citewise.evals", CONVERSATIONS, "citewise.service", *SURFACES),
     # The facade calls the evals and hands itself in (evals/parts.py): the evals never import it.
-    "evals": ("citewise.service", *SURFACES),
+    "evals": (CONVERSATIONS, "citewise.service", *SURFACES),
+    # Records of answers (core's types) and their store: the facade checks the cited passages against the index.
+    "conversations": (
+        "citewise.ingest",
+        "citewise.retrieval",
+        "citewise.answer",
+        "citewise.evals",
+        "citewise.service",
+        *SURFACES,
+    ),
     "citewise": SURFACES,
 }
 # A surface parses, calls the facade and renders: of citewise it imports only the facade, the shared records
@@ -46,7 +58,7 @@ SURFACE_MAY_IMPORT = {
     "ui": ("citewise.service", "citewise.core", "citewise.ui"),
     "api": ("citewise.service", "citewise.core", "citewise.api"),
 }
-OLD_NAMES = ("cli", "ui", "api", "evals", "ingest", "retrieval", "answer", "core")
+OLD_NAMES = ("cli", "ui", "api", "evals", "ingest", "retrieval", "answer", "core", "conversations")
 
 
 # `python -m citewise` is an entry point: it runs the CLI, like the `citewise` script does.

@@ -7,11 +7,12 @@ or a server is shown through these helpers, never handed to those parameters as 
 """
 
 import re
-import string
 from collections.abc import Sequence
 from html import escape
 from typing import Literal
 
+# For a Streamlit parameter that is always read as Markdown (a label, a tab name, progress text, a table cell).
+from citewise.core.markdown import markdown_literal as markdown_literal
 from citewise.core.types import Chunk, VerifiedSentence, source_label
 
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -100,7 +101,6 @@ def text_html(text: str, css_class: str = "", bold: bool = False) -> str:
 
 
 NoticeKind = Literal["error", "warning", "info", "success"]
-_MARKDOWN_PUNCTUATION = re.compile(f"([{re.escape(string.punctuation)}])")
 
 
 def notice_html(kind: NoticeKind, text: str) -> str:
@@ -112,12 +112,6 @@ def list_html(items: Sequence[str]) -> str:
     """A bulleted list of text items, each escaped."""
     rows = "".join(f"<li>{escape(item)}</li>" for item in items)
     return f'<ul class="cw-list">{rows}</ul>'
-
-
-def markdown_literal(text: str) -> str:
-    """`text` for a Streamlit parameter that is always read as Markdown (a label, a tab name, progress
-    text, a table cell): every ASCII punctuation mark backslash-escaped, so it shows as typed."""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 def highlighted_passage_html(text: str, quotes: Sequence[str]) -> str:

@@ -96,6 +96,9 @@ def test_openapi_schema_describes_every_route_and_the_extra_fields(http: httpx.C
         "/v1/search",
         "/v1/documents",
         "/v1/status",
+        "/v1/conversations",
+        "/v1/conversations/{conversation_id}",
+        "/v1/conversations/{conversation_id}/export",
     }
     assert set(schema["paths"]["/v1/documents"]) == {"get", "post", "delete"}
     completion = schema["components"]["schemas"]["ChatCompletion"]

@@ -17,10 +17,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block, Node
 
+from citewise.conversations.store import FILE_NAME as CONVERSATIONS_FILE
+from citewise.conversations.store import ConversationStore
 from citewise.core.settings import Settings
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.store import Store
 from tests.fakes.ollama_server import FakeOllama
+from tests.ui.conftest import APP
 from tests.ui.test_app_pages import _app, _ask, _html, _run_eval, _upload
 
 # A Markdown image or link to this address would make the browser fetch it (port 9 discards everything).
@@ -36,6 +39,8 @@ MARKERS = (f"]({LEAK}", "](leak.png)")
 NOT_MARKDOWN = {"html", "iframe", "code", "text"}
 # Widgets whose options are shown as plain text (their labels and help are Markdown all the same).
 PLAIN_OPTIONS = {"selectbox", "multiselect"}
+# Widgets whose value is shown in an input box, as plain text (a saved conversation's title, to rename it).
+PLAIN_VALUES = {"text_input", "text_area"}
 NOT_SHOWN = {"id", "form_id"}  # a widget's identity (its key may name a file), never rendered
 
 
@@ -48,6 +53,7 @@ def markdown_leaks(at: AppTest) -> list[str]:
         if node.type not in NOT_MARKDOWN and proto is not None:
             proto = copy.deepcopy(proto)
             hidden = NOT_SHOWN | ({"options"} if node.type in PLAIN_OPTIONS else set())
+            hidden |= {"default", "value"} if node.type in PLAIN_VALUES else set()
             for name in hidden & set(proto.DESCRIPTOR.fields_by_name):
                 proto.ClearField(name)
             text = str(proto)
@@ -100,6 +106,26 @@ def test_ask_shows_titles_headings_file_names_questions_and_answers_as_text(
     html = _html(at)  # all of it shown, as text
     assert TITLE in html and HEADING in html and FILE_NAME in html and QUESTION in html
     assert f"See ![answer]({LEAK}answer.png) now." in html and f"![rewrite]({LEAK}rewrite.png)" in html
+
+
+def test_a_reopened_conversation_and_its_title_show_as_text(
+    poisoned_index: Callable[..., Path], fake_ollama: FakeOllama
+) -> None:
+    """A saved conversation shown again (a reload): its question, answer and passages, and a title in the sidebar
+    short enough to be shown whole."""
+    data = poisoned_index(CITEWISE_LLM="ollama", CITEWISE_OLLAMA_HOST=fake_ollama.url)
+    fake_ollama.set_reply(REPLY)
+    conversation = _ask(_app(), QUESTION).query_params["c"]
+    ConversationStore(data / CONVERSATIONS_FILE).rename(conversation, TITLE)
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["c"] = conversation
+    at.run()
+    assert not at.exception, at.exception
+    assert markdown_leaks(at) == []
+    html = _html(at)
+    assert TITLE in html and HEADING in html and FILE_NAME in html and QUESTION in html
+    assert f"See ![answer]({LEAK}answer.png) now." in html
 
 
 def test_documents_shows_titles_and_file_names_as_text(poisoned_index: Callable[..., Path]) -> None:

@@ -6,12 +6,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from citewise.core.types import Answer, ScoredChunk, Sources, Token, VerifiedSentence, plural
-from citewise.service import STATE_NOTE, BackendUnavailable, Rewritten
+from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural
+from citewise.service import (
+    BackendUnavailable,
+    ConversationError,
+    ConversationNotFound,
+    Rewritten,
+    SavedTurn,
+    saved_turn,
+)
 from citewise.ui import render
+from citewise.ui.conversations import TURNS, conversation_sidebar, current_conversation, open_from_url, remember
 from citewise.ui.state import backend_status, service
 
-CLOSEST = 3  # passages shown under a refusal
 EXAMPLES = (
     "How many parameters did GPT-1 have?",
     "What is in-context learning?",
@@ -23,12 +30,12 @@ EXAMPLES = (
 class Turn:
     question: str
     asked: str  # the standalone question that was searched for
-    answer: Answer | None
+    answer: SavedTurn | None  # as saved in the conversation (or as it would have been, when it could not be)
     error: str | None = None
 
 
 def _turns() -> list[Turn]:
-    return st.session_state.setdefault("turns", [])
+    return st.session_state.setdefault(TURNS, [])
 
 
 @st.dialog("Document", width="large")
@@ -72,16 +79,9 @@ def _source_card(
             _open_document(source, chunk_id, span)
 
 
-def _changed_sources(answer: Answer) -> dict[str, str]:
-    """chunk id -> "source changed since this answer" (or removed), for the cited passages no longer as cited."""
-    states = service().citation_status(answer)
-    return {chunk_id: STATE_NOTE[state] for chunk_id, state in states.items() if state != "current"}
-
-
-def _closest(key: str, hits: tuple[ScoredChunk, ...]) -> None:
-    for hit in hits[:CLOSEST]:
-        c = hit.chunk
-        _source_card(f"{key}-near-{hit.rank}", None, c.id, c.source, c.title, c.heading, c.text, None)
+def _closest(key: str, turn: SavedTurn) -> None:
+    for i, p in enumerate(turn.closest, 1):
+        _source_card(f"{key}-near-{i}", None, p.chunk_id, p.source, p.title, p.heading, p.text, None)
 
 
 def _timings(turn: Turn) -> str:
@@ -114,23 +114,59 @@ def _show_answer(index: int, turn: Turn) -> None:
         if unsupported:
             st.caption("The model's draft said this, but no passage supports it:")
             st.html(render.unsupported_html([c.text for c in unsupported], [c.reason for c in unsupported]))
-        if answer.retrieved.hits:
+        if answer.closest:
             st.markdown("**Closest passages in your documents**")
-            _closest(f"t{index}", answer.retrieved.hits)
+            _closest(f"t{index}", answer)
     else:
         st.html(render.answer_html(answer.answer))
         if unsupported:
             st.html(render.unsupported_html([c.text for c in unsupported], [c.reason for c in unsupported]))
         st.markdown(f"**Sources** ({len(answer.citations)})")
-        changed = _changed_sources(answer)
+        changed = service().passage_notes(answer.citations)  # a passage no longer indexed as cited is marked
         for c in answer.citations:
             note = changed.get(c.chunk_id)
             _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span, note)
     st.html(render.text_html(_timings(turn), "cw-caption"))  # names the model (a file name, for a GGUF)
+    _download_answer(index, turn)
+
+
+def _download_answer(index: int, turn: Turn) -> None:
+    conversation = current_conversation()
+    if conversation is None or turn.answer is None or not turn.answer.number:
+        return
+    try:
+        name, text = service().export(conversation, turn.answer.number)
+    except ConversationError as exc:
+        st.html(render.notice_html("error", str(exc)))
+        return
+    st.download_button(
+        "Download this answer (Markdown)",
+        text,
+        file_name=name,
+        mime="text/markdown",
+        key=f"t{index}-export",
+        icon=":material/download:",
+        type="tertiary",
+        on_click="ignore",
+    )
 
 
 def _history() -> list[tuple[str, str]]:
     return [(t.asked, t.answer.answer) for t in _turns() if t.answer is not None]
+
+
+def _saved(question: str, answer: Answer) -> Turn:
+    """Keep the answer in the page's conversation (a new one on its first question) and put its id in the URL."""
+    try:
+        try:
+            conversation, saved = service().save_turn(current_conversation(), question, answer)
+        except ConversationNotFound:  # deleted meanwhile (in another tab): this answer starts a new one
+            conversation, saved = service().save_turn(None, question, answer)
+    except ConversationError as exc:
+        st.html(render.notice_html("error", f"This answer was not saved: {exc}"))
+        return Turn(question, answer.question, saved_turn(question, answer))
+    remember(conversation)
+    return Turn(question, answer.question, saved)
 
 
 def _reading(sources: Sources) -> None:
@@ -188,7 +224,7 @@ def _ask(question: str) -> Turn:
     finally:
         live.empty()
     assert isinstance(event, Answer)
-    return Turn(question, event.question, event)
+    return _saved(question, event)
 
 
 def _header() -> bool:
@@ -238,15 +274,14 @@ def _examples() -> str | None:
 
 
 ready = _header()
+opened = open_from_url()
+if opened is not None:  # a saved conversation, reopened (a link, a reload, the sidebar)
+    st.session_state[TURNS] = [Turn(t.question, t.asked, t) for t in opened.turns]
 for i, turn in enumerate(_turns()):
     with st.chat_message("user"):
         st.html(render.text_html(turn.question))
     with st.chat_message("assistant"):
         _show_answer(i, turn)
-
-if _turns() and st.sidebar.button("New conversation", icon=":material/add_comment:"):
-    st.session_state["turns"] = []
-    st.rerun()
 
 typed = st.chat_input("Ask a question about your documents", disabled=not ready)
 prompt = typed or (_examples() if ready else None)  # examples only until something is asked
@@ -257,3 +292,5 @@ if prompt and prompt.strip():
         new = _ask(prompt.strip())
         _turns().append(new)
         _show_answer(len(_turns()) - 1, new)
+
+conversation_sidebar()
