@@ -7,6 +7,8 @@ import pytest
 
 from citewise.evals.configs import ConfigError
 from citewise.evals.verifier_bench import (
+    SUPPORTED_KINDS,
+    UNSUPPORTED_KINDS,
     BenchError,
     BenchItem,
     Passage,
@@ -187,9 +189,32 @@ def test_cli_names_the_line_of_a_malformed_bench(tmp_path: Path) -> None:
     assert f"bad verifier bench: {bench}:2: 'supported' must be true or false" in done.stderr
 
 
-@pytest.mark.parametrize("name", ["verifier-dev", "verifier-sqlite", "verifier-generated"])
+BENCHES = ["verifier-dev", "verifier-sqlite", "verifier-generated"]
+
+
+def _bundled(name: str) -> list[BenchItem]:
+    return load_bench(Path(__file__).resolve().parents[2] / "evals" / "datasets" / f"{name}.jsonl")
+
+
+@pytest.mark.parametrize("name", BENCHES)
 def test_bundled_benches_load(name: str) -> None:
-    items = load_bench(Path(__file__).resolve().parents[2] / "evals" / "datasets" / f"{name}.jsonl")
+    items = _bundled(name)
     assert items
     assert {item.split for item in items} <= {"tune", "report"}
     assert all(item.item for item in items)  # each names the question it came from
+
+
+@pytest.mark.parametrize("name", BENCHES)
+def test_bundled_benches_hold_150_claims_with_every_kind_in_both_halves(name: str) -> None:
+    items = _bundled(name)
+    assert len(items) >= 150
+    for half in ("tune", "report"):
+        found = {item.kind for item in items if item.split == half}
+        assert not set(SUPPORTED_KINDS + UNSUPPORTED_KINDS) - found, (half, found)
+
+
+def test_most_dev_bench_claims_are_real_model_drafts() -> None:
+    items = _bundled("verifier-dev")
+    drafts = [item for item in items if item.origin == "model-draft"]
+    assert len(drafts) > len(items) / 2
+    assert all(item.run for item in drafts)
