@@ -3,6 +3,7 @@ each use case (status, ingest, uploads, synced folders, remove, ask, evaluate, g
 runs), so no surface holds logic of its own. The surfaces import only this module and `citewise.core`: the
 lower layers' types, errors and constants they need are re-exported here (the block below the imports)."""
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -77,7 +78,8 @@ from citewise.ingest.uploads import (
     save_upload,
     settle,
 )
-from citewise.retrieval.hybrid import HybridRetriever, Mode
+from citewise.retrieval.bases import BaseError, BaseNotFound, BaseRegistry, KnowledgeBase
+from citewise.retrieval.hybrid import HybridRetriever, Mode, MultiRetriever
 from citewise.retrieval.locks import Waiting
 from citewise.retrieval.store import Store, StoreError
 
@@ -100,6 +102,8 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "BackendChoice",
     "BackendUnavailable",
+    "BaseError",
+    "BaseNotFound",
     "BenchError",
     "BenchItem",
     "BenchOptions",
@@ -122,6 +126,7 @@ __all__ = [
     "Gold",
     "IngestReport",
     "ItemResult",
+    "KnowledgeBase",
     "ModelFileError",
     "PackagedModel",
     "Rewritten",
@@ -131,6 +136,7 @@ __all__ = [
     "SyncedFolder",
     "UploadOutcome",
     "UploadsReport",
+    "Waiting",
     "describe",
     "format_bench_table",
     "format_metric",
@@ -159,6 +165,7 @@ class Status:
     """Where the index lives, what is in it, and which model would answer (and why)."""
 
     settings: Settings
+    kb: str
     location: str
     documents: int
     chunks: int
@@ -202,6 +209,7 @@ class Status:
         backend = self.backend
         return {
             "data_dir": str(self.settings.data_dir),
+            "kb": self.kb,
             "store": self.store,
             "location": self.location,
             "documents": self.documents,
@@ -285,22 +293,51 @@ def _indexed(outcome: UploadOutcome, done: dict[str, FileDone], errors: dict[str
     return replace(outcome, status=event.status, chunks=event.chunks)
 
 
+class _Shared:
+    """What the facades of one data folder's knowledge bases share in a process: the answer models, loaded once,
+    and the facade of each base opened so far."""
+
+    def __init__(self) -> None:
+        self.generators: dict[str, Generator] = {}
+        self.loading_model = threading.Lock()  # apart: a search need not wait for a model to load
+        self.facades: dict[str, Citewise] = {}
+        self.lock = threading.Lock()
+
+
 class Citewise:
-    """The store, retriever and answer models of one index, each built once, on first use.
+    """The store, retriever and answer models of one knowledge base, each built once, on first use.
 
     One object serves every thread of a process (the web UI runs each browser session in a thread): a lock makes
     sure each part is built, and each answer model loaded, once. The store follows other processes' writes by
-    itself, so a long-lived object sees what `citewise ingest` indexed meanwhile."""
+    itself, so a long-lived object sees what `citewise ingest` indexed meanwhile. `base(NAME)` is the facade of
+    another knowledge base of the same data folder, sharing the answer models; `across(NAMES)` asks several."""
 
-    def __init__(self, settings: Settings | None = None, on_wait: Waiting | None = None) -> None:
-        """`on_wait` is told when a write waits for another process's (e.g. to print it)."""
-        self.settings = settings or get_settings()
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        on_wait: Waiting | None = None,
+        kb: str | None = None,
+        shared: _Shared | None = None,
+    ) -> None:
+        """`on_wait` is told when a write waits for another process's (e.g. to print it); `kb` names the
+        knowledge base (default: CITEWISE_KB); BaseNotFound when there is none of that name."""
+        self.folder_settings = settings or get_settings()  # of the data folder; `settings` are this base's
+        self.base_info = BaseRegistry(self.folder_settings).get(kb or self.folder_settings.kb)
+        self.settings = self.base_info.settings(self.folder_settings)
         self.on_wait = on_wait
-        self._generators: dict[str, Generator] = {}
+        self._shared = shared or _Shared()
+        with self._shared.lock:
+            self._shared.facades.setdefault(self.kb, self)
+        self._generators = self._shared.generators
         self._store: Store | None = None
-        self._retriever: HybridRetriever | None = None
+        self._retriever: HybridRetriever | MultiRetriever | None = None
         self._building = threading.RLock()
-        self._loading_model = threading.Lock()  # apart: a search need not wait for a model to load
+        self._loading_model = self._shared.loading_model
+
+    @property
+    def kb(self) -> str:
+        """The knowledge base's name."""
+        return self.base_info.name
 
     @property
     def store(self) -> Store:
@@ -312,7 +349,7 @@ class Citewise:
             return self._store
 
     @property
-    def retriever(self) -> HybridRetriever:
+    def retriever(self) -> HybridRetriever | MultiRetriever:
         with self._building:
             if self._retriever is None:
                 retriever = HybridRetriever(self.store, self.settings)
@@ -322,11 +359,61 @@ class Citewise:
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.data_dir / "uploads"
+        return self.base_info.folder(self.settings) / "uploads"
 
     @property
     def eval_runs_dir(self) -> Path:
-        return self.settings.data_dir / "eval-runs"
+        return self.base_info.folder(self.settings) / "eval-runs"
+
+    # -- knowledge bases ---------------------------------------------------------------------
+
+    def base(self, name: str) -> "Citewise":
+        """The facade of the knowledge base `name` in this data folder (made once per process); BaseNotFound."""
+        with self._shared.lock:
+            facade = self._shared.facades.get(name)
+        if facade is not None and facade.kb == name:
+            return facade
+        facade = Citewise(self.folder_settings, self.on_wait, name, self._shared)
+        with self._shared.lock:
+            self._shared.facades[name] = facade
+        return facade
+
+    def across(self, names: Sequence[str]) -> "Citewise":
+        """A facade that searches and asks the knowledge bases `names` together (their rankings fused as one
+        base's are); one name: that base's own facade. It writes nothing."""
+        unique = list(dict.fromkeys(names))
+        if len(unique) <= 1:
+            return self.base(unique[0] if unique else self.kb)
+        return _Across([self.base(name) for name in unique])
+
+    def knowledge_bases(self) -> list[KnowledgeBase]:
+        """The data folder's knowledge bases, `default` first."""
+        return BaseRegistry(self.folder_settings).bases()
+
+    def create_base(self, name: str) -> KnowledgeBase:
+        """A new, empty knowledge base; BaseError when the name is taken or breaks the rule."""
+        return BaseRegistry(self.folder_settings, self.store.locks).create(name)
+
+    def rename_base(self, name: str, new_name: str) -> KnowledgeBase:
+        """Its documents, uploads, synced folders and runs stay as they are: only the name changes."""
+        renamed = BaseRegistry(self.folder_settings, self.store.locks).rename(name, new_name)
+        with self._shared.lock:
+            self._shared.facades.pop(name, None)
+        return renamed
+
+    def delete_base(self, name: str) -> KnowledgeBase:
+        """Delete the knowledge base `name`: its chunks, keyword index, uploads, eval runs and synced folders'
+        record, in one write; every other base stays as it was. Not `default`."""
+        target = self.base(name)
+        store = target.store
+        with store.locks.writing(f"kb delete {name}"):
+            base = BaseRegistry(self.folder_settings, store.locks).forget(name)
+            store.drop()
+            target.sync_record_path.unlink(missing_ok=True)
+            shutil.rmtree(base.folder(self.settings), ignore_errors=True)
+        with self._shared.lock:
+            self._shared.facades.pop(name, None)
+        return base
 
     # -- the index ---------------------------------------------------------------------------
 
@@ -671,6 +758,7 @@ class Citewise:
     ) -> GenerationReport:
         """Write a grounding eval set about the indexed documents to `path`, for review before it is run."""
         chunks = self.store.chunks()
+        options = replace(options, kb=self.kb)
         return generate_eval_set(path, chunks, self._generator(self.choose_backend(backend)), options, progress)
 
     @staticmethod
@@ -705,6 +793,7 @@ class Citewise:
         records = self.documents()
         return Status(
             settings=self.settings,
+            kb=self.kb,
             location=self.store.location,
             documents=len(records),
             chunks=sum(r.chunks for r in records),
@@ -714,3 +803,45 @@ class Citewise:
             uploads_dir=self.uploads_dir,
             eval_runs_dir=self.eval_runs_dir,
         )
+
+
+class _Across(Citewise):
+    """Several knowledge bases asked together: searches and answers over all of them, reads from the base that
+    holds a document; it writes nothing (each base's own facade does)."""
+
+    def __init__(self, facades: Sequence[Citewise]) -> None:  # not super().__init__: it opens one base alone
+        first = facades[0]
+        self.facades = list(facades)
+        self.folder_settings, self.base_info, self.settings = first.folder_settings, first.base_info, first.settings
+        self.on_wait, self._shared = first.on_wait, first._shared
+        self._generators, self._loading_model = first._generators, first._loading_model
+        self._building = threading.RLock()
+        self._store = None
+        self._retriever = MultiRetriever([f.retriever for f in facades], self.settings)
+
+    @property
+    def kb(self) -> str:
+        return ", ".join(f.kb for f in self.facades)
+
+    @property
+    def store(self) -> Store:
+        raise BaseError(f"{self.kb} are several knowledge bases: add, remove or sync documents in one of them.")
+
+    def documents(self) -> list[DocumentRecord]:
+        return [record for facade in self.facades for record in facade.documents()]
+
+    def has_documents(self) -> bool:
+        return any(facade.has_documents() for facade in self.facades)
+
+    def chunks(self, source: str) -> list[Chunk]:
+        return next((found for facade in self.facades if (found := facade.chunks(source))), [])
+
+    def citation_status(self, answer: Answer) -> dict[str, CitedState]:
+        """A cited passage is current if one of the bases holds it as cited, changed if one holds its document."""
+        rank = {"current": 0, "changed": 1, "removed": 2}
+        states: dict[str, CitedState] = {}
+        for facade in self.facades:
+            for chunk_id, state in facade.citation_status(answer).items():
+                if chunk_id not in states or rank[state] < rank[states[chunk_id]]:
+                    states[chunk_id] = state
+        return states
