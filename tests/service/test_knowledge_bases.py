@@ -61,7 +61,9 @@ def test_two_bases_with_the_same_file_names_stay_apart_in_search_remove_and_sync
     (papers_folder / "notes.md").rename(papers_folder / "gpt.md")
     [synced] = papers.sync()  # re-syncs the papers folder only: the handbook is not this base's
     assert synced.report is not None and (synced.report.added, synced.report.removed) == (1, 1)
-    assert [d.source for d in papers.documents()] == [str(papers_folder / "gpt.md")] and [d.source for d in default.documents()] == [str(handbook / "notes.md")]
+    assert [d.source for d in papers.documents()] == [str(papers_folder / "gpt.md")] and [
+        d.source for d in default.documents()
+    ] == [str(handbook / "notes.md")]
 
 
 def test_the_same_file_in_two_bases_is_two_documents(store_backend: Settings, tmp_path: Path) -> None:
