@@ -9,7 +9,7 @@ import streamlit as st
 from citewise.core.types import Answer, ScoredChunk, Sources, Token, VerifiedSentence, plural
 from citewise.service import STATE_NOTE, BackendUnavailable, Rewritten
 from citewise.ui import render
-from citewise.ui.state import backend_status, service
+from citewise.ui.state import ASKED_KBS, asked_service, backend_status, root_service, service
 
 CLOSEST = 3  # passages shown under a refusal
 EXAMPLES = (
@@ -33,7 +33,7 @@ def _turns() -> list[Turn]:
 
 @st.dialog("Document", width="large")
 def _open_document(source: str, chunk_id: str, span: tuple[int, int] | None) -> None:
-    chunks = service().chunks(source)
+    chunks = asked_service().chunks(source)
     if not chunks:
         st.html(render.notice_html("warning", f"{source} is no longer indexed."))
         return
@@ -74,7 +74,7 @@ def _source_card(
 
 def _changed_sources(answer: Answer) -> dict[str, str]:
     """chunk id -> "source changed since this answer" (or removed), for the cited passages no longer as cited."""
-    states = service().citation_status(answer)
+    states = asked_service().citation_status(answer)
     return {chunk_id: STATE_NOTE[state] for chunk_id, state in states.items() if state != "current"}
 
 
@@ -152,7 +152,7 @@ def _writing(verified: list[VerifiedSentence], pending: str) -> None:
 
 def _ask(question: str) -> Turn:
     """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
-    citewise = service()
+    citewise = asked_service()
     live = st.empty()
     history = _history()
     try:
@@ -194,7 +194,8 @@ def _ask(question: str) -> Turn:
 def _header() -> bool:
     """The page's notices; False when nothing can be asked yet."""
     st.title("Ask your documents")
-    documents = service().documents()
+    _bases()
+    documents = asked_service().documents()
     status = backend_status()
     if status.problem:
         st.html(
@@ -221,6 +222,26 @@ def _header() -> bool:
         if status.choice.backend == "embedded" and "Ollama" in status.choice.reason:
             st.html(render.text_html(f"ⓘ {status.choice.reason}.", "cw-caption"))  # the models Ollama listed
     return status.problem is None
+
+
+def _bases() -> None:
+    """Which knowledge bases to ask: the sidebar's, or several (their passages fused as one base's are)."""
+    names = [base.name for base in root_service().knowledge_bases()]
+    if len(names) < 2:
+        return
+    current = service().kb
+    chosen = st.session_state.get(ASKED_KBS) or []
+    if st.session_state.get("ask_kbs_for") != current:  # another base chosen in the sidebar: ask that one
+        st.session_state["ask_kbs_for"], st.session_state[ASKED_KBS] = current, [current]
+    elif any(name not in names for name in chosen):  # one was deleted meanwhile
+        st.session_state[ASKED_KBS] = [name for name in chosen if name in names]
+    st.multiselect(
+        "Ask in",
+        names,
+        key=ASKED_KBS,
+        format_func=render.markdown_literal,
+        help="One or several knowledge bases; several are searched together.",
+    )
 
 
 def _examples() -> str | None:
