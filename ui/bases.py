@@ -47,7 +47,6 @@ def base_sidebar() -> None:
         "Knowledge base",
         names,
         key=KB,
-        format_func=render.markdown_literal,
         help="The documents the pages show, add to and ask. Each base is a separate index.",
     )
     current = service()

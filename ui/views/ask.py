@@ -239,7 +239,6 @@ def _bases() -> None:
         "Ask in",
         names,
         key=ASKED_KBS,
-        format_func=render.markdown_literal,
         help="One or several knowledge bases; several are searched together.",
     )
 
