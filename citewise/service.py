@@ -368,11 +368,13 @@ class Citewise:
     # -- knowledge bases ---------------------------------------------------------------------
 
     def base(self, name: str) -> "Citewise":
-        """The facade of the knowledge base `name` in this data folder (made once per process); BaseNotFound."""
+        """The facade of the knowledge base `name` in this data folder (made once per process); BaseNotFound.
+        The registry is read each time: a base renamed or deleted by another process is not served on."""
+        wanted = BaseRegistry(self.folder_settings).get(name)
         with self._shared.lock:
             facade = self._shared.facades.get(name)
-        if facade is not None and facade.kb == name:
-            return facade
+            if facade is not None and facade.base_info == wanted:
+                return facade
         facade = Citewise(self.folder_settings, self.on_wait, name, self._shared)
         with self._shared.lock:
             self._shared.facades[name] = facade

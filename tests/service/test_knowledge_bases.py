@@ -239,3 +239,18 @@ def test_citewise_kb_chooses_the_base(
         Citewise(settings)
     Citewise(make_settings(tmp_path / "data")).create_base("papers")
     assert Citewise(settings).kb == "papers"
+
+
+def test_a_base_renamed_or_deleted_elsewhere_is_not_served_on(settings: Settings, tmp_path: Path) -> None:
+    here, elsewhere = Citewise(settings), Citewise(settings)  # two processes' facades of one data folder
+    here.create_base("papers")
+    here.base("papers").ingest([_folder(tmp_path / "papers", PAPERS)])
+
+    elsewhere.rename_base("papers", "reading")
+
+    with pytest.raises(BaseNotFound, match="'papers'"):
+        here.base("papers")
+    assert len(here.base("reading").documents()) == 1
+    elsewhere.delete_base("reading")
+    with pytest.raises(BaseNotFound, match="'reading'"):
+        here.base("reading")
