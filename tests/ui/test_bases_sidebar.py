@@ -38,6 +38,9 @@ def test_a_base_made_in_the_sidebar_is_where_documents_go(data: Path) -> None:
     assert "0 documents, 0 passages" in _texts(at, "caption")
     default = Citewise(get_settings())
     assert len(default.documents()) == 1 and default.base("papers").documents() == []
+    at.switch_page("views/status.py").run()
+    assert "knowledge base: papers (0 documents, 0 passages)" in _html(at)
+    at.switch_page("views/documents.py").run()
 
     at.button(key="kb_delete").click().run()
     assert not at.exception, at.exception

@@ -50,8 +50,8 @@ store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else f"
 st.html(
     list_html(
         [
-            f"{status.documents} documents, {status.chunks} passages (chunks)",
-            f"store: {store}",
+            f"knowledge base: {status.kb} ({status.documents} documents, {status.chunks} passages)",
+            f"store: {store}, collection {settings.collection}",
             f"data directory: {settings.data_dir} (CITEWISE_DATA_DIR)",
             f"uploads: {status.uploads_dir}",
             f"eval runs: {status.eval_runs_dir}",
