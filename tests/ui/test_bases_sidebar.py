@@ -39,7 +39,7 @@ def test_a_base_made_in_the_sidebar_is_where_documents_go(data: Path) -> None:
     default = Citewise(get_settings())
     assert len(default.documents()) == 1 and default.base("papers").documents() == []
     at.switch_page("views/status.py").run()
-    assert "knowledge base: papers (0 documents, 0 passages)" in _html(at)
+    assert "<li>0 documents, 0 passages (chunks)</li><li>knowledge base: papers</li>" in _html(at)
     at.switch_page("views/documents.py").run()
 
     at.button(key="kb_delete").click().run()

@@ -50,7 +50,8 @@ store = f"Chroma server at {settings.chroma_url}" if settings.chroma_url else f"
 st.html(
     list_html(
         [
-            f"knowledge base: {status.kb} ({status.documents} documents, {status.chunks} passages)",
+            f"{status.documents} documents, {status.chunks} passages (chunks)",
+            f"knowledge base: {status.kb}",
             f"store: {store}, collection {settings.collection}",
             f"data directory: {settings.data_dir} (CITEWISE_DATA_DIR)",
             f"uploads: {status.uploads_dir}",
