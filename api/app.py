@@ -20,12 +20,20 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from citewise.api.body_limit import BodyLimit
-from citewise.api.chat import completion, completion_events, completion_id, question_and_history, verified_text
+from citewise.api.chat import (
+    base_of_model,
+    completion,
+    completion_events,
+    completion_id,
+    model_id,
+    question_and_history,
+    verified_text,
+)
 from citewise.api.errors import ApiError, error_response, install_error_handlers
 from citewise.api.questions import QuestionQueue
 from citewise.api.same_origin import SameOrigin
 from citewise.api.schemas import (
-    MODEL_ID,
+    KB_FIELD,
     ChatCompletion,
     ChatCompletionChunk,
     ChatRequest,
@@ -43,6 +51,7 @@ from citewise.core.serialize import documents_json, retrieved_json
 from citewise.core.types import Answer
 from citewise.service import (
     SUPPORTED_SUFFIXES,
+    BaseNotFound,
     Citewise,
     ConversationError,
     ConversationNotFound,
@@ -86,9 +95,19 @@ def create_app(service: Citewise, token: str | None = None, allowed_hosts: Itera
     app.add_middleware(SameOrigin, allowed_hosts=allowed_hosts)  # the outermost: before anything else
     questions = QuestionQueue(service.settings.api_queue)
 
-    @app.get("/v1/models", response_model=ModelList, responses=_errors(), summary="The one model: citewise")
+    def base(kb: str | None) -> Citewise:
+        """The facade of the knowledge base `kb` (None: the server's); 404 naming it when there is none."""
+        try:
+            return service.base(kb or service.kb)
+        except BaseNotFound as exc:
+            raise ApiError(404, str(exc), "not_found_error", "kb_not_found") from exc
+
+    KbQuery = Annotated[str | None, Query(description=KB_FIELD)]
+
+    @app.get("/v1/models", response_model=ModelList, responses=_errors(), summary="One model per knowledge base")
     def models() -> dict[str, Any]:
-        return {"object": "list", "data": [Model().model_dump()]}
+        names = [model_id(b.name, service.kb) for b in service.knowledge_bases()]
+        return {"object": "list", "data": [Model(id=name).model_dump() for name in sorted(names)]}
 
     @app.post(
         "/v1/chat/completions",
@@ -97,27 +116,22 @@ def create_app(service: Citewise, token: str | None = None, allowed_hosts: Itera
         summary="Answer the last user message from the documents, cited (OpenAI-compatible)",
     )
     async def chat(request: ChatRequest, http: Request) -> Any:
-        if request.model != MODEL_ID:
-            raise ApiError(
-                404,
-                f"The model {request.model!r} does not exist; citewise serves `{MODEL_ID}`.",
-                "invalid_request_error",
-                "model_not_found",
-            )
+        asked = base(base_of_model(request.model))
+        model = model_id(asked.kb, service.kb)
         question, history = question_and_history(request.messages)
         slot = questions.take()
         streaming = False
         try:
-            await questions.run(service.choose_backend)  # no model can answer: a 503, before any stream begins
-            pieces = verified_text(service, question, history)
+            await questions.run(asked.choose_backend)  # no model can answer: a 503, before any stream begins
+            pieces = verified_text(asked, question, history)
             if not request.stream:
                 answer = None
                 async for event in questions.events(pieces, gone=http.is_disconnected):
                     answer = event if isinstance(event, Answer) else answer
                 if answer is None:  # the client went away, and the model was stopped (nginx's 499: nobody reads it)
                     raise ApiError(499, "The client closed the request.", "invalid_request_error")
-                return completion(answer, completion_id())
-            events = questions.events(completion_events(pieces, completion_id()), slot=slot)
+                return completion(answer, completion_id(), model)
+            events = questions.events(completion_events(pieces, completion_id(), model), slot=slot)
             streaming = True
             return StreamingResponse(
                 events,
@@ -132,34 +146,39 @@ def create_app(service: Citewise, token: str | None = None, allowed_hosts: Itera
     @app.post(
         "/v1/search",
         response_model=SearchResponse,
-        responses=_errors(400, 403, 413, 503),
+        responses=_errors(400, 403, 404, 413, 503),
         summary="The passages that answer a query (no model)",
     )
     def search(request: SearchRequest) -> dict[str, Any]:
-        result = service.search(request.query, request.k)
+        result = base(request.kb).search(request.query, request.k)
         return {"query": request.query, "hits": retrieved_json(result), "timings_ms": result.timings_ms}
 
-    @app.get("/v1/documents", response_model=list[Document], responses=_errors(503), summary="The indexed documents")
-    def documents() -> list[dict[str, Any]]:
-        return documents_json(service.documents())
+    @app.get(
+        "/v1/documents", response_model=list[Document], responses=_errors(404, 503), summary="The indexed documents"
+    )
+    def documents(kb: KbQuery = None) -> list[dict[str, Any]]:
+        return documents_json(base(kb).documents())
 
     @app.post(
         "/v1/documents",
         response_model=UploadResponse,
-        responses=_errors(400, 403, 413, 503),
+        responses=_errors(400, 403, 404, 413, 503),
         summary="Upload and index files",
     )
     def upload(
         files: Annotated[list[UploadFile], File(description=f"One or more {' '.join(SUPPORTED_SUFFIXES)} files.")],
+        kb: KbQuery = None,
     ) -> dict[str, Any]:
-        report = service.add_uploads([(file.filename or "upload", file.file.read()) for file in files])
+        report = base(kb).add_uploads([(file.filename or "upload", file.file.read()) for file in files])
         return {"files": [asdict(outcome) for outcome in report.files]}
 
     @app.delete(
         "/v1/documents", response_model=Removed, responses=_errors(400, 403, 404, 503), summary="Remove a document"
     )
-    def remove(source: Annotated[str, Query(description="The document's `source`, as GET lists it.")]) -> Any:
-        if not service.remove(source):
+    def remove(
+        source: Annotated[str, Query(description="The document's `source`, as GET lists it.")], kb: KbQuery = None
+    ) -> Any:
+        if not base(kb).remove(source):
             raise ApiError(
                 404,
                 f"{source} is not indexed; GET /v1/documents lists what is.",
@@ -171,11 +190,11 @@ def create_app(service: Citewise, token: str | None = None, allowed_hosts: Itera
     @app.get(
         "/v1/status",
         response_model=StatusResponse,
-        responses=_errors(503),
+        responses=_errors(404, 503),
         summary="The index, and which model would answer",
     )
-    def status() -> dict[str, Any]:
-        current = service.status()
+    def status(kb: KbQuery = None) -> dict[str, Any]:
+        current = base(kb).status()
         return {**current.to_json(), "remote_notice": current.remote_notice}
 
     @app.get("/v1/conversations", responses=_errors(503), summary="The saved conversations, newest first")

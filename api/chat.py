@@ -34,6 +34,28 @@ def question_and_history(messages: Sequence[ChatMessage]) -> tuple[str, list[tup
     return turns[-1][1], history
 
 
+def base_of_model(model: str) -> str | None:
+    """The knowledge base a chat request's `model` names: `citewise/NAME` is NAME, plain `citewise` the server's
+    own (None); any other model is a 404 naming what is served."""
+    if model == MODEL_ID:
+        return None
+    prefix, slash, name = model.partition("/")
+    if prefix != MODEL_ID or not slash or not name:
+        raise ApiError(
+            404,
+            f"The model {model!r} does not exist; citewise serves `{MODEL_ID}` and `{MODEL_ID}/NAME` for each "
+            "knowledge base (GET /v1/models).",
+            "invalid_request_error",
+            "model_not_found",
+        )
+    return name
+
+
+def model_id(kb: str, server_kb: str) -> str:
+    """The model name a knowledge base is served as."""
+    return MODEL_ID if kb == server_kb else f"{MODEL_ID}/{kb}"
+
+
 def verified_text(
     service: Citewise, question: str, history: Sequence[tuple[str, str]]
 ) -> Generator[str | Answer, None, None]:
@@ -59,20 +81,20 @@ def completion_id() -> str:
     return f"chatcmpl-{uuid.uuid4().hex}"
 
 
-def completion(answer: Answer, id_: str) -> dict[str, Any]:
+def completion(answer: Answer, id_: str, model: str = MODEL_ID) -> dict[str, Any]:
     """The `chat.completion` of a verified answer, with its `citations`, `refused` and `sentences` (how each
     sentence of the draft was judged)."""
     return {
         "id": id_,
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": MODEL_ID,
+        "model": model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": answer.answer}, "finish_reason": "stop"}],
         **_verdicts(answer),
     }
 
 
-def completion_events(pieces: Iterator[str | Answer], id_: str) -> Generator[str, None, None]:
+def completion_events(pieces: Iterator[str | Answer], id_: str, model: str = MODEL_ID) -> Generator[str, None, None]:
     """Server-Sent Events as OpenAI streams them: the role, the text's pieces, a last chunk with
     `finish_reason`, `citations` and `refused`, then `[DONE]`; each empty piece (a tick) passes as an empty
     string. A failure once streaming has begun is an `{"error": ...}` event (the status line has gone),
@@ -81,7 +103,7 @@ def completion_events(pieces: Iterator[str | Answer], id_: str) -> Generator[str
 
     def chunk(delta: dict[str, str], **extra: Any) -> str:
         choice = {"index": 0, "delta": delta, "finish_reason": extra.pop("finish_reason", None)}
-        body = {"id": id_, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID}
+        body = {"id": id_, "object": "chat.completion.chunk", "created": created, "model": model}
         return _event({**body, "choices": [choice], **extra})
 
     yield chunk({"role": "assistant", "content": ""})

@@ -45,7 +45,11 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(MODEL_ID, description=f"Must be `{MODEL_ID}` (GET /v1/models).")
+    model: str = Field(
+        MODEL_ID,
+        description=f"`{MODEL_ID}` (the server's knowledge base: CITEWISE_KB, else `default`) or `{MODEL_ID}/NAME` "
+        "to ask the knowledge base NAME (GET /v1/models lists one per base).",
+    )
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = Field(False, description="Server-Sent Events of `chat.completion.chunk`, ending `data: [DONE]`.")
 
@@ -143,7 +147,11 @@ class ModelList(BaseModel):
     data: list[Model]
 
 
+KB_FIELD = "The knowledge base (default: the server's, CITEWISE_KB, else `default`)."
+
+
 class SearchRequest(BaseModel):
+    kb: str | None = Field(None, description=KB_FIELD)
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, description="What to find passages about.")
     k: int | None = Field(None, gt=0, le=100, description="How many passages (default: CITEWISE_TOP_K).")
 
@@ -209,6 +217,7 @@ class StatusResponse(BaseModel):
     """What `citewise status --json` prints, and where prompts go when the model is on another machine."""
 
     data_dir: str
+    kb: str = Field(description="The knowledge base these figures are of.")
     store: str
     location: str
     documents: int

@@ -4,6 +4,7 @@ eval set, bench, past runs), so no surface holds logic of its own. The surfaces 
 `citewise.core`: the lower layers' types, errors and constants they need are re-exported here (the block below
 the imports)."""
 
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -14,14 +15,13 @@ from typing import Any
 
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.followup import standalone_question
-from citewise.answer.freshness import STATE_NOTE, cited_states
+from citewise.answer.freshness import STATE_NOTE, CitedState, cited_states
 from citewise.answer.llm.base import BackendUnavailable, Generator
 from citewise.answer.llm.model_files import MODELS, ModelFileError, PackagedModel, ensure_model, packaged_model
 from citewise.answer.llm.ollama import OllamaStatus, base_url, probe_ollama
 from citewise.answer.llm.select import BackendChoice, choose_backend, load_generator
 from citewise.conversations.export import answer_markdown, conversation_markdown, export_name
 from citewise.conversations.records import (
-    DEFAULT_KB,
     Conversation,
     ConversationSummary,
     SavedTurn,
@@ -90,7 +90,8 @@ from citewise.ingest.uploads import (
     save_upload,
     settle,
 )
-from citewise.retrieval.hybrid import HybridRetriever, Mode
+from citewise.retrieval.bases import BaseError, BaseNotFound, BaseRegistry, KnowledgeBase
+from citewise.retrieval.hybrid import HybridRetriever, Mode, MultiRetriever
 from citewise.retrieval.locks import Waiting
 from citewise.retrieval.store import Store, StoreError
 
@@ -103,7 +104,6 @@ __all__ = [
     "DECIDING",
     "DECIDING_WITHOUT_ANSWERS",
     "DEFAULT_CONFIG",
-    "DEFAULT_KB",
     "DEV_SET",
     "FAILURES",
     "MB",
@@ -114,6 +114,8 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "BackendChoice",
     "BackendUnavailable",
+    "BaseError",
+    "BaseNotFound",
     "BenchError",
     "BenchItem",
     "BenchOptions",
@@ -140,6 +142,7 @@ __all__ = [
     "Gold",
     "IngestReport",
     "ItemResult",
+    "KnowledgeBase",
     "ModelFileError",
     "PackagedModel",
     "Rewritten",
@@ -150,6 +153,7 @@ __all__ = [
     "SyncedFolder",
     "UploadOutcome",
     "UploadsReport",
+    "Waiting",
     "conversation_json",
     "describe",
     "format_bench_table",
@@ -181,6 +185,7 @@ class Status:
     """Where the index lives, what is in it, and which model would answer (and why)."""
 
     settings: Settings
+    kb: str
     location: str
     documents: int
     chunks: int
@@ -224,6 +229,7 @@ class Status:
         backend = self.backend
         return {
             "data_dir": str(self.settings.data_dir),
+            "kb": self.kb,
             "store": self.store,
             "location": self.location,
             "documents": self.documents,
@@ -307,22 +313,51 @@ def _indexed(outcome: UploadOutcome, done: dict[str, FileDone], errors: dict[str
     return replace(outcome, status=event.status, chunks=event.chunks)
 
 
+class _Shared:
+    """What the facades of one data folder's knowledge bases share in a process: the answer models, loaded once,
+    and the facade of each base opened so far."""
+
+    def __init__(self) -> None:
+        self.generators: dict[str, Generator] = {}
+        self.loading_model = threading.Lock()  # apart: a search need not wait for a model to load
+        self.facades: dict[str, Citewise] = {}
+        self.lock = threading.Lock()
+
+
 class Citewise:
-    """The store, retriever and answer models of one index, each built once, on first use.
+    """The store, retriever and answer models of one knowledge base, each built once, on first use.
 
     One object serves every thread of a process (the web UI runs each browser session in a thread): a lock makes
     sure each part is built, and each answer model loaded, once. The store follows other processes' writes by
-    itself, so a long-lived object sees what `citewise ingest` indexed meanwhile."""
+    itself, so a long-lived object sees what `citewise ingest` indexed meanwhile. `base(NAME)` is the facade of
+    another knowledge base of the same data folder, sharing the answer models; `across(NAMES)` asks several."""
 
-    def __init__(self, settings: Settings | None = None, on_wait: Waiting | None = None) -> None:
-        """`on_wait` is told when a write waits for another process's (e.g. to print it)."""
-        self.settings = settings or get_settings()
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        on_wait: Waiting | None = None,
+        kb: str | None = None,
+        shared: _Shared | None = None,
+    ) -> None:
+        """`on_wait` is told when a write waits for another process's (e.g. to print it); `kb` names the
+        knowledge base (default: CITEWISE_KB); BaseNotFound when there is none of that name."""
+        self.folder_settings = settings or get_settings()  # of the data folder; `settings` are this base's
+        self.base_info = BaseRegistry(self.folder_settings).get(kb or self.folder_settings.kb)
+        self.settings = self.base_info.settings(self.folder_settings)
         self.on_wait = on_wait
-        self._generators: dict[str, Generator] = {}
+        self._shared = shared or _Shared()
+        with self._shared.lock:
+            self._shared.facades.setdefault(self.kb, self)
+        self._generators = self._shared.generators
         self._store: Store | None = None
-        self._retriever: HybridRetriever | None = None
+        self._retriever: HybridRetriever | MultiRetriever | None = None
         self._building = threading.RLock()
-        self._loading_model = threading.Lock()  # apart: a search need not wait for a model to load
+        self._loading_model = self._shared.loading_model
+
+    @property
+    def kb(self) -> str:
+        """The knowledge base's name."""
+        return self.base_info.name
 
     @property
     def store(self) -> Store:
@@ -334,7 +369,7 @@ class Citewise:
             return self._store
 
     @property
-    def retriever(self) -> HybridRetriever:
+    def retriever(self) -> HybridRetriever | MultiRetriever:
         with self._building:
             if self._retriever is None:
                 retriever = HybridRetriever(self.store, self.settings)
@@ -344,11 +379,63 @@ class Citewise:
 
     @property
     def uploads_dir(self) -> Path:
-        return self.settings.data_dir / "uploads"
+        return self.base_info.folder(self.settings) / "uploads"
 
     @property
     def eval_runs_dir(self) -> Path:
-        return self.settings.data_dir / "eval-runs"
+        return self.base_info.folder(self.settings) / "eval-runs"
+
+    # -- knowledge bases ---------------------------------------------------------------------
+
+    def base(self, name: str) -> "Citewise":
+        """The facade of the knowledge base `name` in this data folder (made once per process); BaseNotFound.
+        The registry is read each time: a base renamed or deleted by another process is not served on."""
+        wanted = BaseRegistry(self.folder_settings).get(name)
+        with self._shared.lock:
+            facade = self._shared.facades.get(name)
+            if facade is not None and facade.base_info == wanted:
+                return facade
+        facade = Citewise(self.folder_settings, self.on_wait, name, self._shared)
+        with self._shared.lock:
+            self._shared.facades[name] = facade
+        return facade
+
+    def across(self, names: Sequence[str]) -> "Citewise":
+        """A facade that searches and asks the knowledge bases `names` together (their rankings fused as one
+        base's are); one name: that base's own facade. It writes nothing."""
+        unique = list(dict.fromkeys(names))
+        if len(unique) <= 1:
+            return self.base(unique[0] if unique else self.kb)
+        return _Across([self.base(name) for name in unique])
+
+    def knowledge_bases(self) -> list[KnowledgeBase]:
+        """The data folder's knowledge bases, `default` first."""
+        return BaseRegistry(self.folder_settings).bases()
+
+    def create_base(self, name: str) -> KnowledgeBase:
+        """A new, empty knowledge base; BaseError when the name is taken or breaks the rule."""
+        return BaseRegistry(self.folder_settings, self.store.locks).create(name)
+
+    def rename_base(self, name: str, new_name: str) -> KnowledgeBase:
+        """Its documents, uploads, synced folders and runs stay as they are: only the name changes."""
+        renamed = BaseRegistry(self.folder_settings, self.store.locks).rename(name, new_name)
+        with self._shared.lock:
+            self._shared.facades.pop(name, None)
+        return renamed
+
+    def delete_base(self, name: str) -> KnowledgeBase:
+        """Delete the knowledge base `name`: its chunks, keyword index, uploads, eval runs and synced folders'
+        record, in one write; every other base stays as it was. Not `default`."""
+        target = self.base(name)
+        store = target.store
+        with store.locks.writing(f"kb delete {name}"):
+            base = BaseRegistry(self.folder_settings, store.locks).forget(name)
+            store.drop()
+            target.sync_record_path.unlink(missing_ok=True)
+            shutil.rmtree(base.folder(self.settings), ignore_errors=True)
+        with self._shared.lock:
+            self._shared.facades.pop(name, None)
+        return base
 
     # -- the index ---------------------------------------------------------------------------
 
@@ -628,10 +715,11 @@ class Citewise:
         return self.conversation_store.get(conversation_id)
 
     def save_turn(
-        self, conversation_id: str | None, question: str, answer: Answer, kb: str = DEFAULT_KB
+        self, conversation_id: str | None, question: str, answer: Answer, kb: str | None = None
     ) -> tuple[str, SavedTurn]:
-        """Keep `question` and its verified answer in a conversation (None: a new one); its id and the turn."""
-        return self.conversation_store.append(conversation_id, saved_turn(question, answer, kb))
+        """Keep `question` and its verified answer in a conversation (None: a new one); its id and the turn.
+        `kb`: the knowledge bases it was asked in (default: this facade's)."""
+        return self.conversation_store.append(conversation_id, saved_turn(question, answer, kb or self.kb))
 
     def rename_conversation(self, conversation_id: str, title: str) -> str:
         """The title as saved (one line); ConversationError when it is empty or too long."""
@@ -640,25 +728,38 @@ class Citewise:
     def delete_conversation(self, conversation_id: str) -> None:
         self.conversation_store.delete(conversation_id)
 
-    def passage_notes(self, citations: Sequence[Citation]) -> dict[str, str]:
-        """chunk id -> "source changed since this answer" (or removed), for the passages no longer as cited."""
-        return {
-            chunk_id: STATE_NOTE[s] for chunk_id, s in cited_states(self.store, citations).items() if s != "current"
-        }
+    def passage_notes(self, citations: Sequence[Citation], kb: str | None = None) -> dict[str, str]:
+        """chunk id -> "source changed since this answer" (or removed), for the passages no longer as cited in
+        the knowledge bases `kb` (as a saved turn names them, "a, b"; default: this facade's)."""
+        states = self._cited_states(citations) if kb is None else self._asked_in(kb)._cited_states(citations)
+        return {chunk_id: STATE_NOTE[s] for chunk_id, s in states.items() if s != "current"}
+
+    def notes_of(self, conversation: Conversation) -> dict[str, str]:
+        """`passage_notes` of every answer of a saved conversation, each in the bases it was asked in."""
+        return {k: note for t in conversation.turns for k, note in self.passage_notes(t.citations, t.kb).items()}
+
+    def _cited_states(self, citations: Sequence[Citation]) -> dict[str, CitedState]:
+        return cited_states(self.store, citations)
+
+    def _asked_in(self, kb: str) -> "Citewise":
+        """The facade of the bases a saved answer was asked in; this one when one of them is gone."""
+        try:
+            return self.across(kb.split(", "))
+        except BaseNotFound:
+            return self
 
     def export(self, conversation_id: str, answer: int | None = None) -> tuple[str, str]:
         """A saved conversation, or its `answer`-th answer (from 1), as Markdown with its numbered sources, each
         marked when it changed since: (file name, text). ConversationError names a missing id or answer."""
         conversation = self.conversation(conversation_id)
         if answer is None:
-            notes = self.passage_notes(conversation.citations)
-            return export_name(conversation.title), conversation_markdown(conversation, notes)
+            return export_name(conversation.title), conversation_markdown(conversation, self.notes_of(conversation))
         if not 1 <= answer <= len(conversation.turns):
             raise ConversationNotFound(
                 f"Conversation {conversation_id} has {len(conversation.turns)} answers, not an answer {answer}."
             )
         turn = conversation.turns[answer - 1]
-        text = answer_markdown(turn, answer, self.passage_notes(turn.citations))
+        text = answer_markdown(turn, answer, self.passage_notes(turn.citations, turn.kb))
         return export_name(conversation.title, [answer]), text
 
     # -- evals -------------------------------------------------------------------------------
@@ -738,6 +839,7 @@ class Citewise:
     ) -> GenerationReport:
         """Write a grounding eval set about the indexed documents to `path`, for review before it is run."""
         chunks = self.store.chunks()
+        options = replace(options, kb=self.kb)
         return generate_eval_set(path, chunks, self._generator(self.choose_backend(backend)), options, progress)
 
     @staticmethod
@@ -772,6 +874,7 @@ class Citewise:
         records = self.documents()
         return Status(
             settings=self.settings,
+            kb=self.kb,
             location=self.store.location,
             documents=len(records),
             chunks=sum(r.chunks for r in records),
@@ -781,3 +884,45 @@ class Citewise:
             uploads_dir=self.uploads_dir,
             eval_runs_dir=self.eval_runs_dir,
         )
+
+
+class _Across(Citewise):
+    """Several knowledge bases asked together: searches and answers over all of them, reads from the base that
+    holds a document; it writes nothing (each base's own facade does)."""
+
+    def __init__(self, facades: Sequence[Citewise]) -> None:  # not super().__init__: it opens one base alone
+        first = facades[0]
+        self.facades = list(facades)
+        self.folder_settings, self.base_info, self.settings = first.folder_settings, first.base_info, first.settings
+        self.on_wait, self._shared = first.on_wait, first._shared
+        self._generators, self._loading_model = first._generators, first._loading_model
+        self._building = threading.RLock()
+        self._store = None
+        self._retriever = MultiRetriever([f.retriever for f in facades], self.settings)
+
+    @property
+    def kb(self) -> str:
+        return ", ".join(f.kb for f in self.facades)
+
+    @property
+    def store(self) -> Store:
+        raise BaseError(f"{self.kb} are several knowledge bases: add, remove or sync documents in one of them.")
+
+    def documents(self) -> list[DocumentRecord]:
+        return [record for facade in self.facades for record in facade.documents()]
+
+    def has_documents(self) -> bool:
+        return any(facade.has_documents() for facade in self.facades)
+
+    def chunks(self, source: str) -> list[Chunk]:
+        return next((found for facade in self.facades if (found := facade.chunks(source))), [])
+
+    def _cited_states(self, citations: Sequence[Citation]) -> dict[str, CitedState]:
+        """A cited passage is current if one of the bases holds it as cited, changed if one holds its document."""
+        rank = {"current": 0, "changed": 1, "removed": 2}
+        states: dict[str, CitedState] = {}
+        for facade in self.facades:
+            for chunk_id, state in facade._cited_states(citations).items():
+                if chunk_id not in states or rank[state] < rank[states[chunk_id]]:
+                    states[chunk_id] = state
+        return states

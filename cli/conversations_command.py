@@ -48,7 +48,7 @@ def show(conversation_id: IdArgument, as_json: JsonFlag = False) -> None:
     if as_json:
         echo(json_text(conversation_json(conversation)))
         return
-    notes = service.passage_notes(conversation.citations)
+    notes = service.notes_of(conversation)
     secho(conversation.title, bold=True)
     for turn in conversation.turns:
         echo()

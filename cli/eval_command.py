@@ -9,6 +9,7 @@ import typer
 from tqdm import tqdm
 
 from citewise.cli.errors import fail, stop_on_ctrl_c
+from citewise.cli.kb_command import KbOption, open_base
 from citewise.cli.terminal import echo, json_text, secho
 from citewise.service import (
     COMPARED,
@@ -76,6 +77,7 @@ def eval_command(
             "accepts and false rejects per kind; no model, no index.",
         ),
     ] = False,
+    kb: KbOption = None,
 ) -> None:
     """Measure retrieval, answers, citations and refusals on a dataset, configurations side by side."""
     if ctx.invoked_subcommand is not None:
@@ -101,7 +103,7 @@ def eval_command(
         raise fail(str(exc)) from exc
 
     try:
-        service = Citewise()
+        service = open_base(kb)
         indexed = service.index_eval_corpus(eval_set, _say_indexing)
         if indexed is not None:
             echo(f"Indexed {indexed.added} documents ({indexed.chunks} chunks).", err=True)
@@ -183,13 +185,14 @@ def generate_command(
         str | None, typer.Option(help="auto, embedded, ollama or openai (default: CITEWISE_LLM).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Write an eval set about your indexed documents with the local model; review it before running it."""
     try:
         options = GenerateOptions(n, unanswerable, tuple(c.strip() for c in languages.split(",") if c.strip()), seed)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    service = Citewise()
+    service = open_base(kb)
     try:
         if not service.has_documents():
             raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)

@@ -15,6 +15,7 @@ from citewise.cli.errors import fail
 from citewise.cli.eval_command import eval_app
 from citewise.cli.exposure import warn_if_exposed
 from citewise.cli.json_option import old_json_out
+from citewise.cli.kb_command import KbOption, kb_app, open_base
 from citewise.cli.sync_command import sync_command
 from citewise.cli.terminal import echo, json_text, secho, terminal_safe
 from citewise.core.addresses import is_loopback, reaches_this_machine
@@ -59,8 +60,8 @@ def _say_waiting(message: str) -> None:
     echo(message, err=True)
 
 
-def _service() -> Citewise:
-    service = Citewise(on_wait=_say_waiting)
+def _service(kb: str | None = None) -> Citewise:
+    service = open_base(kb, _say_waiting)
     try:
         _ = service.store
     except StoreError as exc:
@@ -68,11 +69,13 @@ def _service() -> Citewise:
     return service
 
 
-def _service_with_documents() -> Citewise:
+def _service_with_documents(kb: str | None = None) -> Citewise:
     """The service, or exit 1 with what to do when nothing is indexed yet."""
-    service = _service()
+    service = _service(kb)
     if not service.has_documents():
-        raise fail("No documents are indexed yet: run `citewise ingest [PATH...]` first.", 1)
+        where = "" if service.base_info.is_default else f" in the knowledge base {service.kb}"
+        option = "" if service.base_info.is_default else f" --kb {service.kb}"
+        raise fail(f"No documents are indexed{where} yet: run `citewise ingest{option} [PATH...]` first.", 1)
     return service
 
 
@@ -84,9 +87,10 @@ def ingest(
         bool, typer.Option(help="Drop the whole index first (e.g. after changing the embedding model).")
     ] = False,
     as_json: JsonFlag = False,
+    kb: KbOption = None,
 ) -> None:
     """Index documents (.txt .md .html .pdf .docx); unchanged files are skipped."""
-    service = Citewise(on_wait=_say_waiting)
+    service = open_base(kb, _say_waiting)
     bar = tqdm(desc="Indexing", unit="file", disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
 
     def progress(event: FileDone) -> None:
@@ -142,9 +146,10 @@ def prepare(
 @app.command()
 def remove(
     source: Annotated[str, typer.Argument(help="The document's path, as `citewise docs` lists it.")],
+    kb: KbOption = None,
 ) -> None:
     """Drop one document from the index."""
-    if not _service().remove(source):
+    if not _service(kb).remove(source):
         raise fail(f"{source} is not indexed; `citewise docs` lists what is.", 1)
     echo(f"removed {source}")
 
@@ -155,11 +160,12 @@ def search(
     k: Annotated[int | None, typer.Option("-k", help="How many passages.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or keyword.")] = "hybrid",
     as_json: JsonFlag = False,
+    kb: KbOption = None,
 ) -> None:
     """Find the passages that answer a question (no model involved)."""
     if mode not in ("hybrid", "dense", "keyword"):
         raise fail(f"--mode must be hybrid, dense or keyword, not {mode!r}")
-    result = _service_with_documents().search(question, k, mode)  # type: ignore[arg-type]
+    result = _service_with_documents(kb).search(question, k, mode)  # type: ignore[arg-type]
     if as_json:
         _print_json({"question": question, "retrieved": retrieved_json(result), "timings_ms": result.timings_ms})
         return
@@ -187,10 +193,11 @@ def ask(
         ),
     ] = None,
     as_json: JsonFlag = False,
+    kb: KbOption = None,
 ) -> None:
     """Answer from the documents, every sentence cited; refuse when they don't say. The answer is saved in a
     conversation (`citewise conversations list`)."""
-    service = _service_with_documents()
+    service = _service_with_documents(kb)
     try:
         history = service.conversation(conversation).history if conversation else []
     except ConversationError as exc:
@@ -275,9 +282,9 @@ def _print_answer(answer: Answer, verified: bool) -> None:
 
 
 @app.command()
-def docs(as_json: JsonFlag = False) -> None:
+def docs(as_json: JsonFlag = False, kb: KbOption = None) -> None:
     """List indexed documents."""
-    records = _service().documents()
+    records = _service(kb).documents()
     if as_json:
         _print_json(documents_json(records))
         return
@@ -292,9 +299,10 @@ def doctor(
         bool, typer.Option(help="Repair what is found: stray chunks, missing ones, the keyword index.")
     ] = False,
     as_json: JsonFlag = False,
+    kb: KbOption = None,
 ) -> None:
     """Check the index for what an interrupted write left; exit 1 when something was found."""
-    report = _service().doctor(repair)
+    report = _service(kb).doctor(repair)
     if as_json:
         _print_json(report.to_json())
     else:
@@ -409,9 +417,9 @@ def serve(
 
 
 @app.command()
-def status(as_json: JsonFlag = False) -> None:
+def status(as_json: JsonFlag = False, kb: KbOption = None) -> None:
     """Where the index lives, what is in it, and which model would answer."""
-    current = _service().status()
+    current = _service(kb).status()
     data = current.to_json()
     if as_json:
         _print_json(data)
@@ -430,6 +438,7 @@ def status(as_json: JsonFlag = False) -> None:
 app.add_typer(eval_app, name="eval")
 app.add_typer(conversations_app, name="conversations")
 app.command("export")(export_command)
+app.add_typer(kb_app, name="kb")
 app.command("sync")(sync_command)
 app.command("bench", help="Measure speed beside the targets: ingest, search at 1k-100k chunks, answers, start-up.")(
     bench_command

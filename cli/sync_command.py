@@ -8,6 +8,7 @@ import typer
 from tqdm import tqdm
 
 from citewise.cli.errors import fail, stop_on_ctrl_c
+from citewise.cli.kb_command import KbOption, open_base
 from citewise.cli.terminal import echo, json_text, secho, terminal_safe
 from citewise.service import Citewise, FileDone, FolderSync, StoreError, SyncError
 
@@ -81,9 +82,10 @@ def sync_command(
         typer.Option("--prune", help="Also when a folder is empty or missing: remove its documents (otherwise kept)."),
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Add new files, index changed ones again, drop documents whose files are gone from the folders."""
-    service = Citewise(on_wait=_say)
+    service = open_base(kb, _say)
     try:
         if forget is not None:
             _forget(service, forget, as_json)

@@ -5,10 +5,10 @@ and its kind, the timings, the knowledge base and the model."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from citewise.core.base_names import DEFAULT_BASE
 from citewise.core.serialize import citation_json, claim_json
 from citewise.core.types import Answer, Citation, Claim
 
-DEFAULT_KB = "default"  # the one knowledge base today; recorded so that saved turns keep it once there are several
 CLOSEST = 3  # passages kept under a refusal, as the Ask page shows them
 # Why an answer is a refusal: nothing retrieved was close enough to ask the model, or the model was asked and none
 # of its sentences was kept (none supported by a passage, none answering what was asked, or it said it did not know).
@@ -80,7 +80,7 @@ class Conversation:
         return [c for t in self.turns for c in t.citations]
 
 
-def saved_turn(question: str, answer: Answer, kb: str = DEFAULT_KB) -> SavedTurn:
+def saved_turn(question: str, answer: Answer, kb: str = DEFAULT_BASE) -> SavedTurn:
     """The record of a verified Answer to `question`."""
     refusal = None
     if answer.refused:

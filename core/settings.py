@@ -11,6 +11,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from citewise.core.addresses import OLLAMA_EXAMPLE, http_url, ollama_url
+from citewise.core.base_names import DEFAULT_BASE, check_base_name
 
 # The default min_relevance of each embedding model (names as in retrieval/embeddings.py): each model
 # spreads its cosines differently (e5's unrelated pairs still score about 0.75). Tuned on the dev set
@@ -31,7 +32,14 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         default=None, description="use a Chroma server, e.g. `http://127.0.0.1:8000` (`chroma run --path DIR`)"
     )
-    collection: str = Field(default="citewise", description="Chroma collection name")
+    collection: str = Field(
+        default="citewise",
+        description="Chroma collection name (of the `default` knowledge base; the others' names start with it)",
+    )
+    kb: str = Field(
+        default=DEFAULT_BASE,
+        description="the knowledge base a command reads and writes when `--kb` names none (`citewise kb list`)",
+    )
     embedding_model: str = Field(
         default="all-MiniLM-L6-v2",
         description="the sentence embedding model of the index; `multilingual-e5-small` (best retrieval on the dev "
@@ -189,6 +197,11 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{exc}; use host:port or http://host:port, e.g. {OLLAMA_EXAMPLE}") from None
         return value
+
+    @field_validator("kb")
+    @classmethod
+    def _base_name(cls, value: str) -> str:
+        return check_base_name(value)
 
     @field_validator("api_token")
     @classmethod

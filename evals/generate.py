@@ -57,6 +57,7 @@ class GenerateOptions:
     unanswerable: float = 0.3
     languages: tuple[str, ...] = ("en",)
     seed: int = 0
+    kb: str = ""  # the knowledge base the passages come from, kept in each item's origin
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -152,7 +153,8 @@ class _Maker:
         return parse_reply("".join(self.generator.stream(messages, MAX_TOKENS)), fields)
 
     def origin(self, kind: str, language: str, **extra: Any) -> dict[str, Any]:
-        return {"generator": self.label, "seed": self.options.seed, "kind": kind, "language": language, **extra}
+        base = {"kb": self.options.kb} if self.options.kb else {}
+        return {"generator": self.label, "seed": self.options.seed, "kind": kind, "language": language, **base, **extra}
 
     def answerable(self, language: str) -> dict[str, Any]:
         chunk = self.next_passage()

@@ -1,6 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and keyword (BM25) rankings fused by reciprocal rank."""
 
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from citewise.core.settings import Settings
@@ -48,7 +50,12 @@ class HybridRetriever:
 
     def _search(self, question: str, k: int | None, mode: Mode) -> Retrieved:
         k = k or self.settings.top_k
-        n = max(self.settings.candidates, k)
+        started = time.perf_counter()
+        ranked = self.rankings(question, max(self.settings.candidates, k), mode)
+        return fuse_rankings(question, [ranked], self.settings, k, started)
+
+    def rankings(self, question: str, n: int, mode: Mode) -> "Rankings":
+        """This index's dense and keyword rankings of its n best chunks each, from one published view."""
         started = time.perf_counter()
         view = self.store.view()  # both rankings and the passages come from one published version
         dense: list[tuple[Chunk, float]] = []
@@ -59,34 +66,86 @@ class HybridRetriever:
         if mode in ("hybrid", "keyword"):
             keyword = self.store.keyword_search(question, n, view)
         keyword_done = time.perf_counter()
+        return Rankings(
+            dense,
+            keyword,
+            lambda ids: self.store.get_chunks(ids, view),
+            dense_ms=(dense_done - started) * 1000,
+            keyword_ms=(keyword_done - dense_done) * 1000,
+        )
 
-        dense_score = {chunk.id: score for chunk, score in dense}
-        keyword_score = dict(keyword)
-        rankings = {"dense": [c.id for c, _ in dense], "keyword": [i for i, _ in keyword]}
-        fused = rrf_fuse(rankings, self.settings.rrf_k, {"dense": self.settings.dense_weight})[:k]
-        chunks = {chunk.id: chunk for chunk, _ in dense}
-        missing = [chunk_id for chunk_id, _, _ in fused if chunk_id not in chunks]
-        chunks.update(self.store.get_chunks(missing, view))
-        hits = tuple(
-            ScoredChunk(
-                chunk=chunks[chunk_id],
-                rank=rank,
-                score=score,
-                dense=dense_score.get(chunk_id),
-                keyword=keyword_score.get(chunk_id),
-                sources=found_by,
-            )
-            for rank, (chunk_id, score, found_by) in enumerate((f for f in fused if f[0] in chunks), start=1)
+
+@dataclass(frozen=True)
+class Rankings:
+    """One index's two rankings for a question, and how to read the chunks the keyword one names."""
+
+    dense: list[tuple[Chunk, float]]
+    keyword: list[tuple[str, float]]
+    read: Callable[[list[str]], dict[str, Chunk]]
+    dense_ms: float
+    keyword_ms: float
+
+
+def fuse_rankings(question: str, indexes: Sequence[Rankings], settings: Settings, k: int, started: float) -> Retrieved:
+    """The k best chunks of one or several indexes: every index's dense and keyword rankings fused together by
+    weighted reciprocal rank, as one index's two are. The same chunk id in two indexes (one file in two knowledge
+    bases) counts as two chunks."""
+    rankings: dict[str, list[str]] = {}
+    weights: dict[str, float] = {}
+    dense_score: dict[str, float] = {}
+    keyword_score: dict[str, float] = {}
+    for i, ranked in enumerate(indexes):
+        rankings[f"dense {i}"] = [f"{i} {c.id}" for c, _ in ranked.dense]
+        rankings[f"keyword {i}"] = [f"{i} {chunk_id}" for chunk_id, _ in ranked.keyword]
+        weights[f"dense {i}"] = settings.dense_weight
+        dense_score.update((f"{i} {c.id}", score) for c, score in ranked.dense)
+        keyword_score.update((f"{i} {chunk_id}", score) for chunk_id, score in ranked.keyword)
+    fused = rrf_fuse(rankings, settings.rrf_k, weights)[:k]
+    chunks = {f"{i} {c.id}": c for i, ranked in enumerate(indexes) for c, _ in ranked.dense}
+    for i, ranked in enumerate(indexes):
+        missing = [key.split(" ", 1)[1] for key, _, _ in fused if key.startswith(f"{i} ") and key not in chunks]
+        chunks.update((f"{i} {chunk_id}", chunk) for chunk_id, chunk in ranked.read(missing).items())
+    hits = tuple(
+        ScoredChunk(
+            chunk=chunks[key],
+            rank=rank,
+            score=score,
+            dense=dense_score.get(key),
+            keyword=keyword_score.get(key),
+            sources=tuple(dict.fromkeys(name.split(" ")[0] for name in found_by)),
         )
-        finished = time.perf_counter()
-        return Retrieved(
-            question=question,
-            hits=hits,
-            best_dense=max(dense_score.values(), default=0.0),
-            best_keyword=max(keyword_score.values(), default=0.0),
-            timings_ms={
-                "dense": round((dense_done - started) * 1000, 1),
-                "keyword": round((keyword_done - dense_done) * 1000, 1),
-                "total": round((finished - started) * 1000, 1),
-            },
-        )
+        for rank, (key, score, found_by) in enumerate((f for f in fused if f[0] in chunks), start=1)
+    )
+    return Retrieved(
+        question=question,
+        hits=hits,
+        best_dense=max(dense_score.values(), default=0.0),
+        best_keyword=max(keyword_score.values(), default=0.0),
+        timings_ms={
+            "dense": round(sum(r.dense_ms for r in indexes), 1),
+            "keyword": round(sum(r.keyword_ms for r in indexes), 1),
+            "total": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+
+
+class MultiRetriever:
+    """Finds the passages that answer a question in several indexes (knowledge bases) at once."""
+
+    def __init__(self, retrievers: Sequence[HybridRetriever], settings: Settings) -> None:
+        self.retrievers = list(retrievers)
+        self.settings = settings
+
+    def warm_up(self) -> None:
+        for retriever in self.retrievers:
+            retriever.warm_up()
+
+    def search(self, question: str, k: int | None = None, mode: Mode = "hybrid") -> Retrieved:
+        k = k or self.settings.top_k
+        n = max(self.settings.candidates, k)
+        started = time.perf_counter()
+        try:
+            ranked = [retriever.rankings(question, n, mode) for retriever in self.retrievers]
+        except IndexReopened:  # one was rebuilt by another process meanwhile: once more, on the new index
+            ranked = [retriever.rankings(question, n, mode) for retriever in self.retrievers]
+        return fuse_rankings(question, ranked, self.settings, k, started)

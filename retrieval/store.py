@@ -16,6 +16,7 @@ half-written:
 """
 
 import hashlib
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -423,6 +424,16 @@ class Store:
                 raise
             if publish:
                 self._finish()
+
+    def drop(self, what: str = "kb delete") -> None:
+        """Delete this index whole, its collections and its published views (a knowledge base being deleted);
+        other collections of the data folder are not touched."""
+        with self.locks.writing(what), self.locks.loading(), self._guard:
+            client = self._embedded.client if self._embedded is not None else self._server
+            if client is not None:
+                self._drop_collections(client)
+            shutil.rmtree(self.views.folder, ignore_errors=True)
+            self._view = None
 
     def _finish(self) -> None:
         view = self._publish()

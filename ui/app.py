@@ -3,6 +3,7 @@
 import streamlit as st
 
 from citewise.core.settings import SettingsError, get_settings
+from citewise.ui.bases import base_sidebar
 from citewise.ui.render import CSS, notice_html
 
 st.set_page_config(page_title="citewise", page_icon=":material/format_quote:", layout="wide")
@@ -24,4 +25,5 @@ page = st.navigation(
     ]
 )
 st.sidebar.caption("citewise answers from your documents and cites a passage for every sentence.")
+base_sidebar()
 page.run()

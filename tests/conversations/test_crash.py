@@ -7,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from citewise.conversations.records import DEFAULT_KB, SavedTurn
+from citewise.conversations.records import SavedTurn
 from citewise.conversations.store import FILE_NAME, ConversationStore
+from citewise.core.base_names import DEFAULT_BASE
 from tests.processes import PROCESS_TIMEOUT_S
 
 # Appends turns to one conversation, printing each committed one. With KILL_AT_COMMIT n, the process kills
@@ -68,7 +69,7 @@ def test_killed_inside_a_write_the_store_keeps_every_committed_turn(tmp_path: Pa
     conversation = store.get(committed[0][0])
     assert [t.question for t in conversation.turns] == ["question 0", "question 1", "question 2"]
     assert all(len(t.answer) == 20000 for t in conversation.turns)
-    turn = SavedTurn("after", "after", "a", False, None, (), (), (), "b", "m", DEFAULT_KB)
+    turn = SavedTurn("after", "after", "a", False, None, (), (), (), "b", "m", DEFAULT_BASE)
     store.append(conversation.id, turn)
     assert [t.number for t in store.get(conversation.id).turns] == [1, 2, 3, 4]
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 
 from citewise.conversations.export import conversation_markdown, turn_markdown, where
-from citewise.conversations.records import DEFAULT_KB, NOTHING_CLOSE, Passage, SavedTurn
+from citewise.conversations.records import NOTHING_CLOSE, Passage, SavedTurn
 from citewise.conversations.store import FILE_NAME, ConversationStore
+from citewise.core.base_names import DEFAULT_BASE
 from citewise.core.types import Citation, Claim
 from citewise.service import STATE_NOTE, Citewise
 from tests.conversations.conftest import QUESTION, VALVES
@@ -50,11 +51,11 @@ def _hostile_conversation(tmp_path: Path) -> str:
         closest=(),
         backend="ollama",
         model=HOSTILE,
-        kb=DEFAULT_KB,
+        kb=DEFAULT_BASE,
     )
     refused = SavedTurn(
         "Banana bread?", "Banana bread?", HOSTILE, True, NOTHING_CLOSE, (), (),
-        (Passage("/docs/b.md", HOSTILE, HOSTILE, "c2", HOSTILE),), "ollama", "m", DEFAULT_KB,
+        (Passage("/docs/b.md", HOSTILE, HOSTILE, "c2", HOSTILE),), "ollama", "m", DEFAULT_BASE,
     )  # fmt: skip
     conversation_id, _ = store.append(None, cited)
     store.append(conversation_id, refused)

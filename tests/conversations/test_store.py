@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from citewise.conversations.records import DEFAULT_KB, NOT_SUPPORTED, NOTHING_CLOSE, Passage, SavedTurn
+from citewise.conversations.records import NOT_SUPPORTED, NOTHING_CLOSE, Passage, SavedTurn
 from citewise.conversations.store import FILE_NAME, SCHEMA_VERSION, ConversationError, ConversationStore
+from citewise.core.base_names import DEFAULT_BASE
 from citewise.core.types import Citation, Claim
 from citewise.service import Citewise
 from tests.conversations.conftest import QUESTION
@@ -34,7 +35,7 @@ def _turn(question: str = "How?", **changes: object) -> SavedTurn:
         "closest": (),
         "backend": "ollama",
         "model": "qwen",
-        "kb": DEFAULT_KB,
+        "kb": DEFAULT_BASE,
         "timings_ms": {"retrieve": 12.5, "total": 900.0},
     }
     values.update(changes)
@@ -59,7 +60,7 @@ def test_a_turn_comes_back_as_it_was_saved(tmp_path: Path) -> None:
     assert (first.number, second.number) == (1, 2)
     assert opened.turns[1].question == "Hostile " + HOSTILE and opened.turns[1].closest[0].text == HOSTILE
     assert opened.turns[0].citations[0].text_hash == _turn().citations[0].text_hash
-    assert opened.title == "How?" and opened.kb == DEFAULT_KB
+    assert opened.title == "How?" and opened.kb == DEFAULT_BASE
 
 
 def test_a_real_answer_keeps_its_citations_refusal_timings_and_model(service: Citewise) -> None:

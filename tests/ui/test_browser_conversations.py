@@ -1,5 +1,6 @@
-"""In headless Chromium: upload a document, ask, reload the page and find the conversation again with its
-sources, reopen it from the sidebar, and download it as Markdown (the file is read back)."""
+"""In headless Chromium: create a knowledge base, upload a document to it, ask, reload the page and find the
+conversation again with its sources (still current in the base it was asked in, though a reload chooses
+`default`), reopen it from the sidebar, and download it as Markdown (the file is read back)."""
 
 import re
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.processes import running_ui
 from tests.ui.test_browser import START_S, _idle, _shot
+from tests.ui.test_browser_sync import _go
 
 pytestmark = pytest.mark.browser
 
@@ -40,19 +42,32 @@ def _answer_with_its_source(page: Page) -> None:
     expect(page.locator(".cw-passage mark").first).to_contain_text("opens at a pressure of 35 bar")
 
 
-def test_upload_ask_reload_reopen_and_export(ui_url: str, page: Page, tmp_path: Path) -> None:
+def _answer_with_its_current_source(page: Page) -> None:
+    _answer_with_its_source(page)
+    expect(page.get_by_text("Source removed since this answer", exact=False)).to_have_count(0)
+    expect(page.get_by_text("Source changed since this answer", exact=False)).to_have_count(0)
+
+
+def test_create_a_base_upload_ask_reload_reopen_and_export(ui_url: str, page: Page, tmp_path: Path) -> None:
     doc = tmp_path / "valve manual.md"
     doc.write_text("# Valve manual\n\nThe XQ-7734 valve opens at a pressure of 35 bar.\n", encoding="utf-8")
     page.goto(f"{ui_url}/documents")
     expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=START_S * 1000)
     _idle(page)
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_role("button", name="New").click()
+    page.get_by_role("textbox", name="Name of the new base").fill("valves")
+    page.get_by_role("button", name="Create").click()
+    _idle(page)
+    expect(sidebar.get_by_text("Created the knowledge base valves")).to_be_visible()
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     uploader.wait_for(state="attached", timeout=START_S * 1000)  # once the index is open
     uploader.set_input_files(str(doc))
+    expect(page.get_by_text("valve manual.md").first).to_be_visible()
     page.get_by_role("button", name="Upload and index").click()
     expect(page.get_by_text("valve manual.md added")).to_be_visible(timeout=ANSWER_MS)
 
-    page.goto(ui_url)
+    _go(page, "Ask")  # from the sidebar: the session keeps the base chosen
     box = page.get_by_placeholder("Ask a question about your documents")
     expect(box).to_be_enabled(timeout=START_S * 1000)
     _idle(page)
@@ -64,7 +79,7 @@ def test_upload_ask_reload_reopen_and_export(ui_url: str, page: Page, tmp_path: 
     address = page.url
 
     page.reload()
-    _answer_with_its_source(page)
+    _answer_with_its_current_source(page)
     _idle(page)
     assert page.url == address
     _shot(page, "conversations-1-reloaded")
@@ -73,7 +88,7 @@ def test_upload_ask_reload_reopen_and_export(ui_url: str, page: Page, tmp_path: 
     _idle(page)
     expect(page.locator(".cw-answer")).to_have_count(0)
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name=QUESTION).click()
-    _answer_with_its_source(page)
+    _answer_with_its_current_source(page)
     _idle(page)
     assert page.url == address
 
@@ -84,5 +99,6 @@ def test_upload_ask_reload_reopen_and_export(ui_url: str, page: Page, tmp_path: 
     assert markdown.startswith("# At what pressure does the XQ\\-7734 valve open\\?\n")
     assert "## 1\\. At what pressure does the XQ\\-7734 valve open\\?" in markdown
     assert "The XQ\\-7734 valve opens at a pressure of 35 bar\\. \\[1\\]" in markdown
+    assert "removed since" not in markdown and "changed since" not in markdown
     assert "1\\. **Valve manual" in markdown and "> The XQ\\-7734 valve opens at a pressure of 35 bar\\." in markdown
     _shot(page, "conversations-2-reopened")

@@ -58,5 +58,5 @@ def test_a_damaged_record_is_named_and_the_page_still_opens(data: Path) -> None:
 
     assert not at.exception, at.exception
     assert f"The record of synced folders {record} cannot be read" in _texts(at, "error")
-    assert [t.label for t in at.text_input] == []  # no field to add a folder to a record that cannot be saved
-    assert at.button[0].label == "Upload and index"  # the rest of the page is there
+    assert [t.label for t in at.main.text_input] == []  # no field to add a folder to a record that cannot be saved
+    assert at.main.button[0].label == "Upload and index"  # the rest of the page is there

@@ -17,7 +17,7 @@ from citewise.service import (
 )
 from citewise.ui import render
 from citewise.ui.conversations import TURNS, conversation_sidebar, current_conversation, open_from_url, remember
-from citewise.ui.state import backend_status, service
+from citewise.ui.state import ASKED_KBS, asked_service, backend_status, root_service, service
 
 EXAMPLES = (
     "How many parameters did GPT-1 have?",
@@ -40,7 +40,7 @@ def _turns() -> list[Turn]:
 
 @st.dialog("Document", width="large")
 def _open_document(source: str, chunk_id: str, span: tuple[int, int] | None) -> None:
-    chunks = service().chunks(source)
+    chunks = asked_service().chunks(source)
     if not chunks:
         st.html(render.notice_html("warning", f"{source} is no longer indexed."))
         return
@@ -122,7 +122,7 @@ def _show_answer(index: int, turn: Turn) -> None:
         if unsupported:
             st.html(render.unsupported_html([c.text for c in unsupported], [c.reason for c in unsupported]))
         st.markdown(f"**Sources** ({len(answer.citations)})")
-        changed = service().passage_notes(answer.citations)  # a passage no longer indexed as cited is marked
+        changed = service().passage_notes(answer.citations, answer.kb)  # no longer indexed as cited: marked
         for c in answer.citations:
             note = changed.get(c.chunk_id)
             _source_card(f"t{index}-src-{c.n}", c.n, c.chunk_id, c.source, c.title, c.heading, c.text, c.span, note)
@@ -159,9 +159,9 @@ def _saved(question: str, answer: Answer) -> Turn:
     """Keep the answer in the page's conversation (a new one on its first question) and put its id in the URL."""
     try:
         try:
-            conversation, saved = service().save_turn(current_conversation(), question, answer)
+            conversation, saved = service().save_turn(current_conversation(), question, answer, asked_service().kb)
         except ConversationNotFound:  # deleted meanwhile (in another tab): this answer starts a new one
-            conversation, saved = service().save_turn(None, question, answer)
+            conversation, saved = service().save_turn(None, question, answer, asked_service().kb)
     except ConversationError as exc:
         st.html(render.notice_html("error", f"This answer was not saved: {exc}"))
         return Turn(question, answer.question, saved_turn(question, answer))
@@ -188,7 +188,7 @@ def _writing(verified: list[VerifiedSentence], pending: str) -> None:
 
 def _ask(question: str) -> Turn:
     """Rewrite a follow-up, then stream the draft; the caller shows the verified answer in its place."""
-    citewise = service()
+    citewise = asked_service()
     live = st.empty()
     history = _history()
     try:
@@ -230,7 +230,8 @@ def _ask(question: str) -> Turn:
 def _header() -> bool:
     """The page's notices; False when nothing can be asked yet."""
     st.title("Ask your documents")
-    documents = service().documents()
+    _bases()
+    documents = asked_service().documents()
     status = backend_status()
     if status.problem:
         st.html(
@@ -257,6 +258,25 @@ def _header() -> bool:
         if status.choice.backend == "embedded" and "Ollama" in status.choice.reason:
             st.html(render.text_html(f"ⓘ {status.choice.reason}.", "cw-caption"))  # the models Ollama listed
     return status.problem is None
+
+
+def _bases() -> None:
+    """Which knowledge bases to ask: the sidebar's, or several (their passages fused as one base's are)."""
+    names = [base.name for base in root_service().knowledge_bases()]
+    if len(names) < 2:
+        return
+    current = service().kb
+    chosen = st.session_state.get(ASKED_KBS) or []
+    if st.session_state.get("ask_kbs_for") != current:  # another base chosen in the sidebar: ask that one
+        st.session_state["ask_kbs_for"], st.session_state[ASKED_KBS] = current, [current]
+    elif any(name not in names for name in chosen):  # one was deleted meanwhile
+        st.session_state[ASKED_KBS] = [name for name in chosen if name in names]
+    st.multiselect(
+        "Ask in",
+        names,
+        key=ASKED_KBS,
+        help="One or several knowledge bases; several are searched together.",
+    )
 
 
 def _examples() -> str | None:

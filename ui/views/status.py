@@ -51,7 +51,8 @@ st.html(
     list_html(
         [
             f"{status.documents} documents, {status.chunks} passages (chunks)",
-            f"store: {store}",
+            f"knowledge base: {status.kb}",
+            f"store: {store}, collection {settings.collection}",
             f"data directory: {settings.data_dir} (CITEWISE_DATA_DIR)",
             f"uploads: {status.uploads_dir}",
             f"eval runs: {status.eval_runs_dir}",
