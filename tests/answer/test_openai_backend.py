@@ -130,7 +130,8 @@ def test_an_answer_from_the_server_is_verified_and_cited(
 
 def _status(settings: Settings, folder: Path) -> Status:
     """A status as `Citewise.status()` makes it, without asking any server (the notice needs settings alone)."""
-    return Status(settings, "", 0, 0, None, None, OllamaStatus(False, False, (), None, "not asked"), folder, folder)
+    ollama = OllamaStatus(False, False, (), None, "not asked")
+    return Status(settings, "default", "", 0, 0, None, None, ollama, folder, folder)
 
 
 def test_a_server_on_another_machine_is_named_in_the_status(tmp_path: Path, make_settings) -> None:
