@@ -51,13 +51,13 @@ def base_sidebar() -> None:
     )
     current = service()
     new, delete = st.sidebar.columns(2)
-    with new.popover("New", icon=":material/add:", width="stretch"):
+    with new.popover("New base", icon=":material/add:", width="stretch"):
         st.text_input(
             "Name of the new base", key="kb_new_name", placeholder="papers", help="Lowercase letters, digits, - or _."
         )
         st.button("Create", key="kb_create", type="primary", on_click=_create)
     if not current.base_info.is_default:
-        with delete.popover("Delete", icon=":material/delete:", width="stretch"):
+        with delete.popover("Delete base", icon=":material/delete:", width="stretch"):
             count = len(current.documents())
             st.html(
                 render.text_html(
@@ -65,6 +65,6 @@ def base_sidebar() -> None:
                     "files and eval runs go; other bases and your files elsewhere stay."
                 )
             )
-            st.button("Delete", key="kb_delete", type="primary", on_click=_delete, args=(current.kb,))
+            st.button("Delete base", key="kb_delete", type="primary", on_click=_delete, args=(current.kb,))
     if notice := st.session_state.pop(_NOTICE, None):
         st.sidebar.html(render.notice_html(*notice))

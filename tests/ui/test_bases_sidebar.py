@@ -1,6 +1,6 @@
 """The sidebar's knowledge bases through Streamlit's AppTest, on a real index: a base made there becomes the
 session's, the Documents page works in it, a bad name is refused with the rule (as text, never Markdown),
-and Delete removes only that base."""
+and Delete base removes only that base."""
 
 from collections.abc import Callable
 from pathlib import Path

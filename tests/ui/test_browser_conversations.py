@@ -55,7 +55,7 @@ def test_create_a_base_upload_ask_reload_reopen_and_export(ui_url: str, page: Pa
     expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=START_S * 1000)
     _idle(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_role("button", name="New").click()
+    sidebar.get_by_role("button", name="New base").click()
     page.get_by_role("textbox", name="Name of the new base").fill("valves")
     page.get_by_role("button", name="Create").click()
     _idle(page)
