@@ -100,13 +100,18 @@ def ollama() -> Iterator[FakeOllama]:
         yield fake
 
 
+def _answering(service: Citewise, ollama: FakeOllama) -> Settings:
+    """The data folder's settings, answered by the fake Ollama."""
+    return service.folder_settings.model_copy(
+        update={"llm": "ollama", "ollama_host": ollama.url, "ollama_model": DEFAULT_MODEL}
+    )
+
+
 def test_an_answer_cites_its_own_base_only(
     two_bases: tuple[Citewise, Citewise, Path, Path], ollama: FakeOllama
 ) -> None:
     default, _, _, papers_folder = two_bases
-    settings = default.folder_settings.model_copy(
-        update={"llm": "ollama", "ollama_host": ollama.url, "ollama_model": DEFAULT_MODEL}
-    )
+    settings = _answering(default, ollama)
     ollama.set_reply("GPT-1 had 117 million parameters.")
 
     answer = Citewise(settings, kb="papers").ask("How many parameters did GPT-1 have?")
@@ -120,9 +125,7 @@ def test_a_saved_answer_keeps_its_base_and_its_passages_are_checked_there(
     two_bases: tuple[Citewise, Citewise, Path, Path], ollama: FakeOllama
 ) -> None:
     default, _, _, _ = two_bases
-    settings = default.folder_settings.model_copy(
-        update={"llm": "ollama", "ollama_host": ollama.url, "ollama_model": DEFAULT_MODEL}
-    )
+    settings = _answering(default, ollama)
     ollama.set_reply("GPT-1 had 117 million parameters.")
     papers = Citewise(settings, kb="papers")
     answer = papers.ask("How many parameters did GPT-1 have?")
@@ -132,7 +135,7 @@ def test_a_saved_answer_keeps_its_base_and_its_passages_are_checked_there(
 
     assert reopened.kb == "papers" and [t.kb for t in reopened.turns] == ["papers"]
     assert answer.citations and Citewise(settings).notes_of(reopened) == {}  # current in papers, not "removed"
-    name, text = Citewise(settings).export(conversation_id)
+    _, text = Citewise(settings).export(conversation_id)
     assert "removed" not in text and "changed" not in text
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from citewise.core.settings import Settings
@@ -56,19 +56,25 @@ def _choose(page: Page, label: str, option: str, tries: int = 3) -> None:
     expect(chosen).to_be_visible()
 
 
-def test_create_a_base_upload_to_it_ask_it_and_delete_it(
-    ui_url: tuple[str, FakeOllama, Path], page: Page, tmp_path: Path
-) -> None:
-    url, fake, data = ui_url
+def create_base(page: Page, url: str, name: str) -> Locator:
+    """Open the Documents page and create the base `name` from the sidebar (it becomes the chosen one)."""
     page.goto(f"{url}/documents")
     expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=START_S * 1000)
     _idle(page)
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_role("button", name="New base").click()
-    page.get_by_role("textbox", name="Name of the new base").fill("pumps")
+    page.get_by_role("textbox", name="Name of the new base").fill(name)
     page.get_by_role("button", name="Create").click()
     _idle(page)
-    expect(sidebar.get_by_text("Created the knowledge base pumps")).to_be_visible()
+    expect(sidebar.get_by_text(f"Created the knowledge base {name}")).to_be_visible()
+    return sidebar
+
+
+def test_create_a_base_upload_to_it_ask_it_and_delete_it(
+    ui_url: tuple[str, FakeOllama, Path], page: Page, tmp_path: Path
+) -> None:
+    url, fake, data = ui_url
+    sidebar = create_base(page, url, "pumps")
     expect(page.get_by_text("0 documents, 0 passages")).to_be_visible()  # the new base is chosen, and empty
 
     doc = tmp_path / "pump.md"

@@ -13,6 +13,7 @@ from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.processes import running_ui
 from tests.ui.test_browser import START_S, _idle, _shot
+from tests.ui.test_browser_bases import create_base
 from tests.ui.test_browser_sync import _go
 
 pytestmark = pytest.mark.browser
@@ -51,15 +52,7 @@ def _answer_with_its_current_source(page: Page) -> None:
 def test_create_a_base_upload_ask_reload_reopen_and_export(ui_url: str, page: Page, tmp_path: Path) -> None:
     doc = tmp_path / "valve manual.md"
     doc.write_text("# Valve manual\n\nThe XQ-7734 valve opens at a pressure of 35 bar.\n", encoding="utf-8")
-    page.goto(f"{ui_url}/documents")
-    expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=START_S * 1000)
-    _idle(page)
-    sidebar = page.locator('[data-testid="stSidebar"]')
-    sidebar.get_by_role("button", name="New base").click()
-    page.get_by_role("textbox", name="Name of the new base").fill("valves")
-    page.get_by_role("button", name="Create").click()
-    _idle(page)
-    expect(sidebar.get_by_text("Created the knowledge base valves")).to_be_visible()
+    create_base(page, ui_url, "valves")
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     uploader.wait_for(state="attached", timeout=START_S * 1000)  # once the index is open
     uploader.set_input_files(str(doc))
