@@ -1,10 +1,9 @@
 """Answer a question from the documents: retrieve, gate, select evidence, generate, verify."""
 
-import dataclasses
 import time
 from collections.abc import Generator as Generator_
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from citewise.answer.asked import answer_what_was_asked
@@ -181,7 +180,7 @@ def _second_or_first(first: Verified, second: Verified) -> Verified:
     both drafts (each `VerifiedSentence` index stays that of its claim)."""
     if not second.refused:
         return second
-    return dataclasses.replace(first, claims=second.claims)
+    return replace(first, claims=second.claims)
 
 
 def verify_as_written(

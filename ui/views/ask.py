@@ -157,11 +157,12 @@ def _history() -> list[tuple[str, str]]:
 
 def _saved(question: str, answer: Answer) -> Turn:
     """Keep the answer in the page's conversation (a new one on its first question) and put its id in the URL."""
+    kb = asked_service().kb  # the bases it was asked in
     try:
         try:
-            conversation, saved = service().save_turn(current_conversation(), question, answer, asked_service().kb)
+            conversation, saved = service().save_turn(current_conversation(), question, answer, kb)
         except ConversationNotFound:  # deleted meanwhile (in another tab): this answer starts a new one
-            conversation, saved = service().save_turn(None, question, answer, asked_service().kb)
+            conversation, saved = service().save_turn(None, question, answer, kb)
     except ConversationError as exc:
         st.html(render.notice_html("error", f"This answer was not saved: {exc}"))
         return Turn(question, answer.question, saved_turn(question, answer))
