@@ -16,6 +16,7 @@ from citewise.core.settings import Settings, get_settings
 from citewise.evals.bench.ask_speed import Asker, AskFigures, ColdStart, cold_ask, cold_ui, measure_asks
 from citewise.evals.bench.chroma_server import chroma_server
 from citewise.evals.bench.ingest_speed import IngestFigures, measure_ingest
+from citewise.evals.bench.llama_options import REPEATS, LlamaSpeed, measure_grid, option_grid
 from citewise.evals.bench.machine import describe_machine
 from citewise.evals.bench.report import Row, peak_rss_mib, rows_json, spread_text
 from citewise.evals.bench.search_speed import AddFigures, ScaleFigures, grow_and_search, measure_add
@@ -26,7 +27,7 @@ from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
 from citewise.retrieval.store import Store
 
-PARTS = ("ingest", "search", "add", "ask", "start")
+PARTS = ("ingest", "search", "add", "ask", "start", "llama")
 DEFAULT_SCALES = (1_000, 10_000, 100_000)
 DEFAULT_CACHE = Path(user_cache_dir("citewise")) / "bench"
 # The file added to the largest index: a real article, under a name of its own.
@@ -90,6 +91,8 @@ def run_bench(
             report.rows += search_rows(report, base, root, note)
         if "ask" in options.only or "start" in options.only:
             report.rows += answer_rows(options, base, root, note, asker)
+        if "llama" in options.only:
+            report.rows += llama_rows(base, note)
     report.seconds = round(time.perf_counter() - started, 1)
     return report
 
@@ -264,6 +267,27 @@ def ask_rows(figures: AskFigures) -> list[Row]:
             )
         )
     return rows
+
+
+def llama_rows(base: Settings, note: Progress) -> list[Row]:
+    """The shipped model's prompt evaluation and generation speed under each llama.cpp option set."""
+    model_path = base.model_path or ensure_model(base.models_dir)
+    grid = option_grid(os.cpu_count() or 1)
+    done = iter(range(1, len(grid) * REPEATS + 1))
+    speeds = measure_grid(
+        model_path, base.context_tokens, grid, lambda label: note("llama.cpp options", next(done), len(grid) * REPEATS)
+    )
+    return [llama_row(speed) for speed in speeds]
+
+
+def llama_row(speed: LlamaSpeed) -> Row:
+    return Row(
+        f"llama.cpp: {speed.options.label}",
+        f"prompt {speed.prompt_tokens_per_s:.1f} tok/s ({speed.prompt_tokens} new tokens), "
+        f"generation {speed.generated_tokens_per_s:.1f} tok/s, load {speed.load_s:.1f} s",
+        peak_rss_mib=peak_rss_mib(),
+        figures=asdict(speed),
+    )
 
 
 def cold_row(start: ColdStart, ready: str) -> Row:
