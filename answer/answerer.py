@@ -13,6 +13,7 @@ from citewise.answer.evidence import select_evidence, select_focused
 from citewise.answer.judge import Meaning, meaning_for
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget, look_again, without_the_instruction
+from citewise.answer.quote_first import quote_first
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
 from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
@@ -120,7 +121,10 @@ class Answerer:
             yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
             return
         timings["sources"] = _ms_since(started)
-        yield Sources(retrieved, evidence)
+        quote = quote_first(question, evidence)
+        if quote is not None:
+            timings["quote"] = timings["sources"]
+        yield Sources(retrieved, evidence, quote)
         messages = build_messages(question, evidence.passages)
         pieces = timed_draft(self.generator, messages, self.settings.answer_tokens, started, timings)
         if not self.pipeline.verify:
@@ -267,6 +271,7 @@ def make_answer(
         model=generator.model,
         draft=draft,
         timings_ms={**timings, "total": _ms_since(started)},
+        quote=quote_first(question, evidence) if evidence else None,
     )
 
 

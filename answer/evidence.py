@@ -10,12 +10,13 @@ wherever they are.
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS
 from citewise.answer.sentences import split_sentences
-from citewise.core.types import Evidence, EvidenceSet, ScoredChunk
+from citewise.core.types import Evidence, EvidenceSet, Quote, ScoredChunk
 from citewise.retrieval.embeddings import Encode
 from citewise.retrieval.tokenize import tokenize
 
@@ -170,7 +171,32 @@ def select_focused(
 
     picks = [(*flat[i], *unit(*flat[i])) for i in np.argsort(-scores)]
     windows = _spend(spans, picks, total_chars, max_passages)
-    return _windows_as_evidence(hits, spans, windows, count_tokens, budget_tokens)
+    evidence = _windows_as_evidence(hits, spans, windows, count_tokens, budget_tokens)
+    return replace(evidence, best=_quote(evidence, hits, spans, picks[0]))
+
+
+_ENDS_A_SENTENCE = re.compile(r"[.!?。！？]['\")\]]*\s*$")
+
+
+def _quote(
+    evidence: EvidenceSet, hits: Sequence[ScoredChunk], spans: list[list[tuple[int, int]]], pick: tuple[int, ...]
+) -> Quote | None:
+    """The best pick's unit as a quote of the source that holds it (None when that passage was left out)."""
+    p, _, first, last = pick
+    passage = next((e for e in evidence.passages if e.hit.chunk.id == hits[p].chunk.id), None)
+    if passage is None:
+        return None
+    text, inside = hits[p].chunk.text, [(s, e) for s, e in spans[p] if passage.start <= s and e <= passage.end]
+    unit = [(s, e) for s, e in inside if spans[p][first][0] <= s and e <= spans[p][last][1]]
+    if not unit:
+        return None
+    start, end = unit[0][0], unit[-1][1]
+    # A heading, or a line the sentence splitter cut short, says nothing alone: the quote reads on to its sentence
+    # (within what the model reads).
+    for s, e in inside:
+        if s >= end and not _ENDS_A_SENTENCE.search(text[start:end]):
+            end = e
+    return Quote(passage.n, start, end, text[start:end])
 
 
 def _spend(

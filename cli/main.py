@@ -248,6 +248,9 @@ def _print_sources(sources: Sources) -> None:
         chunk = passage.hit.chunk
         secho(f"[{passage.n}] {source_label(chunk.title, chunk.heading)}  ({chunk.source})", dim=True, err=True)
         secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
+    if sources.quote is not None:
+        secho(f"Closest sentence, quoted while the answer is written: [{sources.quote.n}]", err=True)
+        secho("    " + " ".join(sources.quote.text.split()), err=True)
 
 
 def _print_verdict(sentence: VerifiedSentence) -> None:

@@ -4,7 +4,7 @@
 from dataclasses import asdict
 from typing import Any
 
-from citewise.core.types import Answer, Citation, Claim, DocumentRecord, Retrieved
+from citewise.core.types import Answer, Citation, Claim, DocumentRecord, EvidenceSet, Quote, Retrieved
 
 
 def retrieved_json(result: Retrieved) -> list[dict[str, Any]]:
@@ -39,10 +39,24 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             "tokens": answer.evidence.tokens if answer.evidence else 0,
             "dropped": list(answer.evidence.dropped) if answer.evidence else [],
         },
+        "quote": quote_json(answer.quote, answer.evidence) if answer.quote and answer.evidence else None,
         "draft": answer.draft,
         "backend": answer.backend,
         "model": answer.model,
         "timings_ms": answer.timings_ms,
+    }
+
+
+def quote_json(quote: Quote, evidence: EvidenceSet) -> dict[str, Any]:
+    """The sentence shown before the answer: a quote of source `n` (span: its place in the chunk's text), not a
+    verified answer."""
+    chunk = next(p.hit.chunk for p in evidence.passages if p.n == quote.n)
+    return {
+        "n": quote.n,
+        "text": quote.text,
+        "source": chunk.source,
+        "chunk_id": chunk.id,
+        "span": [quote.start, quote.end],
     }
 
 

@@ -70,10 +70,22 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Quote:
+    """The evidence sentence the selector ranks best for the question (with the sentence that qualifies or
+    leads into it): [start, end) of source `n`'s chunk text. Shown before the model answers, as a quote."""
+
+    n: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
 class EvidenceSet:
     passages: tuple[Evidence, ...]
     dropped: tuple[str, ...]  # chunk ids left out to fit the context budget
     tokens: int
+    best: Quote | None = None  # the focused selection's top sentence, when its passage is among the sources
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,7 @@ class Answer:
     model: str
     draft: str  # the model's raw text, before verification
     timings_ms: dict[str, float] = field(default_factory=dict)
+    quote: Quote | None = None  # shown before the answer (answer/quote_first.py), as a quote of source `n`
 
 
 @dataclass(frozen=True)
@@ -151,6 +164,7 @@ class Sources:
 
     retrieved: Retrieved
     evidence: EvidenceSet
+    quote: Quote | None = None  # the best evidence sentence, shown as a quote before the answer
 
 
 @dataclass(frozen=True)

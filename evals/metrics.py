@@ -51,6 +51,8 @@ METRIC_MEANINGS = {
     "mrr": "1 / rank of the first passage with the evidence, averaged",
     "evidence_in_context": "share of questions where what the model read contains the expected evidence",
     "context_tokens_p50": "tokens of evidence the model reads, median",
+    "quote_shown": "questions whose closest evidence sentence is quoted before the answer",
+    "quote_holds_answer": "answerable questions quoted first whose quote holds an expected answer",
     "lost_at_retrieval": "answerable questions answered wrong: the evidence was not retrieved",
     "lost_at_selection": "… retrieved, but left out of what the model read",
     "lost_at_model": "… read, but the model's draft does not contain the answer",
@@ -106,6 +108,7 @@ class Outcome:
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
+    quote: str | None = None  # the sentence quoted before the answer (None: none was)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,8 @@ class ItemScores:
     reciprocal_rank: float | None = None
     in_context: float | None = None  # what the model read holds an evidence string
     context_tokens: int | None = None
+    quote_holds_answer: bool | None = None  # the quote shown first holds an answer (None: no quote, or unanswerable)
+    quoted: bool = False
     failure: str | None = None  # where a wrong answer went wrong: one of FAILURES
     answered: bool = False  # the model was asked (not a retrieval-only run)
     refused: bool | None = None
@@ -214,6 +219,9 @@ def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
     if outcome.context is not None:
         retrieval["in_context"] = hit(item.evidence, outcome.context)
         retrieval["context_tokens"] = outcome.context_tokens
+        retrieval["quoted"] = outcome.quote is not None
+        if outcome.quote is not None and item.answerable:
+            retrieval["quote_holds_answer"] = any(contains(outcome.quote, answer) for answer in item.answers)
     common = {
         "timings_ms": dict(outcome.timings_ms),
         "seconds": outcome.seconds,
@@ -277,6 +285,8 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
     if any(s.in_context is not None for s in scores):
         summary["evidence_in_context"] = _mean(s.in_context for s in scores)
         summary["context_tokens_p50"] = percentile([s.context_tokens for s in scores if s.context_tokens], 50)
+        summary["quote_shown"] = _share([s.quoted for s in scores if s.in_context is not None])
+        summary["quote_holds_answer"] = _share([bool(s.quote_holds_answer) for s in answerable if s.quoted])
     if any(s.answered for s in scores):
         judged = sum(s.citations for s in answerable)
         supported = sum(s.supported_citations or 0 for s in answerable)

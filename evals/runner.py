@@ -6,8 +6,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+from citewise.answer.quote_first import quote_first
 from citewise.core.serialize import answer_json, retrieved_json
-from citewise.core.types import Answer, EvidenceSet, Retrieved
+from citewise.core.types import Answer, EvidenceSet, Quote, Retrieved
 from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config, resolve
 from citewise.evals.dataset import EvalItem
 from citewise.evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
@@ -28,18 +29,26 @@ def _context(evidence: EvidenceSet | None) -> tuple[tuple[str, ...], int]:
 
 
 def _outcome(
-    answer: Answer | None, retrieved: Retrieved, evidence: EvidenceSet | None, read: bool, seconds: float
+    answer: Answer | None,
+    retrieved: Retrieved,
+    evidence: EvidenceSet | None,
+    read: bool,
+    seconds: float,
+    quote: Quote | None = None,
 ) -> Outcome:
-    """What one run produced; `read`: the evidence step ran (or would have), so what the model read counts."""
+    """What one run produced; `read`: the evidence step ran (or would have), so what the model read counts;
+    `quote`: the sentence quoted before the answer."""
     texts = tuple(hit.chunk.text for hit in retrieved.hits)
     context, tokens = _context(evidence) if read else (None, None)
+    quoted = quote.text if quote else None
     if answer is None:
         timings = {"retrieve": retrieved.timings_ms["total"]}
-        return Outcome(texts, context=context, context_tokens=tokens, timings_ms=timings, seconds=seconds)
+        return Outcome(texts, context=context, context_tokens=tokens, timings_ms=timings, seconds=seconds, quote=quoted)
     return Outcome(
         texts,
         context=context,
         context_tokens=tokens,
+        quote=quoted,
         draft=answer.draft,
         answer=answer.answer,
         refused=answer.refused,
@@ -66,7 +75,9 @@ def _run_one(
         error = f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - started
         return Outcome((), answer="" if mode == "answer" else None, seconds=seconds, error=error), None, None
-    return _outcome(answer, retrieved, evidence, mode != "retrieval", time.perf_counter() - started), answer, retrieved
+    seconds = time.perf_counter() - started
+    quote = answer.quote if answer else quote_first(item.question, evidence) if evidence else None
+    return _outcome(answer, retrieved, evidence, mode != "retrieval", seconds, quote), answer, retrieved
 
 
 def _result(scores: ItemScores, answer: Answer | None, retrieved: Retrieved | None) -> ConfigResult:

@@ -83,3 +83,25 @@ def test_focused_uses_at_most_max_passages_numbered_in_rank_order(embed) -> None
     assert [p.hit.rank for p in focused.passages] == sorted(p.hit.rank for p in focused.passages)
     assert all(p.text == p.hit.chunk.text[p.start : p.end] for p in focused.passages)
     assert select_focused("Anything?", [], embed, words, 100, 4, 1000).passages == ()
+
+
+def test_the_best_sentence_is_quoted_from_the_source_the_model_reads(embed) -> None:
+    answer = "The planetarium shows start at noon on weekdays."
+    hits = _hits(GARDEN, PARK, FILLER + answer)
+
+    focused = select_focused("When do the planetarium shows start?", hits, embed, words, 1000, 3, 400)
+
+    quote = focused.best
+    assert quote is not None and quote.text == answer
+    passage = next(p for p in focused.passages if p.n == quote.n)
+    assert passage.hit.chunk.text[quote.start : quote.end] == answer
+    assert passage.start <= quote.start and quote.end <= passage.end
+
+
+def test_a_heading_ranked_best_is_quoted_with_the_sentence_under_it(embed) -> None:
+    """A heading line alone says nothing: the quote reads on to the end of the sentence after it."""
+    text = "**Maximum Number Of Attached Databases**\nThe default limit on attached databases is 10. " + FILLER
+    focused = select_focused("Maximum number of attached databases?", _hits(text, GARDEN), embed, words, 1000, 2, 400)
+
+    assert focused.best is not None
+    assert focused.best.text.endswith("The default limit on attached databases is 10.")

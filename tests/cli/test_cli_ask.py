@@ -1,5 +1,6 @@
 """`citewise ask` as a person reads it: the passages first, then the draft, then the verified answer."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -74,3 +75,28 @@ def test_ask_prints_each_sentence_once_verified_while_the_model_still_writes(
     assert "first verified sentence" in rest
     # On stderr each draft sentence is on its own line, above its verdict on stdout.
     assert f"\n{first}\nRinse it twice" in errors
+
+
+def test_ask_quotes_the_closest_sentence_before_the_answer_for_a_specific_question(
+    tmp_path: Path, embedding_model: str
+) -> None:
+    """Shown as a quote (stderr, with the progress) as soon as the evidence is chosen; in --json as "quote"."""
+    env = _indexed_kettle(tmp_path)
+
+    with FakeOllama() as ollama:
+        ollama.set_reply("Descale the kettle every month with citric acid [1].")
+        env |= {"CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": ollama.url, "CITEWISE_OLLAMA_MODEL": DEFAULT_MODEL}
+
+        def ask(*args: str) -> subprocess.CompletedProcess[str]:
+            command = [str(CITEWISE), "ask", *args]
+            return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True)
+
+        streamed = ask("How often should I descale the kettle?")
+        as_json = json.loads(ask("How often should I descale the kettle?", "--json").stdout)
+
+    sentence = "Descale the kettle every month with citric acid so the element stays clean."
+    quoted = streamed.stderr.index("Closest sentence, quoted while the answer is written: [1]")
+    assert streamed.stderr.index(sentence, quoted) < streamed.stderr.rindex("citric acid [1].")  # before the draft
+    assert as_json["quote"]["text"] == sentence and as_json["quote"]["n"] == 1
+    assert as_json["quote"]["source"].endswith("kettle.md")
+    assert as_json["timings_ms"]["quote"] == as_json["timings_ms"]["sources"]

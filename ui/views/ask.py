@@ -173,6 +173,11 @@ def _saved(question: str, answer: Answer) -> Turn:
 def _reading(sources: Sources) -> None:
     """The passages the model reads, on screen while it reads them (seconds before its first word)."""
     st.caption(f"Reading {plural(len(sources.evidence.passages), 'passage')} from your documents:")
+    quote = sources.quote
+    if quote is not None:
+        c = next(p.hit.chunk for p in sources.evidence.passages if p.n == quote.n)
+        st.caption("The sentence of your documents closest to the question, quoted while the answer is written:")
+        st.html(render.passage_html(quote.n, c.title, c.heading, c.source, quote.text, None))
     for p in sources.evidence.passages:
         c = p.hit.chunk
         st.html(render.passage_html(p.n, c.title, c.heading, c.source, c.text, (p.start, p.end)))
