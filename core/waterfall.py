@@ -1,0 +1,66 @@
+"""One answer's waterfall: each stage's time and the prompt's tokens, in the order they happen, as `ask --json`,
+the bench and the evals report them. Every key is always there; None where a stage did not run or the model
+server did not say."""
+
+from citewise.core.types import Answer
+
+WaterfallValue = float | int | list[float] | None
+
+# The keys, in order. verify_ms and judge_ms hold one value per verified sentence (judge_ms: the sentences
+# the entailment judge was asked about).
+WATERFALL_KEYS = (
+    "rewrite_ms",
+    "retrieve_ms",
+    "select_ms",
+    "sources_ms",
+    "prompt_tokens_cached",
+    "prompt_tokens_new",
+    "prompt_eval_ms",
+    "prompt_eval_tokens_per_s",
+    "first_token_ms",
+    "generated_tokens",
+    "generation_ms",
+    "server_ms",
+    "network_ms",
+    "verify_ms",
+    "judge_ms",
+    "first_verified_ms",
+    "look_again_ms",
+    "total_ms",
+)
+# The keys read from `Answer.timings_ms` (without their "_ms").
+_TIMED = ("rewrite", "retrieve", "select", "sources", "first_token", "first_verified", "look_again", "total")
+
+
+def waterfall(answer: Answer) -> dict[str, WaterfallValue]:
+    """The answer's waterfall, keyed and ordered as WATERFALL_KEYS."""
+    t, call, sentences = answer.timings_ms, answer.model_call, answer.sentence_times
+    found: dict[str, WaterfallValue] = {f"{stage}_ms": t.get(stage) for stage in _TIMED}
+    if sentences:
+        found["verify_ms"] = [s.verify_ms for s in sentences]
+        judged = [s.judge_ms for s in sentences if s.judge_ms is not None]
+        found["judge_ms"] = judged or None
+    if call is not None:
+        found |= {
+            "prompt_tokens_cached": call.cached_tokens,
+            "prompt_tokens_new": call.new_tokens,
+            "prompt_eval_ms": call.prompt_eval_ms,
+            "prompt_eval_tokens_per_s": call.prompt_tokens_per_s,
+            "generated_tokens": call.generated_tokens,
+            "generation_ms": call.generation_ms,
+            "server_ms": call.server_ms,
+            "network_ms": call.network_ms,
+        }
+    return {key: found.get(key) for key in WATERFALL_KEYS}
+
+
+def stage_values(waterfalls: list[dict[str, WaterfallValue]], key: str) -> list[float]:
+    """Every value of `key` over several answers' waterfalls (a per-sentence key: each sentence's)."""
+    values: list[float] = []
+    for one in waterfalls:
+        value = one.get(key)
+        if isinstance(value, list):
+            values += value
+        elif value is not None:
+            values.append(value)
+    return values
