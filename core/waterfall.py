@@ -6,8 +6,9 @@ from citewise.core.types import Answer
 
 WaterfallValue = float | int | list[float] | None
 
-# The keys, in order. verify_ms and judge_ms hold one value per verified sentence (judge_ms: the sentences
-# the entailment judge was asked about).
+# The keys, in order. model_call_ms is the client's wall time of the model call, server_ms the remote server's
+# own and network_ms the rest (network and queueing). verify_ms and judge_ms hold one value per verified
+# sentence (judge_ms: the sentences the entailment judge was asked about).
 WATERFALL_KEYS = (
     "rewrite_ms",
     "retrieve_ms",
@@ -20,6 +21,7 @@ WATERFALL_KEYS = (
     "first_token_ms",
     "generated_tokens",
     "generation_ms",
+    "model_call_ms",
     "server_ms",
     "network_ms",
     "verify_ms",
@@ -48,6 +50,7 @@ def waterfall(answer: Answer) -> dict[str, WaterfallValue]:
             "prompt_eval_tokens_per_s": call.prompt_tokens_per_s,
             "generated_tokens": call.generated_tokens,
             "generation_ms": call.generation_ms,
+            "model_call_ms": call.wall_ms,
             "server_ms": call.server_ms,
             "network_ms": call.network_ms,
         }

@@ -9,7 +9,7 @@ from citewise.evals.metrics import ItemScores
 
 SummaryValue = float | int | None
 # ItemScores' fields kept once per item and configuration beside `metrics`, not in it.
-_ROW_ONLY = ("answerable", "answered", "timings_ms", "seconds", "error")
+_ROW_ONLY = ("answerable", "answered", "timings_ms", "waterfall", "seconds", "error")
 _METRICS = tuple(f.name for f in fields(ItemScores) if f.name not in _ROW_ONLY)
 
 
@@ -75,13 +75,15 @@ class ConfigResult:
                 "citations": [c.to_json() for c in self.citations],
                 "unsupported": list(self.unsupported),
             }
-        return data | {
+        data |= {
             "retrieved": list(self.retrieved),
             "metrics": self.metrics_json(),
             "seconds": round(self.scores.seconds, 3),
             "timings_ms": dict(self.scores.timings_ms),
-            "error": self.scores.error,
         }
+        if self.scores.waterfall:  # a run kept before the waterfall writes back as it was
+            data["waterfall"] = dict(self.scores.waterfall)
+        return data | {"error": self.scores.error}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], answerable: bool) -> "ConfigResult":
@@ -90,6 +92,7 @@ class ConfigResult:
             answerable=answerable,
             answered="answer" in data,
             timings_ms=data.get("timings_ms", {}),
+            waterfall=data.get("waterfall", {}),  # runs kept before the waterfall have none
             seconds=data.get("seconds", 0.0),
             error=data.get("error"),
             **metrics,
