@@ -67,3 +67,20 @@ def stage_values(waterfalls: list[dict[str, WaterfallValue]], key: str) -> list[
         elif value is not None:
             values.append(value)
     return values
+
+
+def prompt_text(steps: dict[str, WaterfallValue]) -> str:
+    """The model call's prompt in words, "prompt 460 new tokens (118 cached), evaluated in 6100 ms (75 tok/s)",
+    with what the server reported; "" when it reported nothing of the prompt."""
+    new, cached, ms, speed = (
+        steps.get(k)
+        for k in ("prompt_tokens_new", "prompt_tokens_cached", "prompt_eval_ms", "prompt_eval_tokens_per_s")
+    )
+    if new is None and ms is None:
+        return ""
+    text = "prompt" + ("" if new is None else f" {new} new tokens") + ("" if cached is None else f" ({cached} cached)")
+    if ms is not None:
+        text += f", evaluated in {ms:.0f} ms" + ("" if speed is None else f" ({speed:.0f} tok/s)")
+    if steps.get("network_ms") is not None:
+        text += f"; model server {steps['server_ms']:.0f} ms, network and queueing {steps['network_ms']:.0f} ms"
+    return text

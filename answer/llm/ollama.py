@@ -185,7 +185,7 @@ def ollama_call(final: dict[str, Any], wall_ms: float) -> ModelCall:
 
     def ms(key: str) -> float | None:
         value = final.get(key)
-        return round(value / 1e6, 1) if isinstance(value, int) else None
+        return round(value / 1e6, 3) if isinstance(value, int) else None  # to the microsecond: a fast step stays > 0
 
     return ModelCall(
         wall_ms=wall_ms,
