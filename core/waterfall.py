@@ -69,8 +69,8 @@ def stage_values(waterfalls: list[dict[str, WaterfallValue]], key: str) -> list[
     return values
 
 
-def prompt_text(steps: dict[str, WaterfallValue]) -> str:
-    """The model call's prompt in words, "prompt 460 new tokens (118 cached), evaluated in 6100 ms (75 tok/s)",
+def model_call_text(steps: dict[str, WaterfallValue]) -> str:
+    """The model call in words, "prompt 460 new tokens (118 cached), evaluated in 6100 ms (75 tok/s)",
     with what the server reported; "" when it reported nothing of the prompt."""
     new, cached, ms, speed = (
         steps.get(k)

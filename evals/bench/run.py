@@ -297,25 +297,17 @@ def waterfall_rows(figures: AskFigures, asked: str) -> list[Row]:
     def p50(key: str) -> float | None:
         return percentile(found.get(key, []), 50)
 
-    new, cached, evaluation = (
-        p50("prompt_tokens_new"),
-        p50("prompt_tokens_cached"),
-        spread(found.get("prompt_eval_ms", [])),
-    )
-    speed = p50("prompt_eval_tokens_per_s")
+    select, evaluation = spread(found.get("select_ms", [])), spread(found.get("prompt_eval_ms", []))
+    new, cached, speed = p50("prompt_tokens_new"), p50("prompt_tokens_cached"), p50("prompt_eval_tokens_per_s")
     tokens = "n/a" if new is None else f"p50 {new:.0f} new" + ("" if cached is None else f", {cached:.0f} cached")
+    at = "" if speed is None else f" at p50 {speed:.1f} tok/s"
     rows = [
-        row(
-            "select",
-            f"select {asked}",
-            spread_text(spread(found.get("select_ms", []))),
-            spread(found.get("select_ms", [])),
-        ),
+        row("select", f"select {asked}", spread_text(select), select),
         row("prompt_tokens", f"prompt tokens {asked}", tokens, {"new_p50": new, "cached_p50": cached}),
         row(
             "prompt_eval",
             f"prompt evaluation {asked}",
-            spread_text(evaluation) + ("" if speed is None else f" at p50 {speed:.1f} tok/s"),
+            spread_text(evaluation) + at,
             evaluation | {"tokens_per_s_p50": speed},
         ),
     ]

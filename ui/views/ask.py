@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural
-from citewise.core.waterfall import prompt_text
+from citewise.core.waterfall import model_call_text
 from citewise.service import (
     BackendUnavailable,
     ConversationError,
@@ -95,7 +95,7 @@ def _timings(turn: Turn) -> str:
     parts.append(f"retrieve {t.get('retrieve', 0):.0f} ms")
     if "select" in t:
         parts.append(f"select {t['select']:.0f} ms")
-    if prompt := prompt_text(answer.waterfall):
+    if prompt := model_call_text(answer.waterfall):
         parts.append(prompt)
     if "first_token" in t:
         parts.append(f"first token {t['first_token'] / 1000:.1f} s")
