@@ -3,20 +3,29 @@
 import time
 from collections.abc import Generator as Generator_
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from citewise.answer.asked import answer_what_was_asked
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused
-from citewise.answer.judge import Meaning, meaning_for
-from citewise.answer.llm.base import Generator, Message
+from citewise.answer.judge import Meaning, TimedChance, meaning_for
+from citewise.answer.llm.base import Generator, Message, ms_since
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget, look_again, without_the_instruction
 from citewise.answer.quote_first import quote_first
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
-from citewise.core.types import Answer, EvidenceSet, Retrieved, Sources, Token, VerifiedSentence
+from citewise.core.types import (
+    Answer,
+    EvidenceSet,
+    ModelCall,
+    Retrieved,
+    SentenceTime,
+    Sources,
+    Token,
+    VerifiedSentence,
+)
 from citewise.retrieval.embeddings import (
     ATTRIBUTION_MODEL,
     MULTILINGUAL_USE,
@@ -76,9 +85,10 @@ class Answerer:
         if self.pipeline.crosslingual:
             self.multilingual.load()
 
-    def meaning(self) -> Meaning | None:
-        """What the verifier checks beyond shared words, by the pipeline's `meaning`."""
-        return meaning_for(self.pipeline.meaning, self.generator.chance_true)
+    def meaning(self, judge: TimedChance | None = None) -> Meaning | None:
+        """What the verifier checks beyond shared words, by the pipeline's `meaning` (`judge`: the generator's
+        `chance_true`, timed, by default untimed)."""
+        return meaning_for(self.pipeline.meaning, judge or self.generator.chance_true)
 
     def is_relevant(self, retrieved: Retrieved) -> bool:
         """False when nothing retrieved is close enough to answer from: refuse without the model."""
@@ -114,13 +124,16 @@ class Answerer:
         started = time.perf_counter()
         # Selection and the verifier embed the same sentences: each once.
         embed = Remembered(self.attribution.matrix)
-        retrieved, evidence = self.evidence(question, k, embed)
+        retrieved = self.retriever.search(question, k)
         timings = {"retrieve": retrieved.timings_ms["total"]}
-        if evidence is None:
+        if not self.is_relevant(retrieved):
             verified = Verified(NOTHING_RELEVANT, True, (), ())
             yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
             return
-        timings["sources"] = _ms_since(started)
+        select_started = time.perf_counter()
+        evidence = self.select_evidence(question, retrieved, embed)
+        timings["select"] = ms_since(select_started)
+        timings["sources"] = ms_since(started)
         quote = quote_first(question, evidence)
         if quote is not None:
             timings["quote"] = timings["sources"]
@@ -133,17 +146,20 @@ class Answerer:
                 draft += piece
                 yield Token(piece)
             verified = take_markers_as_written(draft, evidence.passages)
-            yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+            call = self.generator.last_call
+            yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started, call)
             return
         crosslingual = (
             CrossLingualSupport(evidence.passages, self.multilingual.matrix) if self.pipeline.crosslingual else None
         )
+        clock = Clock(started, timings, TimedChance(self.generator.chance_true))
         verifier = SentenceVerifier(
-            evidence.passages, embed, self.settings.support_threshold, question, crosslingual, self.meaning()
+            evidence.passages, embed, self.settings.support_threshold, question, crosslingual, self.meaning(clock.judge)
         )
         # The judge runs on the model that writes the draft: its sentences are judged once the draft is done.
         after_draft = self.pipeline.meaning == "entailment"
-        draft = yield from _drafted(verify_as_written(pieces, verifier, started, timings, after_draft))
+        draft = yield from _drafted(verify_as_written(pieces, verifier, clock, after_draft))
+        call = self.generator.last_call  # the first draft's call (a second attempt's is not kept)
         verified = self._held_to_the_question(question, verifier)
         if self.pipeline.look_again and not any(claim.supported for claim in verified.claims):
             again_started = time.perf_counter()
@@ -151,11 +167,13 @@ class Answerer:
             pieces = timed_draft(self.generator, look_again(messages), self.settings.answer_tokens, started, {})
             second = yield from _drafted(Token(piece) for piece in pieces)
             quoted = without_the_instruction(second)  # verified once written: an echo of the prompt is cut first
-            yield from _judge(quoted, split_sentences(quoted), verifier, timings, started)
+            yield from _judge(quoted, split_sentences(quoted), verifier, clock)
             draft += DRAFT_BREAK + second
-            timings["look_again"] = _ms_since(again_started)
+            timings["look_again"] = ms_since(again_started)
             verified = _second_or_first(verified, self._held_to_the_question(question, verifier))
-        yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started)
+        yield make_answer(
+            question, verified, retrieved, evidence, self.generator, draft, timings, started, call, clock.sentences
+        )
 
     def _held_to_the_question(self, question: str, verifier: SentenceVerifier) -> Verified:
         verified = verifier.result()
@@ -187,12 +205,19 @@ def _second_or_first(first: Verified, second: Verified) -> Verified:
     return replace(first, claims=second.claims)
 
 
+@dataclass
+class Clock:
+    """One answer's times as they are taken: since `started`, the stages in `timings`, and each verified
+    sentence's time, the judge's part (`judge`, the generator's timed `chance_true`) apart."""
+
+    started: float
+    timings: dict[str, float]
+    judge: TimedChance
+    sentences: list[SentenceTime] = field(default_factory=list)
+
+
 def verify_as_written(
-    pieces: Iterator[str],
-    verifier: SentenceVerifier,
-    started: float,
-    timings: dict[str, float],
-    after_draft: bool = False,
+    pieces: Iterator[str], verifier: SentenceVerifier, clock: Clock, after_draft: bool = False
 ) -> Iterator[Token | VerifiedSentence]:
     """Tokens of the draft, and the verdict on each sentence once it is closed (`first_verified` timed), or
     with `after_draft` every verdict once the model stops (a judge that runs on the same model waits for it).
@@ -214,20 +239,23 @@ def verify_as_written(
             continue
         if rest > before:
             yield Token(piece[: rest - before])
-        yield from _judge(draft, spans[done:], verifier, timings, started)
+        yield from _judge(draft, spans[done:], verifier, clock)
         done = len(spans)
         if piece[rest - before :]:
             yield Token(piece[rest - before :])
-    yield from _judge(draft, split_sentences(draft)[done:], verifier, timings, started)
+    yield from _judge(draft, split_sentences(draft)[done:], verifier, clock)
 
 
 def _judge(
-    draft: str, spans: list[tuple[int, int]], verifier: SentenceVerifier, timings: dict[str, float], started: float
+    draft: str, spans: list[tuple[int, int]], verifier: SentenceVerifier, clock: Clock
 ) -> Iterator[VerifiedSentence]:
     for start, end in spans:
+        checked = time.perf_counter()
         verdict = verifier.check(draft[start:end])
+        spent, judged = ms_since(checked), clock.judge.take()
         if verdict is not None:
-            timings.setdefault("first_verified", _ms_since(started))
+            clock.sentences.append(SentenceTime(round(spent - (judged or 0.0), 1), judged))
+            clock.timings.setdefault("first_verified", ms_since(clock.started))
             yield verdict
 
 
@@ -243,9 +271,9 @@ def timed_draft(
     generate_start = time.perf_counter()
     for piece in generator.stream(messages, max_tokens):
         if "first_token" not in timings:
-            timings["first_token"] = _ms_since(started)
+            timings["first_token"] = ms_since(started)
         yield piece
-    timings["generate"] = _ms_since(generate_start)
+    timings["generate"] = ms_since(generate_start)
 
 
 def make_answer(
@@ -257,8 +285,10 @@ def make_answer(
     draft: str,
     timings: dict[str, float],
     started: float,
+    call: ModelCall | None = None,
+    sentence_times: list[SentenceTime] | None = None,
 ) -> Answer:
-    """The Answer, its total time measured now."""
+    """The Answer, its total time measured now; `call`: the draft's, as the model server reported it."""
     return Answer(
         question=question,
         answer=verified.answer,
@@ -270,10 +300,8 @@ def make_answer(
         backend=generator.backend,
         model=generator.model,
         draft=draft,
-        timings_ms={**timings, "total": _ms_since(started)},
+        timings_ms={**timings, "total": ms_since(started)},
+        model_call=call,
+        sentence_times=tuple(sentence_times or ()),
         quote=quote_first(question, evidence) if evidence else None,
     )
-
-
-def _ms_since(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 1)

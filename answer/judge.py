@@ -12,11 +12,12 @@ half it lost 5 of 90 answers, retrieval and the model 24), and the shipped model
 sentences of real drafts spreads from 0.4 to 1.0: asked to confirm (0.7) it refused 13 right answers.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from citewise.answer.binding import subject_of, unbound_values
-from citewise.answer.llm.base import Message
+from citewise.answer.llm.base import Message, ms_since
 from citewise.answer.prompt import SYSTEM_RULES, defused
 
 # A sentence whose P(true) is below this is dropped; chosen on the dev verifier bench's tune half: there, of
@@ -49,6 +50,26 @@ class Meaning:
     chance_true: ChanceTrue | None = None
     threshold: float = JUDGE_THRESHOLD
     spans: int = JUDGED_SPANS
+
+
+class TimedChance:
+    """A `ChanceTrue` that keeps the milliseconds spent in it, for the waterfall's judge time per sentence."""
+
+    def __init__(self, chance_true: ChanceTrue) -> None:
+        self._chance_true = chance_true
+        self._ms: float | None = None
+
+    def __call__(self, messages: list[Message]) -> float:
+        started = time.perf_counter()
+        try:
+            return self._chance_true(messages)
+        finally:
+            self._ms = round((self._ms or 0.0) + ms_since(started), 1)
+
+    def take(self) -> float | None:
+        """The time spent since the last take (None: not asked since)."""
+        spent, self._ms = self._ms, None
+        return spent
 
 
 def meaning_for(kind: str, chance_true: ChanceTrue | None) -> Meaning | None:

@@ -22,6 +22,7 @@ from citewise.core.addresses import is_loopback, reaches_this_machine
 from citewise.core.serialize import answer_json, documents_json, retrieved_json
 from citewise.core.settings import SettingsError, get_settings
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural, source_label
+from citewise.core.waterfall import model_call_text, waterfall
 from citewise.service import (
     BUNDLED_CORPUS,
     MODELS,
@@ -274,9 +275,11 @@ def _print_answer(answer: Answer, verified: bool) -> None:
         echo("Closest passages:")
         for hit in answer.retrieved.hits[:3]:
             echo(f"  - {hit.chunk.title}: {hit.chunk.text[:160].replace(chr(10), ' ')}...")
-    t = answer.timings_ms
+    t, prompt = answer.timings_ms, model_call_text(waterfall(answer))
     secho(
         f"{answer.backend} {answer.model} | retrieve {t['retrieve']:.0f} ms, "
+        + (f"select {t['select']:.0f} ms, " if "select" in t else "")
+        + (f"{prompt}, " if prompt else "")
         + (f"first token {t['first_token']:.0f} ms, " if "first_token" in t else "model not called, ")
         + (f"first verified sentence {t['first_verified']:.0f} ms, " if "first_verified" in t else "")
         + f"total {t['total']:.0f} ms",

@@ -8,6 +8,7 @@ from typing import Any
 from citewise.core.base_names import DEFAULT_BASE
 from citewise.core.serialize import citation_json, claim_json
 from citewise.core.types import Answer, Citation, Claim
+from citewise.core.waterfall import WaterfallValue, waterfall
 
 CLOSEST = 3  # passages kept under a refusal, as the Ask page shows them
 # Why an answer is a refusal: nothing retrieved was close enough to ask the model, or the model was asked and none
@@ -43,6 +44,7 @@ class SavedTurn:
     model: str
     kb: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    waterfall: dict[str, WaterfallValue] = field(default_factory=dict)  # core/waterfall.py's ({}: saved before it)
     created_at: str = ""  # set by the store
     number: int = 0  # its place in its conversation, from 1 (0: not saved)
 
@@ -102,6 +104,7 @@ def saved_turn(question: str, answer: Answer, kb: str = DEFAULT_BASE) -> SavedTu
         model=answer.model,
         kb=kb,
         timings_ms=dict(answer.timings_ms),
+        waterfall=waterfall(answer),
     )
 
 
@@ -120,6 +123,7 @@ def turn_json(turn: SavedTurn) -> dict[str, Any]:
         "model": turn.model,
         "kb": turn.kb,
         "timings_ms": turn.timings_ms,
+        "waterfall": turn.waterfall,
         "created_at": turn.created_at,
         "number": turn.number,
     }
@@ -156,6 +160,7 @@ def turn_from_json(data: dict[str, Any]) -> SavedTurn:
         model=data["model"],
         kb=data["kb"],
         timings_ms=dict(data["timings_ms"]),
+        waterfall=dict(data.get("waterfall", {})),
         created_at=data.get("created_at", ""),
         number=data.get("number", 0),
     )

@@ -5,6 +5,7 @@ from dataclasses import asdict
 from typing import Any
 
 from citewise.core.types import Answer, Citation, Claim, DocumentRecord, EvidenceSet, Quote, Retrieved
+from citewise.core.waterfall import waterfall
 
 
 def retrieved_json(result: Retrieved) -> list[dict[str, Any]]:
@@ -44,6 +45,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "backend": answer.backend,
         "model": answer.model,
         "timings_ms": answer.timings_ms,
+        "waterfall": waterfall(answer),
     }
 
 

@@ -143,6 +143,42 @@ class VerifiedSentence:
 
 
 @dataclass(frozen=True)
+class ModelCall:
+    """One streamed call to the answer model, as its server reported it; None where the server does not say
+    (an OpenAI-compatible server gives no timings, Ollama no cache split: nothing is estimated)."""
+
+    wall_ms: float  # the client's time from sending the request to the stream's end
+    prompt_tokens: int | None = None  # the whole prompt
+    cached_tokens: int | None = None  # of it, reused from the server's prompt cache
+    new_tokens: int | None = None  # of it, evaluated for this call
+    prompt_eval_ms: float | None = None
+    generated_tokens: int | None = None
+    generation_ms: float | None = None
+    server_ms: float | None = None  # the remote server's whole time for the call (Ollama's total_duration)
+
+    @property
+    def prompt_tokens_per_s(self) -> float | None:
+        """The prompt-evaluation speed these figures imply."""
+        if not self.new_tokens or not self.prompt_eval_ms:
+            return None
+        return round(self.new_tokens / self.prompt_eval_ms * 1000, 1)
+
+    @property
+    def network_ms(self) -> float | None:
+        """Network and queueing: the client's wall time less the server's own (remote servers only)."""
+        return None if self.server_ms is None else round(self.wall_ms - self.server_ms, 1)
+
+
+@dataclass(frozen=True)
+class SentenceTime:
+    """How long one sentence's verdict took: the verifier's checks, and the entailment judge's part of them
+    (None: no judge was asked)."""
+
+    verify_ms: float  # the judge's time excluded
+    judge_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     answer: str
@@ -155,6 +191,8 @@ class Answer:
     model: str
     draft: str  # the model's raw text, before verification
     timings_ms: dict[str, float] = field(default_factory=dict)
+    model_call: ModelCall | None = None  # the draft's call as the model server reported it (None: not called)
+    sentence_times: tuple[SentenceTime, ...] = ()  # per sentence verified, in the draft's order
     quote: Quote | None = None  # shown before the answer (answer/quote_first.py), as a quote of source `n`
 
 

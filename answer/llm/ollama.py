@@ -6,6 +6,7 @@ stop every `citewise` command before the settings check can name the variable.
 """
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,12 +16,15 @@ import httpx
 from citewise.answer.llm.base import (
     JUDGE_ALTERNATIVES,
     BackendUnavailable,
+    CallRecorder,
     Message,
     chance_from_alternatives,
     estimate_tokens,
+    ms_since,
     to_langchain,
 )
 from citewise.core.addresses import OLLAMA_EXAMPLE, OLLAMA_PORT, ollama_url
+from citewise.core.types import ModelCall
 
 if TYPE_CHECKING:
     import ollama
@@ -90,7 +94,7 @@ def probe_ollama(host: str, model: str, timeout: float = 2.0) -> OllamaStatus:
     return OllamaStatus(True, True, names, context_length, f"Ollama at {url} has '{found}'")
 
 
-class OllamaGenerator:
+class OllamaGenerator(CallRecorder):
     """A model served by Ollama, streamed through LangChain's `ChatOllama`."""
 
     backend = "ollama"
@@ -100,6 +104,7 @@ class OllamaGenerator:
             raise ValueError("Ollama model name is empty; set CITEWISE_OLLAMA_MODEL")
         if context_tokens <= 0:
             raise ValueError(f"context_tokens must be positive, got {context_tokens}")
+        super().__init__()
         self.host = base_url(host)
         self.model = model
         self.context_tokens = context_tokens
@@ -121,12 +126,17 @@ class OllamaGenerator:
             num_predict=max_tokens,
             client_kwargs={"timeout": _STREAM_TIMEOUT},
         )
+        self._record(None)
+        started, final = time.perf_counter(), dict[str, Any]()
         try:
             for chunk in chat.stream(to_langchain(messages)):
                 if chunk.text:
                     yield chunk.text
+                if chunk.response_metadata.get("done"):
+                    final = chunk.response_metadata
         except (ollama.ResponseError, *_NETWORK_ERRORS) as exc:
             raise self._unavailable(exc) from exc
+        self._record(ollama_call(final, ms_since(started)))
 
     def chance_true(self, messages: list[Message]) -> float:
         """The judge's one reply token from /api/chat with `logprobs` (Ollama 0.12.11+; an older server sends
@@ -167,6 +177,24 @@ class OllamaGenerator:
             f"Ollama at {self.host} failed to answer with '{self.model}'{status}: {exc.error}; "
             "see the `ollama serve` log"
         )
+
+
+def ollama_call(final: dict[str, Any], wall_ms: float) -> ModelCall:
+    """The call as Ollama's last streamed object reports it (its durations in nanoseconds). Ollama counts the
+    prompt tokens it evaluated (`prompt_eval_count`), not those its cache served: the cached count is unknown."""
+
+    def ms(key: str) -> float | None:
+        value = final.get(key)
+        return round(value / 1e6, 3) if isinstance(value, int) else None  # to the microsecond: a fast step stays > 0
+
+    return ModelCall(
+        wall_ms=wall_ms,
+        new_tokens=final.get("prompt_eval_count"),
+        prompt_eval_ms=ms("prompt_eval_duration"),
+        generated_tokens=final.get("eval_count"),
+        generation_ms=ms("eval_duration"),
+        server_ms=ms("total_duration"),
+    )
 
 
 def _find_model(wanted: str, names: tuple[str, ...]) -> str | None:

@@ -5,6 +5,7 @@ The client is used directly, not through langchain-openai: that layer broke when
 httpx2 (it handed the new client an httpx timeout). `openai` is imported only when such a server is
 asked: it would add most of a second to every `citewise` command."""
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -12,13 +13,17 @@ from typing import TYPE_CHECKING
 from citewise.answer.llm.base import (
     JUDGE_ALTERNATIVES,
     BackendUnavailable,
+    CallRecorder,
     Message,
     chance_from_alternatives,
     estimate_tokens,
+    ms_since,
 )
+from citewise.core.types import ModelCall
 
 if TYPE_CHECKING:
     import openai
+    from openai.types import CompletionUsage
 
 # Local servers take any key; the client library insists on one.
 NO_KEY = "not-needed"
@@ -68,7 +73,7 @@ def probe_openai(base_url: str, model: str, api_key: str | None = None, timeout:
     return OpenAIStatus(True, True, names, length if isinstance(length, int) else None, f"{base_url} serves '{model}'")
 
 
-class OpenAIGenerator:
+class OpenAIGenerator(CallRecorder):
     """A model on an OpenAI-compatible server, streamed through the `openai` client."""
 
     backend = "openai"
@@ -76,6 +81,7 @@ class OpenAIGenerator:
     def __init__(self, base_url: str, model: str, api_key: str | None, context_tokens: int) -> None:
         if not model.strip():
             raise ValueError("OpenAI-compatible model name is empty; set CITEWISE_OPENAI_MODEL")
+        super().__init__()
         self.base_url = base_url
         self.model = model
         self.context_tokens = context_tokens
@@ -92,22 +98,28 @@ class OpenAIGenerator:
         """The answer's text pieces; raises `BackendUnavailable` if the server fails on the way."""
         import openai
 
+        self._record(None)
+        started, usage = time.perf_counter(), None
         try:
             with self._client.chat.completions.create(
                 model=self.model,
                 messages=[{"role": message.role, "content": message.content} for message in messages],  # type: ignore[misc]
                 temperature=0,
                 stream=True,
+                # The token counts, in a last chunk (a server that does not know the option ignores it).
+                stream_options={"include_usage": True},
                 # Newer servers read `max_completion_tokens`, older llama.cpp servers only `max_tokens`.
                 max_completion_tokens=max_tokens,
                 max_tokens=max_tokens,
             ) as chunks:
                 for chunk in chunks:
+                    usage = chunk.usage or usage
                     for choice in chunk.choices:  # a closing usage chunk has none
                         if choice.delta.content:
                             yield choice.delta.content
         except openai.OpenAIError as exc:
             raise self._unavailable(exc) from exc
+        self._record(openai_call(usage, ms_since(started)))
 
     def chance_true(self, messages: list[Message]) -> float:
         """The judge's one reply token with `logprobs`/`top_logprobs` (vLLM, llama-server and OpenAI send them;
@@ -147,6 +159,22 @@ class OpenAIGenerator:
         return BackendUnavailable(
             f"{self.base_url} stopped answering ({exc.__cause__ or exc}); check that the model server is running"
         )
+
+
+def openai_call(usage: "CompletionUsage | None", wall_ms: float) -> ModelCall:
+    """The call as the stream's usage chunk reports it: token counts only (the API has no timings), and the
+    cached ones where the server sends `prompt_tokens_details` (vLLM does, with prompt token details on)."""
+    if usage is None:
+        return ModelCall(wall_ms=wall_ms)
+    details = usage.prompt_tokens_details
+    cached = details.cached_tokens if details is not None else None
+    return ModelCall(
+        wall_ms=wall_ms,
+        prompt_tokens=usage.prompt_tokens,
+        cached_tokens=cached,
+        new_tokens=usage.prompt_tokens - cached if cached is not None else None,
+        generated_tokens=usage.completion_tokens,
+    )
 
 
 def _message(exc: "openai.APIStatusError") -> str:

@@ -6,11 +6,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from citewise.core.types import Answer
+from citewise.core.waterfall import stage_values, waterfall
 from citewise.evals.bench.chroma_server import answers, free_port
 from citewise.evals.bench.report import peak_rss_mib, spread
 
@@ -18,10 +19,23 @@ from citewise.evals.bench.report import peak_rss_mib, spread
 # sentence" exists once the answer is verified while it streams; until then its cell reads n/a.
 STAGE_KEYS = {
     "sources": ("sources",),
+    # Something verified on screen: the quote of the best evidence sentence, or else the first verified sentence.
+    "quote_or_first_verified": ("quote", "first_verified"),
     "first_token": ("first_token",),
     "first_verified_sentence": ("first_verified_sentence", "first_verified", "first_sentence"),
     "total": ("total",),
 }
+# The waterfall's figures the ask rows add (core/waterfall.py's keys): one a question, or one a sentence.
+WATERFALL_FIGURES = (
+    "select_ms",
+    "prompt_tokens_cached",
+    "prompt_tokens_new",
+    "prompt_eval_ms",
+    "prompt_eval_tokens_per_s",
+    "verify_ms",
+    "judge_ms",
+    "network_ms",
+)
 START_TIMEOUT_S = 300
 Progress = Callable[[str, int, int], None]
 
@@ -41,20 +55,22 @@ class AskFigures:
     stages: dict[str, dict]  # stage -> p50/p95/n in ms
     refused: int
     peak_rss_mib: float
+    waterfall: dict[str, list[float]] = field(default_factory=dict)  # WATERFALL_FIGURES' values, as measured
 
 
 def measure_asks(service: Asker, questions: Sequence[str], progress: Progress | None = None) -> AskFigures:
     """Each question answered by the service's answer model once it is loaded and warm (as in a running app);
-    stage times as the answer's own `timings_ms` records them."""
+    stage times as the answer's own `timings_ms` records them, and its waterfall's WATERFALL_FIGURES."""
     service.ask("What is a token?")  # loads the model and fills its prompt cache: not timed
     times: dict[str, list[float]] = {stage: [] for stage in STAGE_KEYS}
-    refused, answer = 0, None
+    refused, answer, waterfalls = 0, None, []
     for done, question in enumerate(questions, start=1):
         for event in service.stream(question):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         refused += answer.refused
+        waterfalls.append(waterfall(answer))
         for stage, keys in STAGE_KEYS.items():
             found = next((answer.timings_ms[key] for key in keys if key in answer.timings_ms), None)
             if found is not None:
@@ -62,7 +78,8 @@ def measure_asks(service: Asker, questions: Sequence[str], progress: Progress | 
         if progress:
             progress("answering", done, len(questions))
     backend, model = (answer.backend, answer.model) if answer else ("", "")
-    return AskFigures(backend, model, {s: spread(v) for s, v in times.items()}, refused, peak_rss_mib())
+    found = {key: stage_values(waterfalls, key) for key in WATERFALL_FIGURES}
+    return AskFigures(backend, model, {s: spread(v) for s, v in times.items()}, refused, peak_rss_mib(), found)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ from citewise.evals.bench.chroma_server import chroma_server
 from citewise.evals.bench.ingest_speed import IngestFigures, measure_ingest
 from citewise.evals.bench.llama_options import REPEATS, LlamaSpeed, measure_grid, option_grid
 from citewise.evals.bench.machine import describe_machine
-from citewise.evals.bench.report import Row, peak_rss_mib, rows_json, spread_text
+from citewise.evals.bench.report import Row, peak_rss_mib, rows_json, spread, spread_text
 from citewise.evals.bench.search_speed import AddFigures, ScaleFigures, grow_and_search, measure_add
 from citewise.evals.bench.synthetic import SentenceVectors, draw_chunks, fidelity, sentence_vectors, synthetic_documents
 from citewise.evals.dataset import DEV_SET, load_dataset
+from citewise.evals.metrics import percentile
 from citewise.ingest import BUNDLED_CORPUS
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import CitewiseEmbeddingFunction
@@ -35,8 +36,29 @@ ADDED_FILE = BUNDLED_CORPUS / "large-language-models.md"
 COLD_QUESTION = "What is RLHF?"
 INGEST_TARGET = 0.8  # ingest chunks/s over raw encode() chunks/s
 ADD_TARGET_S = 2.0  # adding one file to the 100k index, beyond its own embedding
-# Issue 12's answer targets: sources on screen, the first token, the verified answer complete (p50).
-ASK_TARGETS_MS = {"sources": 1000.0, "first_token": 3000.0, "total": 5000.0}
+# Issue 12's answer targets (sources on screen, the first token, the verified answer complete) and issue 24's
+# (something verified on screen: the quote or a sentence; the model's first verified sentence), p50.
+ASK_TARGETS_MS = {
+    "sources": 1000.0,
+    "quote_or_first_verified": 1000.0,
+    "first_token": 3000.0,
+    "first_verified_sentence": 4000.0,
+    "total": 5000.0,
+}
+# The ask rows' stages in the order they run.
+ASK_ROW_ORDER = (
+    "select",
+    "sources",
+    "quote_or_first_verified",
+    "prompt_tokens",
+    "prompt_eval",
+    "first_token",
+    "verify",
+    "judge",
+    "network",
+    "first_verified_sentence",
+    "total",
+)
 Progress = Callable[[str, int, int], None]  # (what, done, total); total 0: a note that a step begins
 
 
@@ -251,14 +273,16 @@ def answer_rows(
 
 
 def ask_rows(figures: AskFigures) -> list[Row]:
+    """A row per stage of the answers, in the order the stages run."""
     n = figures.stages["total"]["n"]
-    rows = []
+    asked = f"({n} dev questions, {figures.refused} refused)"
+    rows = waterfall_rows(figures, asked)
     for stage, values in figures.stages.items():
         limit = ASK_TARGETS_MS.get(stage)
         p50 = values["p50_ms"]
         rows.append(
             Row(
-                f"ask {stage.replace('_', ' ')} ({n} dev questions, {figures.refused} refused)",
+                f"ask {stage.replace('_', ' ')} {asked}",
                 spread_text(values),
                 "-" if limit is None else f"p50 <= {limit / 1000:g} s",
                 None if limit is None or p50 is None else p50 <= limit,
@@ -266,6 +290,41 @@ def ask_rows(figures: AskFigures) -> list[Row]:
                 {"backend": figures.backend, "model": figures.model, "stage": stage, **values},
             )
         )
+    return sorted(rows, key=lambda row: ASK_ROW_ORDER.index(row.figures["stage"]))
+
+
+def waterfall_rows(figures: AskFigures, asked: str) -> list[Row]:
+    """The waterfall's rows: selection, the prompt's new tokens, its evaluation (the tokens/s it ran at: the
+    floor of the first token), each sentence's verification and judge, and a remote server's network time."""
+    found = figures.waterfall
+
+    def row(stage: str, name: str, result: str, values: dict[str, Any]) -> Row:
+        figures_ = {"backend": figures.backend, "model": figures.model, "stage": stage, **values}
+        return Row(f"ask {name}", result, peak_rss_mib=figures.peak_rss_mib, figures=figures_)
+
+    def p50(key: str) -> float | None:
+        return percentile(found.get(key, []), 50)
+
+    select, evaluation = spread(found.get("select_ms", [])), spread(found.get("prompt_eval_ms", []))
+    new, cached, speed = p50("prompt_tokens_new"), p50("prompt_tokens_cached"), p50("prompt_eval_tokens_per_s")
+    tokens = "n/a" if new is None else f"p50 {new:.0f} new" + ("" if cached is None else f", {cached:.0f} cached")
+    at = "" if speed is None else f" at p50 {speed:.1f} tok/s"
+    rows = [
+        row("select", f"select {asked}", spread_text(select), select),
+        row("prompt_tokens", f"prompt tokens {asked}", tokens, {"new_p50": new, "cached_p50": cached}),
+        row(
+            "prompt_eval",
+            f"prompt evaluation {asked}",
+            spread_text(evaluation) + at,
+            evaluation | {"tokens_per_s_p50": speed},
+        ),
+    ]
+    for stage, key, name in (("verify", "verify_ms", "verification"), ("judge", "judge_ms", "judge")):
+        values = spread(found.get(key, []))
+        if stage == "verify" or values["n"]:
+            rows.append(row(stage, f"{name} per sentence ({values['n']} sentences)", spread_text(values), values))
+    if network := found.get("network_ms"):
+        rows.append(row("network", f"network and queueing {asked}", spread_text(spread(network)), spread(network)))
     return rows
 
 

@@ -12,6 +12,7 @@ from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
 from citewise.answer.prompt import ANSWER_FROM_THE_SOURCES, LOOK_AGAIN
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence
+from citewise.core.waterfall import WATERFALL_KEYS, waterfall
 from citewise.evals.configs import V1, build_config
 from citewise.ingest.pipeline import ingest_paths
 from citewise.retrieval.embeddings import MULTILINGUAL_E5
@@ -66,6 +67,28 @@ def test_the_sources_come_before_the_model_starts(service, fake_ollama) -> None:
     assert any("117 million" in p.text for p in events[0].evidence.passages)
     t = answer.timings_ms
     assert t["retrieve"] <= t["sources"] <= t["first_token"] <= t["total"]
+
+
+def test_the_answer_keeps_its_waterfall_in_the_order_the_stages_run(service, fake_ollama) -> None:
+    fake_ollama.set_reply("GPT-1 had 117 million parameters. It was released by OpenAI in 2018.")
+    answer = _ollama_answerer(service, fake_ollama).ask("How many parameters did GPT-1 have?")
+
+    t = answer.timings_ms
+    assert 0 <= t["select"] <= t["sources"] - t["retrieve"]
+    call = answer.model_call
+    assert call is not None and call.new_tokens == sum(len(m["content"].split()) for m in _chat(fake_ollama))
+    assert len(answer.sentence_times) == len(answer.claims) == 2
+    assert all(s.verify_ms >= 0 and s.judge_ms is None for s in answer.sentence_times)  # no judge asked
+    steps = waterfall(answer)
+    assert list(steps) == list(WATERFALL_KEYS)
+    assert steps["select_ms"] == t["select"] and steps["prompt_tokens_new"] == call.new_tokens
+    assert steps["verify_ms"] == [s.verify_ms for s in answer.sentence_times] and steps["judge_ms"] is None
+    assert steps["server_ms"] == call.server_ms and steps["network_ms"] == call.network_ms >= 0
+
+
+def _chat(fake_ollama) -> list[dict]:
+    [chat] = fake_ollama.bodies("/api/chat")
+    return chat["messages"]
 
 
 def test_a_refusal_before_the_model_shows_no_sources(service, fake_ollama) -> None:
@@ -196,6 +219,19 @@ def test_embedded_model_answers_gpt1_with_a_verified_citation(embedded) -> None:
 
 
 @pytest.mark.slow
+def test_the_embedded_model_reports_the_cached_prompt_and_llama_cpps_own_timings(embedded) -> None:
+    embedded.ask("How many parameters did GPT-1 have?")
+    answer = embedded.ask("When was GPT-2 released?")  # the same rules first: cached
+
+    call = answer.model_call
+    assert call is not None and call.prompt_tokens is not None and call.cached_tokens is not None
+    assert call.cached_tokens > 0 and call.new_tokens == call.prompt_tokens - call.cached_tokens > 0
+    assert call.prompt_eval_ms is not None and call.prompt_eval_ms > 0 and call.prompt_tokens_per_s
+    assert call.generated_tokens and call.generation_ms is not None and call.generation_ms > 0
+    assert call.server_ms is None and call.network_ms is None  # in this process
+
+
+@pytest.mark.slow
 def test_embedded_model_refuses_an_off_topic_question(embedded) -> None:
     answer = embedded.ask("Who won the 2022 FIFA World Cup?")
     assert answer.refused and "Argentina" not in answer.answer
@@ -248,6 +284,9 @@ def test_over_ollama_the_judge_runs_once_the_draft_is_written(service, fake_olla
     assert answer.claims[0].chance_true == pytest.approx(fake_ollama.judge_chance)
     judged = [b for b in fake_ollama.bodies("/api/chat") if b.get("logprobs")]
     assert len(judged) == 1 and "GPT-1 had 117 million parameters." in judged[0]["messages"][-1]["content"]
+    [timed] = answer.sentence_times  # the judge's time apart from the rest of the sentence's checks
+    assert timed.judge_ms is not None and timed.judge_ms > 0 and timed.verify_ms >= 0
+    assert waterfall(answer)["judge_ms"] == [timed.judge_ms]
 
     fake_ollama.judge_chance = JUDGE_THRESHOLD - 0.3
     refused = Answerer(service.retriever, generator, service.settings, pipeline).ask("How big was GPT-1?")

@@ -136,6 +136,23 @@ def test_stream_yields_the_reply_in_order(fake_ollama: FakeOllama) -> None:
     assert "".join(pieces) == "Paris ist die Hauptstadt, sagt Passage [1]."
 
 
+def test_stream_leaves_ollamas_counts_and_durations_and_the_network_time_apart(fake_ollama: FakeOllama) -> None:
+    generator = OllamaGenerator(fake_ollama.url, MODEL, context_tokens=2048)
+    assert generator.last_call is None
+
+    pieces = list(generator.stream(QUESTION, max_tokens=64))
+
+    call = generator.last_call
+    assert call is not None
+    prompt_words = sum(len(m.content.split()) for m in QUESTION)  # the fake's prompt_eval_count
+    assert (call.new_tokens, call.generated_tokens) == (prompt_words, len(pieces))
+    assert call.cached_tokens is None and call.prompt_tokens is None  # Ollama does not say
+    assert call.prompt_eval_ms is not None and call.prompt_eval_ms >= 0
+    assert call.generation_ms is not None and call.generation_ms >= 0
+    assert call.server_ms is not None and 0 <= call.server_ms <= call.wall_ms
+    assert call.network_ms == round(call.wall_ms - call.server_ms, 1) and call.network_ms >= 0
+
+
 def test_stream_sets_the_context_window_greedy_decoding_and_streaming(
     fake_ollama: FakeOllama,
 ) -> None:

@@ -58,6 +58,26 @@ def test_generator_streams_greedy_with_a_token_cap(server: FakeOpenAIServer) -> 
     [body] = server.bodies
     assert body["model"] == DEFAULT_MODEL and body["stream"] is True and body["temperature"] == 0
     assert body["max_tokens"] == body["max_completion_tokens"] == 64
+
+
+@pytest.mark.parametrize("cached", [None, 3])
+def test_stream_reads_the_token_counts_from_the_usage_chunk_and_no_timing(
+    server: FakeOpenAIServer, cached: int | None
+) -> None:
+    server.cached_tokens = cached
+    generator = OpenAIGenerator(server.url, DEFAULT_MODEL, None, 4096)
+
+    pieces = list(generator.stream(QUESTION, max_tokens=64))
+
+    [body] = server.bodies
+    assert body["stream_options"] == {"include_usage": True}
+    call = generator.last_call
+    assert call is not None
+    prompt_words = sum(len(m.content.split()) for m in QUESTION)  # the fake's prompt_tokens
+    assert (call.prompt_tokens, call.generated_tokens, call.cached_tokens) == (prompt_words, len(pieces), cached)
+    assert call.new_tokens == (None if cached is None else prompt_words - cached)
+    assert call.prompt_eval_ms is call.generation_ms is call.server_ms is call.network_ms is None
+    assert call.wall_ms >= 0
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
 
 

@@ -1,10 +1,12 @@
 """`citewise ask` as a person reads it: the passages first, then the draft, then the verified answer."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from citewise.core.waterfall import WATERFALL_KEYS
 from tests.environment import clean_environ
 from tests.fakes.ollama_server import DEFAULT_MODEL, FakeOllama
 
@@ -25,19 +27,23 @@ def _indexed_kettle(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def test_ask_shows_the_passages_it_reads_before_the_answer(tmp_path: Path, embedding_model: str) -> None:
+def _ask_over_ollama(tmp_path: Path, reply: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`citewise ask [args] QUESTION` over the kettle note, the model behind a fake Ollama giving `reply`."""
     env = _indexed_kettle(tmp_path)
-
     with FakeOllama() as ollama:
-        ollama.set_reply("Descale the kettle every month with citric acid.")
+        ollama.set_reply(reply)
         env |= {"CITEWISE_LLM": "ollama", "CITEWISE_OLLAMA_HOST": ollama.url, "CITEWISE_OLLAMA_MODEL": DEFAULT_MODEL}
-        result = subprocess.run(
-            [str(CITEWISE), "ask", "How often should I descale the kettle?"],
+        return subprocess.run(
+            [str(CITEWISE), "ask", *args, "How often should I descale the kettle?"],
             env=env,
             capture_output=True,
             text=True,
             timeout=120,
         )
+
+
+def test_ask_shows_the_passages_it_reads_before_the_answer(tmp_path: Path, embedding_model: str) -> None:
+    result = _ask_over_ollama(tmp_path, "Descale the kettle every month with citric acid.")
 
     assert result.returncode == 0, result.stderr
     reading = result.stderr.index("Reading 1 passage:")
@@ -75,6 +81,30 @@ def test_ask_prints_each_sentence_once_verified_while_the_model_still_writes(
     assert "first verified sentence" in rest
     # On stderr each draft sentence is on its own line, above its verdict on stdout.
     assert f"\n{first}\nRinse it twice" in errors
+
+
+def test_ask_json_carries_the_waterfall_in_the_order_it_runs(tmp_path: Path, embedding_model: str) -> None:
+    reply = "Descale the kettle every month with citric acid. Rinse it twice with clean water."
+
+    result = _ask_over_ollama(tmp_path, reply, "--json")
+
+    assert result.returncode == 0, result.stderr
+    steps = json.loads(result.stdout)["waterfall"]
+    assert list(steps) == list(WATERFALL_KEYS)
+    not_run = {"rewrite_ms", "look_again_ms", "judge_ms", "prompt_tokens_cached"}  # Ollama gives no cache split
+    assert {key for key, value in steps.items() if value is None} == not_run
+    assert len(steps["verify_ms"]) == 2 and min(steps["verify_ms"]) >= 0
+    numbers = [value for key, value in steps.items() if key not in not_run and key != "verify_ms"]
+    assert all(value >= 0 for value in numbers)
+    assert steps["network_ms"] == round(steps["model_call_ms"] - steps["server_ms"], 1)
+
+
+def test_ask_prints_the_prompt_and_the_model_servers_time(tmp_path: Path, embedding_model: str) -> None:
+    result = _ask_over_ollama(tmp_path, "Descale the kettle every month with citric acid.")
+
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"select \d+ ms, prompt \d+ new tokens, evaluated in \d+ ms \(\d+ tok/s\)", result.stdout)
+    assert re.search(r"model server \d+ ms, network and queueing \d+ ms", result.stdout)
 
 
 def test_ask_quotes_the_closest_sentence_before_the_answer_for_a_specific_question(

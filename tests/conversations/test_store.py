@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from citewise.conversations.records import NOT_SUPPORTED, NOTHING_CLOSE, Passage, SavedTurn
+from citewise.conversations.records import NOT_SUPPORTED, NOTHING_CLOSE, Passage, SavedTurn, turn_from_json, turn_json
 from citewise.conversations.store import FILE_NAME, SCHEMA_VERSION, ConversationError, ConversationStore
 from citewise.core.base_names import DEFAULT_BASE
 from citewise.core.types import Citation, Claim
+from citewise.core.waterfall import waterfall
 from citewise.service import Citewise
 from tests.conversations.conftest import QUESTION
 
@@ -75,8 +76,16 @@ def test_a_real_answer_keeps_its_citations_refusal_timings_and_model(service: Ci
     assert kept.claims == tuple(replace(c, model_markers=()) for c in answer.claims)  # the model's own [n] aside
     assert (kept.backend, kept.model, kept.kb) == (answer.backend, answer.model, "default")
     assert kept.timings_ms == answer.timings_ms
+    assert kept.waterfall == waterfall(answer) and kept.waterfall["select_ms"] is not None
     assert refusal.refused and refusal.refusal in (NOTHING_CLOSE, NOT_SUPPORTED)
     assert [p.chunk_id for p in refusal.closest] == [h.chunk.id for h in refused.retrieved.hits[:3]]
+
+
+def test_a_turn_saved_before_the_waterfall_opens_without_one(tmp_path: Path) -> None:
+    old = turn_json(_turn())
+    del old["waterfall"]
+
+    assert turn_from_json(old).waterfall == {}
 
 
 def test_list_is_newest_first_rename_and_delete(tmp_path: Path) -> None:

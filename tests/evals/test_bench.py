@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
+from citewise.evals.bench.ask_speed import measure_asks
 from citewise.evals.bench.machine import describe_machine, machine_line
 from citewise.evals.bench.report import Row, format_rows
+from citewise.evals.bench.run import ASK_ROW_ORDER, ask_rows
 from citewise.evals.bench.synthetic import (
     CHUNKS_PER_DOCUMENT,
     SENTENCES_PER_CHUNK,
@@ -18,7 +20,14 @@ from citewise.evals.bench.synthetic import (
     split_sentences,
     synthetic_documents,
 )
+from citewise.ingest.pipeline import ingest_paths
+from citewise.service import Citewise
+from tests.fakes.ollama_server import FakeOllama
 from tests.processes import CITEWISE, citewise_env
+
+KETTLE = (
+    "# Kettle\n\nDescale the kettle every month with citric acid.\nRinse it twice with clean water after descaling.\n"
+)
 
 
 def test_drawn_chunks_are_the_same_for_the_same_seed_and_grow_by_prefix() -> None:
@@ -136,3 +145,26 @@ def test_bench_refuses_a_bad_scale_or_part_naming_it(tmp_path: Path) -> None:
     assert bad_scale.returncode == 2 and "--scale takes positive chunk counts" in bad_scale.stderr
     assert "10k" in bad_scale.stderr
     assert bad_part.returncode == 2 and "unknown part(s) serch" in bad_part.stderr
+
+
+def test_the_ask_rows_give_the_waterfall_in_the_order_it_runs(tmp_path: Path, make_settings, embedding_model) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "kettle.md").write_text(KETTLE, encoding="utf-8")
+    with FakeOllama() as ollama:
+        ollama.set_reply("Descale the kettle every month with citric acid. Rinse it twice with clean water.")
+        service = Citewise(make_settings(tmp_path / "data", ollama_host=ollama.url, llm="ollama"))
+        assert not ingest_paths(service.store, [tmp_path / "docs"]).failed
+        figures = measure_asks(service, ["How often should I descale the kettle?"] * 2)
+
+    rows = ask_rows(figures)
+
+    stages = [row.figures["stage"] for row in rows]
+    assert stages == [stage for stage in ASK_ROW_ORDER if stage != "judge"]  # the default pipeline asks no judge
+    named = {row.figures["stage"]: row for row in rows}
+    assert named["select"].benchmark.startswith("ask select (2 dev questions") and named["select"].figures["n"] == 2
+    assert named["prompt_tokens"].figures["new_p50"] > 0 and named["prompt_tokens"].result.startswith("p50 ")
+    evaluation = named["prompt_eval"]
+    assert evaluation.figures["p50_ms"] >= 0 and " tok/s" in evaluation.result
+    assert evaluation.figures["tokens_per_s_p50"] > 0
+    assert named["verify"].figures["n"] == 4 and "(4 sentences)" in named["verify"].benchmark
+    assert named["network"].figures["p50_ms"] >= 0

@@ -312,3 +312,35 @@ def test_non_english_accuracy_counts_the_answerable_questions_in_other_languages
     assert summary["non_english_accuracy"] == 0.5
     assert summary["answer_accuracy"] == pytest.approx(2 / 3)
     assert summarize(scores[:1])["non_english_accuracy"] is None
+
+
+def test_the_summary_gives_each_waterfall_stage_p50_in_the_order_they_run() -> None:
+    stages = {"retrieve": 10.0, "select": 5.0, "sources": 20.0, "first_token": 900.0, "first_verified": 1000.0}
+    timed = {**stages, "total": 1500.0}
+    waterfall = {
+        "retrieve_ms": 10.0,
+        "select_ms": 5.0,
+        "prompt_tokens_cached": 300,
+        "prompt_tokens_new": 100,
+        "prompt_eval_ms": 1000.0,
+        "prompt_eval_tokens_per_s": 100.0,
+        "verify_ms": [1.0, 3.0],
+        "judge_ms": None,
+    }
+    scores = [
+        _answered(True, timings_ms=timed, waterfall=waterfall),
+        _answered(True, timings_ms=timed, waterfall=waterfall | {"select_ms": 7.0, "verify_ms": [5.0, 7.0]}),
+        _answered(True, timings_ms=timed),  # kept before the waterfall: its timings only
+    ]
+
+    summary = summarize(scores)
+
+    assert summary["select_ms_p50"] == 6.0 and summary["prompt_tokens_new_p50"] == 100
+    assert summary["prompt_eval_ms_p50"] == 1000.0 and summary["prompt_eval_tokens_per_s_p50"] == 100.0
+    assert summary["verify_ms_p50"] == 4.0  # each sentence's, over the answers
+    assert "judge_ms_p50" not in summary and "network_ms_p50" not in summary  # nothing measured
+    order = list(summary)
+    named = ["retrieve_ms_p50", "select_ms_p50", "sources_ms_p50", "prompt_tokens_new_p50", "prompt_eval_ms_p50"]
+    named += ["first_token_ms_p50", "verify_ms_p50", "first_verified_ms_p50", "total_ms_p50", "seconds_per_question"]
+    assert [order.index(name) for name in named] == sorted(order.index(name) for name in named)
+    assert describe("prompt_tokens_new_p50") == "prompt tokens new, p50"

@@ -91,3 +91,14 @@ def test_a_damaged_run_is_listed_with_its_reason_and_the_others_still_load(tmp_p
     assert [r.id for r in saved.runs] == [run.id]
     [problem] = saved.damaged
     assert problem.startswith("20200101-000000-000000.json: JSONDecodeError")
+
+
+def test_an_items_waterfall_is_kept_and_read_back() -> None:
+    waterfall = {"select_ms": 5.0, "prompt_tokens_new": 100, "verify_ms": [1.0, 3.0], "network_ms": None}
+    result = ConfigResult(ItemScores(answerable=True, answered=True, waterfall=waterfall), ("c1",), "2,000", False)
+
+    data = json.loads(json.dumps(result.to_json()))
+
+    assert data["waterfall"] == waterfall
+    assert ConfigResult.from_json(data, answerable=True) == result
+    assert "waterfall" not in ConfigResult(SCORES, ("c1",)).to_json()  # as runs kept before it were written

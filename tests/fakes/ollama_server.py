@@ -224,6 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _chat(self, body: dict[str, Any]) -> None:
         fake = self.server.fake
+        started_ns = time.perf_counter_ns()
         model = str(body.get("model", ""))
         if _tagged(model) not in fake._models:
             self._json(404, {"error": f"model '{model}' not found"})
@@ -244,17 +245,14 @@ class _Handler(BaseHTTPRequestHandler):
             "created_at": _now(),
             "done": True,
             "done_reason": done_reason,
-            "total_duration": 4883583458,
-            "load_duration": 1334875,
             "prompt_eval_count": prompt_words,
-            "prompt_eval_duration": 342546000,
             "eval_count": len(pieces),
-            "eval_duration": 4535599000,
         }
 
         if body.get("stream", True) is False:
             message = {"role": "assistant", "content": "".join(pieces)}
             reply = {"model": model, "created_at": _now(), "message": message, **final}
+            reply |= _durations(started_ns, time.perf_counter_ns())
             if body.get("logprobs"):
                 reply |= _judge_reply(fake.judge_chance, int(body.get("top_logprobs") or 0))
             self._json(200, reply)
@@ -264,7 +262,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/x-ndjson")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        sent = 0
+        sent, first_ns = 0, time.perf_counter_ns()
         try:
             for index, piece in enumerate(pieces):
                 if fake._failure is not None and index == max(1, len(pieces) // 2):
@@ -280,7 +278,9 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fake._piece_delay_s)
                 message = {"role": "assistant", "content": piece}
                 self._chunk({"model": model, "created_at": _now(), "message": message, "done": False})
+                first_ns = first_ns if sent else time.perf_counter_ns()
                 sent += 1
+            final |= _durations(started_ns, first_ns)
             self._chunk({**final, "message": {"role": "assistant", "content": ""}})
             self._end_chunks()
         except (BrokenPipeError, ConnectionResetError):  # the client closed the stream: it stopped reading
@@ -309,6 +309,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _end_chunks(self) -> None:
         self.wfile.write(b"0\r\n\r\n")
+
+
+def _durations(started_ns: int, first_ns: int) -> dict[str, int]:
+    """Ollama's timings in nanoseconds, as this server spent them: the prompt up to the first piece, the
+    generation after it, nothing loaded; the whole is the server's time since the request came in."""
+    now = time.perf_counter_ns()
+    return {
+        "total_duration": now - started_ns,
+        "load_duration": 0,
+        "prompt_eval_duration": first_ns - started_ns,
+        "eval_duration": now - first_ns,
+    }
 
 
 def _judge_reply(chance: float, alternatives: int) -> dict[str, Any]:

@@ -31,6 +31,9 @@ class FakeOpenAIServer(LocalServer):
         # (its reply is then the word alone, "true" at 0.5 or more).
         self.judge_chance: float | None = 0.9
         self.judge_reply_chance = 0.9  # what decides the reply's word when no logprobs are sent
+        # The prompt tokens a streamed reply's usage chunk says came from the prefix cache (vLLM sends
+        # `prompt_tokens_details` with --enable-prompt-tokens-details); None: no details, as vLLM's default.
+        self.cached_tokens: int | None = None
         super().__init__(_Handler, "/v1")
 
 
@@ -81,16 +84,35 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
-        pieces = [{"role": "assistant", "content": ""}] + [{"content": w} for w in _words(fake.reply)]
+        words = _words(fake.reply)
+        pieces = [{"role": "assistant", "content": ""}] + [{"content": w} for w in words]
         for delta in pieces:
-            self._event({"index": 0, "delta": delta, "finish_reason": None}, model, created)
-        self._event({"index": 0, "delta": {}, "finish_reason": "stop"}, model, created)
+            self._event([{"index": 0, "delta": delta, "finish_reason": None}], model, created)
+        self._event([{"index": 0, "delta": {}, "finish_reason": "stop"}], model, created)
+        if (body.get("stream_options") or {}).get("include_usage"):
+            self._event([], model, created, _usage(fake, body, len(words)))
         self.wfile.write(b"data: [DONE]\n\n")
 
-    def _event(self, choice: dict[str, Any], model: str, created: int) -> None:
+    def _event(
+        self, choices: list[dict[str, Any]], model: str, created: int, usage: dict[str, Any] | None = None
+    ) -> None:
         chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": created, "model": model}
-        self.wfile.write(f"data: {json.dumps(chunk | {'choices': [choice]})}\n\n".encode())
+        chunk |= {"choices": choices} | ({"usage": usage} if usage is not None else {})
+        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
         self.wfile.flush()
+
+
+def _usage(fake: FakeOpenAIServer, body: dict[str, Any], completion_tokens: int) -> dict[str, Any]:
+    """vLLM's closing usage chunk's `usage`: a token a word of the messages, a token a streamed piece."""
+    prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "completion_tokens": completion_tokens,
+    }
+    if fake.cached_tokens is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": fake.cached_tokens}
+    return usage
 
 
 def _completion(fake: FakeOpenAIServer, body: dict[str, Any], model: str, created: int) -> dict[str, Any]:

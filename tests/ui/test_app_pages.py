@@ -102,6 +102,8 @@ def test_answer_shows_markers_sources_highlighted_span_and_timings(on_ollama: Fa
     assert f"ollama · {DEFAULT_MODEL}" in captions
     assert "retrieve" in captions and "first token" in captions and "total" in captions
     assert "first verified sentence" in captions
+    assert re.search(r"select \d+ ms · prompt \d+ new tokens, evaluated in \d+ ms", captions)
+    assert re.search(r"model server \d+ ms, network and queueing \d+ ms", captions)
     assert 'class="cw-verified"' not in html  # the sentences verified while streaming too
     assert not at.warning
 

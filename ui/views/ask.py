@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence, plural
+from citewise.core.waterfall import model_call_text
 from citewise.service import (
     BackendUnavailable,
     ConversationError,
@@ -92,6 +93,10 @@ def _timings(turn: Turn) -> str:
     if "rewrite" in t:
         parts.append(f"follow-up rewrite {t['rewrite'] / 1000:.1f} s")
     parts.append(f"retrieve {t.get('retrieve', 0):.0f} ms")
+    if "select" in t:
+        parts.append(f"select {t['select']:.0f} ms")
+    if prompt := model_call_text(answer.waterfall):
+        parts.append(prompt)
     if "first_token" in t:
         parts.append(f"first token {t['first_token'] / 1000:.1f} s")
     if "first_verified" in t:
