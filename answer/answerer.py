@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from citewise.answer.asked import answer_what_was_asked
+from citewise.answer.asked import AskedType, answer_what_was_asked, asked_type
 from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused
@@ -37,6 +37,9 @@ from citewise.retrieval.hybrid import HybridRetriever
 
 NOTHING_RELEVANT = "The documents don't say: nothing in them is close to this question."
 DRAFT_BREAK = "\n\n"  # between a refused draft and the second attempt, in the streamed draft
+# The kinds of question whose evidence was as often in what the model read with 800 characters as with 1300 (dev
+# and SQLite tune halves, evals/history/2026-12-07-quote-first-and-diet.md).
+SHORT_ANSWERS: frozenset[AskedType] = frozenset({"date", "number", "person", "yesno"})
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class Pipeline:
     # although the passages are close: ask once more, the same prompt with another last line (a quote of the
     # sentence that answers: answer/prompt.py LOOK_AGAIN), and verify that draft like the first.
     look_again: bool = False
+    # The evidence budget following the question (issue 24's prompt diet): a date, number, person or yes/no
+    # question reads at most this many characters of evidence (None: CITEWISE_EVIDENCE_CHARS for every question).
+    short_answer_chars: int | None = None
 
 
 class Answerer:
@@ -103,8 +109,10 @@ class Answerer:
         budget = evidence_budget(self.generator, self.settings.answer_tokens, SYSTEM_RULES, question)
         embed, count, settings = embed or self.attribution.matrix, self.generator.count_tokens, self.settings
         if self.pipeline.evidence == "focused":
-            hits = retrieved.hits
-            return select_focused(question, hits, embed, count, budget, len(hits), settings.evidence_chars)
+            hits, chars = retrieved.hits, settings.evidence_chars
+            if self.pipeline.short_answer_chars and asked_type(question) in SHORT_ANSWERS:
+                chars = min(chars, self.pipeline.short_answer_chars)
+            return select_focused(question, hits, embed, count, budget, len(hits), chars)
         passages, window_chars = settings.evidence_passages, settings.evidence_window_chars
         return select_evidence(question, retrieved.hits, embed, count, budget, passages, window_chars)
 

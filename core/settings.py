@@ -162,6 +162,9 @@ class Settings(BaseSettings):
     context_tokens: int = Field(default=2048, ge=512, description="the answer model's context window, in tokens")
     answer_tokens: int = Field(default=120, ge=16, description="longest answer, in tokens")
     threads: int = Field(default=2, gt=0, description="CPU threads of the embedded model")
+    flash_attention: bool = Field(
+        default=False, description="llama.cpp's flash attention in the embedded model (`citewise bench --only llama`)"
+    )
     # `citewise serve`: the bearer token every request must carry; required to bind beyond loopback.
     api_token: SecretStr | None = Field(
         default=None,

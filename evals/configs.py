@@ -55,6 +55,8 @@ CONFIGS: dict[str, str] = {
     "best spans (answer/judge.py), sentences that share fewer words judged too",
     "grounded+look-again": "grounded, and a refused draft asked once more, for a quote of the sentence that "
     "answers, verified like the first (answer/prompt.py LOOK_AGAIN)",
+    "grounded+short-evidence": "grounded, and a date, number, person or yes/no question reads at most 800 "
+    "characters of evidence, not 1300: a shorter prompt, a sooner first token (issue 24's prompt diet)",
     "qwen0.5b": "hybrid+verifier@v1 on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra): the "
     "fastest, first token 3.9 s against 6.9 s, 3 of 25 answers fewer (evals/history/2026-12-01-prompt-size-0.5b.md)",
 }
@@ -79,6 +81,7 @@ _PIPELINES = {
     "grounded+judge": Pipeline(meaning="entailment"),
     "qwen0.5b": V1,
     "grounded+look-again": Pipeline(look_again=True),
+    "grounded+short-evidence": Pipeline(short_answer_chars=800),
 }
 _EMBEDDED_MODELS = {"qwen0.5b": SMALL_MODEL}
 

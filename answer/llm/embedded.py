@@ -30,7 +30,9 @@ class EmbeddedGenerator(CallRecorder):
 
     backend = "embedded"
 
-    def __init__(self, model_path: Path, model: str, context_tokens: int, threads: int) -> None:
+    def __init__(
+        self, model_path: Path, model: str, context_tokens: int, threads: int, flash_attention: bool = False
+    ) -> None:
         from llama_cpp import Llama
 
         super().__init__()
@@ -42,6 +44,7 @@ class EmbeddedGenerator(CallRecorder):
             n_ctx=context_tokens,
             n_threads=threads,
             n_batch=512,
+            flash_attn=flash_attention,
             verbose=False,
         )
 
@@ -138,7 +141,7 @@ def load_embedded(settings: Settings) -> EmbeddedGenerator:
         raise BackendUnavailable(f"CITEWISE_MODEL_PATH={path} does not exist; point it at a .gguf file.")
     name = embedded_model_name(settings)
     try:
-        return EmbeddedGenerator(path, name, settings.context_tokens, settings.threads)
+        return EmbeddedGenerator(path, name, settings.context_tokens, settings.threads, settings.flash_attention)
     except ImportError as exc:
         raise BackendUnavailable("llama-cpp-python is not installed; run the README's setup command.") from exc
     except ValueError as exc:
