@@ -51,6 +51,9 @@ NOT_VERIFIED = (
     "I could not verify an answer: the passages found are close to the question, "
     "but no sentence of the draft holds up against them."
 )
+# The refusal when the model itself said the sources don't answer: the passages it read were close enough to
+# answer from (the gate let them through), so what is known is that these passages don't, not the documents.
+NOT_IN_PASSAGES = "The passages closest to this question don't answer it; try asking in other words."
 
 
 @dataclass(frozen=True)
@@ -234,7 +237,7 @@ class SentenceVerifier:
         claims = tuple(v.claim for v in self.verdicts)
         kept = [v.text for v in self.verdicts if not v.dropped]
         if not kept:
-            return Verified(NOT_VERIFIED if claims else NOT_FOUND, True, claims, ())
+            return Verified(NOT_VERIFIED if claims else NOT_IN_PASSAGES, True, claims, ())
         return Verified(" ".join(kept), False, claims, tuple(self.citations.values()))
 
     def _candidates(self) -> list[tuple[int, tuple[int, int]]]:

@@ -2,7 +2,7 @@
 chosen (well under a second), seconds before the model's first verified sentence.
 
 It is shown only for the kinds of question whose best sentence held the answer in most cases on the tune
-halves of the dev and SQLite sets (evals/history/2026-12-07-quote-first.md): dates, numbers, people, yes/no
+halves of the dev and SQLite sets (evals/history/2026-12-07-quote-first-and-diet.md): dates, numbers, people, yes/no
 and other specific questions. For "why", definitions, lists and places one sentence held it in half of them or
 fewer, so the user waits for the answer.
 """

@@ -250,7 +250,7 @@ def _print_sources(sources: Sources) -> None:
         secho(f"[{passage.n}] {source_label(chunk.title, chunk.heading)}  ({chunk.source})", dim=True, err=True)
         secho("    " + " ".join(passage.text.split())[:SOURCE_PREVIEW_CHARS], dim=True, err=True)
     if sources.quote is not None:
-        secho(f"Closest sentence, quoted while the answer is written: [{sources.quote.n}]", err=True)
+        secho(f"Closest sentence [{sources.quote.n}] (a quote, not the answer; that is being written):", err=True)
         secho("    " + " ".join(sources.quote.text.split()), err=True)
 
 

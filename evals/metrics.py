@@ -52,7 +52,7 @@ METRIC_MEANINGS = {
     "mrr": "1 / rank of the first passage with the evidence, averaged",
     "evidence_in_context": "share of questions where what the model read contains the expected evidence",
     "context_tokens_p50": "tokens of evidence the model reads, median",
-    "quote_shown": "questions whose closest evidence sentence is quoted before the answer",
+    "quote_shown": "answerable questions whose best evidence sentence is quoted before the answer",
     "quote_holds_answer": "answerable questions quoted first whose quote holds an expected answer",
     "lost_at_retrieval": "answerable questions answered wrong: the evidence was not retrieved",
     "lost_at_selection": "… retrieved, but left out of what the model read",
@@ -292,7 +292,7 @@ def summarize(scores: Sequence[ItemScores]) -> dict[str, float | int | None]:
     if any(s.in_context is not None for s in scores):
         summary["evidence_in_context"] = _mean(s.in_context for s in scores)
         summary["context_tokens_p50"] = percentile([s.context_tokens for s in scores if s.context_tokens], 50)
-        summary["quote_shown"] = _share([s.quoted for s in scores if s.in_context is not None])
+        summary["quote_shown"] = _share([s.quoted for s in answerable if s.in_context is not None])
         summary["quote_holds_answer"] = _share([bool(s.quote_holds_answer) for s in answerable if s.quoted])
     if any(s.answered for s in scores):
         judged = sum(s.citations for s in answerable)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from citewise.answer.answerer import Answerer, Pipeline
-from citewise.answer.citations import NOT_VERIFIED, verify
+from citewise.answer.citations import NOT_IN_PASSAGES, NOT_VERIFIED, verify
 from citewise.answer.judge import JUDGE_THRESHOLD
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
@@ -321,7 +321,7 @@ def test_a_refused_draft_is_looked_at_again_and_the_second_answer_verified(servi
 def test_a_second_draft_that_does_not_hold_up_leaves_the_first_refusal(service, fake_ollama) -> None:
     fake_ollama.set_responder(_refuses_then("GPT-1 was trained on 900 billion tokens of poetry. [1]"))
     answer = _ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).ask(GPT1)
-    assert answer.refused and answer.answer == "The documents don't say."
+    assert answer.refused and answer.answer == NOT_IN_PASSAGES  # the first refusal, in its words
     assert [c.supported for c in answer.claims] == [False]  # the second draft's claim, shown as dropped
     assert len(fake_ollama.bodies("/api/chat")) == 2
 

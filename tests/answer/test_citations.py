@@ -1,6 +1,12 @@
 """The post-hoc attribution and verifier on hand-made passages, with the real embedding model."""
 
-from citewise.answer.citations import NOT_VERIFIED, SentenceVerifier, take_markers_as_written, verify
+from citewise.answer.citations import (
+    NOT_IN_PASSAGES,
+    NOT_VERIFIED,
+    SentenceVerifier,
+    take_markers_as_written,
+    verify,
+)
 from citewise.answer.prompt import NOT_FOUND
 from tests.answer.passages import passages_of
 
@@ -130,7 +136,7 @@ def test_a_verifier_with_no_supported_sentence_refuses(embed) -> None:
 def test_a_draft_that_only_says_the_documents_don_t_say_is_that_refusal(embed) -> None:
     verifier = SentenceVerifier(passages_of(GPT), embed, THRESHOLD)
     assert verifier.check(NOT_FOUND) is None
-    assert verifier.result().answer == NOT_FOUND
+    assert verifier.result().answer == NOT_IN_PASSAGES  # the passages were close: not "the documents don't say"
 
 
 def test_a_sentence_sharing_too_few_words_says_so_with_its_score(embed) -> None:

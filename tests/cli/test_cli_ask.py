@@ -125,7 +125,7 @@ def test_ask_quotes_the_closest_sentence_before_the_answer_for_a_specific_questi
         as_json = json.loads(ask("How often should I descale the kettle?", "--json").stdout)
 
     sentence = "Descale the kettle every month with citric acid so the element stays clean."
-    quoted = streamed.stderr.index("Closest sentence, quoted while the answer is written: [1]")
+    quoted = streamed.stderr.index("Closest sentence [1] (a quote, not the answer; that is being written):")
     assert streamed.stderr.index(sentence, quoted) < streamed.stderr.rindex("citric acid [1].")  # before the draft
     assert as_json["quote"]["text"] == sentence and as_json["quote"]["n"] == 1
     assert as_json["quote"]["source"].endswith("kettle.md")

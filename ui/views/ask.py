@@ -181,7 +181,7 @@ def _reading(sources: Sources) -> None:
     quote = sources.quote
     if quote is not None:
         c = next(p.hit.chunk for p in sources.evidence.passages if p.n == quote.n)
-        st.caption("The sentence of your documents closest to the question, quoted while the answer is written:")
+        st.caption("Closest sentence in your documents (a quote, not the answer; that is being written):")
         st.html(render.passage_html(quote.n, c.title, c.heading, c.source, quote.text, None))
     for p in sources.evidence.passages:
         c = p.hit.chunk
