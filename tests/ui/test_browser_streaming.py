@@ -1,5 +1,6 @@
-"""In headless Chromium: the Ask page shows each sentence verified, with its [n], while the model is still
-writing the next (the fake Ollama pauses mid-answer), then the final answer in their place."""
+"""In headless Chromium: the Ask page shows the best evidence sentence as a quote and each sentence verified,
+with its [n], while the model is still writing the next (the fake Ollama pauses mid-answer), then the final
+answer in their place."""
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,6 +57,8 @@ def test_a_verified_sentence_appears_while_the_model_writes_the_next(
     expect(verified.locator(".cw-ref")).to_have_text(["[1]"])
     expect(page.locator(".cw-draft")).to_have_text("GPT-2▌")  # the next sentence, still being written
     assert not fake_ollama.replied.is_set() and page.locator(".cw-answer").count() == 0
+    quote = page.get_by_text("Closest sentence in your documents (a quote, not the answer")
+    expect(quote).to_be_visible()  # a "how many" question: its best evidence sentence is quoted meanwhile
     _shot(page, "ask-verified-while-writing", whole=False)
 
     fake_ollama.resume()
@@ -63,4 +66,5 @@ def test_a_verified_sentence_appears_while_the_model_writes_the_next(
     expect(answer).to_contain_text("1.5 billion", timeout=ANSWER_MS)
     expect(answer).to_contain_text(FIRST)
     expect(verified).to_have_count(0)  # the final answer took the place of the streamed sentences
+    expect(quote).to_have_count(0)  # and of the quote
     _idle(page)

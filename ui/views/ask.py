@@ -176,13 +176,14 @@ def _saved(question: str, answer: Answer) -> Turn:
 
 
 def _reading(sources: Sources) -> None:
-    """The passages the model reads, on screen while it reads them (seconds before its first word)."""
-    st.caption(f"Reading {plural(len(sources.evidence.passages), 'passage')} from your documents:")
+    """The passages the model reads, on screen while it reads them (seconds before its first word), under the
+    quote of the best sentence where the question gets one."""
     quote = sources.quote
     if quote is not None:
         c = next(p.hit.chunk for p in sources.evidence.passages if p.n == quote.n)
         st.caption("Closest sentence in your documents (a quote, not the answer; that is being written):")
         st.html(render.passage_html(quote.n, c.title, c.heading, c.source, quote.text, None))
+    st.caption(f"Reading {plural(len(sources.evidence.passages), 'passage')} from your documents:")
     for p in sources.evidence.passages:
         c = p.hit.chunk
         st.html(render.passage_html(p.n, c.title, c.heading, c.source, c.text, (p.start, p.end)))
