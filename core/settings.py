@@ -163,7 +163,9 @@ class Settings(BaseSettings):
     answer_tokens: int = Field(default=120, ge=16, description="longest answer, in tokens")
     threads: int = Field(default=2, gt=0, description="CPU threads of the embedded model")
     flash_attention: bool = Field(
-        default=False, description="llama.cpp's flash attention in the embedded model (`citewise bench --only llama`)"
+        default=False,
+        description="llama.cpp's flash attention in the embedded model: 10 % faster prompt evaluation here, but other "
+        "answers (worse on the dev report half: evals/RESULTS.md)",
     )
     # `citewise serve`: the bearer token every request must carry; required to bind beyond loopback.
     api_token: SecretStr | None = Field(
