@@ -344,3 +344,20 @@ def test_the_summary_gives_each_waterfall_stage_p50_in_the_order_they_run() -> N
     named += ["first_token_ms_p50", "verify_ms_p50", "first_verified_ms_p50", "total_ms_p50", "seconds_per_question"]
     assert [order.index(name) for name in named] == sorted(order.index(name) for name in named)
     assert describe("prompt_tokens_new_p50") == "prompt tokens new, p50"
+
+
+def test_the_quote_shown_first_is_counted_and_scored_against_the_answers() -> None:
+    """An evidence-only run: which answerable questions got a quote, and whether it holds an expected answer."""
+
+    def read(quote: str | None, item: EvalItem = GPT1) -> ItemScores:
+        return score_item(item, Outcome((CHUNK_B,), context=(CHUNK_B,), context_tokens=40, quote=quote))
+
+    scores = [
+        read("However, its small parameter scale (117 million) limited its ability."),
+        read("GPT-2 (2019): 1.5 billion parameters"),
+        read(None),
+        read("The final was in Qatar.", WORLD_CUP),  # unanswerable: neither counted nor scored
+    ]
+    assert [s.quote_holds_answer for s in scores] == [True, False, None, None]
+    summary = summarize(scores)
+    assert summary["quote_shown"] == pytest.approx(2 / 3) and summary["quote_holds_answer"] == 0.5
