@@ -11,11 +11,12 @@ from citewise.answer.citations import SentenceVerifier, Verified, take_markers_a
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused
 from citewise.answer.judge import Meaning, TimedChance, meaning_for
-from citewise.answer.llm.base import Generator, Message, ms_since
+from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget, look_again, without_the_instruction
 from citewise.answer.quote_first import quote_first
 from citewise.answer.sentences import closed_sentences, split_sentences
 from citewise.core.settings import Settings
+from citewise.core.timing import ms_since
 from citewise.core.types import (
     Answer,
     EvidenceSet,

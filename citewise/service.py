@@ -34,6 +34,7 @@ from citewise.conversations.store import ConversationError, ConversationNotFound
 from citewise.core.addresses import reaches_this_machine, url_host
 from citewise.core.private import private_folder
 from citewise.core.settings import Settings, get_settings
+from citewise.core.timing import ms_since
 from citewise.core.types import Answer, Chunk, Citation, DocumentRecord, Retrieved, Sources, Token, VerifiedSentence
 from citewise.evals.bench.machine import machine_line
 from citewise.evals.bench.report import format_rows
@@ -679,7 +680,7 @@ class Citewise:
         if history:
             started = time.perf_counter()
             asked = standalone_question(asked, list(history), answerer.generator)
-            rewrite_ms = round((time.perf_counter() - started) * 1000, 1)
+            rewrite_ms = ms_since(started)
             yield Rewritten(question, asked, rewrite_ms)
         for event in answerer.stream(asked, k):
             if isinstance(event, Answer) and rewrite_ms is not None:

@@ -26,6 +26,7 @@ from citewise.answer.answerer import Answerer, Pipeline, make_answer, timed_draf
 from citewise.answer.citations import take_markers_as_written
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SOURCE_LABEL_TOKENS, evidence_budget
+from citewise.core.timing import ms_since
 from citewise.core.types import Answer, Chunk, Evidence, EvidenceSet, Retrieved, ScoredChunk
 from citewise.evals.parts import IndexParts
 from citewise.ingest.loaders import LoadError, load_file
@@ -255,7 +256,7 @@ class TextbookConfig:
             )
             for rank, (document, distance) in enumerate(found, start=1)
         )
-        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        elapsed = ms_since(started)
         return Retrieved(
             question=question,
             hits=hits,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from citewise.core.settings import Settings
+from citewise.core.timing import ms_since
 from citewise.core.types import Chunk, Retrieved, ScoredChunk
 from citewise.retrieval.errors import IndexReopened
 from citewise.retrieval.store import Store
@@ -124,7 +125,7 @@ def fuse_rankings(question: str, indexes: Sequence[Rankings], settings: Settings
         timings_ms={
             "dense": round(sum(r.dense_ms for r in indexes), 1),
             "keyword": round(sum(r.keyword_ms for r in indexes), 1),
-            "total": round((time.perf_counter() - started) * 1000, 1),
+            "total": ms_since(started),
         },
     )
 

@@ -2,7 +2,6 @@
 
 import math
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -62,11 +61,6 @@ class CallRecorder:
 
     def _record(self, call: ModelCall | None) -> None:
         self._calls.call = call
-
-
-def ms_since(start: float) -> float:
-    """Milliseconds since the perf_counter() reading `start`, to 0.1 ms."""
-    return round((time.perf_counter() - start) * 1000, 1)
 
 
 _ROLES: dict[str, type[BaseMessage]] = {

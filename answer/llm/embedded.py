@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from citewise.answer.llm.base import BackendUnavailable, CallRecorder, Message, ms_since, two_way
+from citewise.answer.llm.base import BackendUnavailable, CallRecorder, Message, two_way
 from citewise.answer.llm.model_files import ModelFileError, ensure_model, packaged_model
 from citewise.core.settings import Settings
+from citewise.core.timing import ms_since
 from citewise.core.types import ModelCall
 
 if TYPE_CHECKING:

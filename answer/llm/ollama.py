@@ -20,10 +20,10 @@ from citewise.answer.llm.base import (
     Message,
     chance_from_alternatives,
     estimate_tokens,
-    ms_since,
     to_langchain,
 )
 from citewise.core.addresses import OLLAMA_EXAMPLE, OLLAMA_PORT, ollama_url
+from citewise.core.timing import ms_since
 from citewise.core.types import ModelCall
 
 if TYPE_CHECKING:

@@ -17,8 +17,8 @@ from citewise.answer.llm.base import (
     Message,
     chance_from_alternatives,
     estimate_tokens,
-    ms_since,
 )
+from citewise.core.timing import ms_since
 from citewise.core.types import ModelCall
 
 if TYPE_CHECKING:
