@@ -21,6 +21,7 @@ from citewise.core.types import (
     Answer,
     EvidenceSet,
     ModelCall,
+    Quote,
     Retrieved,
     SentenceTime,
     Sources,
@@ -156,7 +157,9 @@ class Answerer:
                 yield Token(piece)
             verified = take_markers_as_written(draft, evidence.passages)
             call = self.generator.last_call
-            yield make_answer(question, verified, retrieved, evidence, self.generator, draft, timings, started, call)
+            yield make_answer(
+                question, verified, retrieved, evidence, self.generator, draft, timings, started, call, quote=quote
+            )
             return
         crosslingual = (
             CrossLingualSupport(evidence.passages, self.multilingual.matrix) if self.pipeline.crosslingual else None
@@ -181,7 +184,17 @@ class Answerer:
             timings["look_again"] = ms_since(again_started)
             verified = _second_or_first(verified, self._held_to_the_question(question, verifier))
         yield make_answer(
-            question, verified, retrieved, evidence, self.generator, draft, timings, started, call, clock.sentences
+            question,
+            verified,
+            retrieved,
+            evidence,
+            self.generator,
+            draft,
+            timings,
+            started,
+            call,
+            clock.sentences,
+            quote,
         )
 
     def _held_to_the_question(self, question: str, verifier: SentenceVerifier) -> Verified:
@@ -296,8 +309,10 @@ def make_answer(
     started: float,
     call: ModelCall | None = None,
     sentence_times: list[SentenceTime] | None = None,
+    quote: Quote | None = None,
 ) -> Answer:
-    """The Answer, its total time measured now; `call`: the draft's, as the model server reported it."""
+    """The Answer, its total time measured now; `call`: the draft's, as the model server reported it; `quote`: the
+    sentence shown before it."""
     return Answer(
         question=question,
         answer=verified.answer,
@@ -312,5 +327,5 @@ def make_answer(
         timings_ms={**timings, "total": ms_since(started)},
         model_call=call,
         sentence_times=tuple(sentence_times or ()),
-        quote=quote_first(question, evidence) if evidence else None,
+        quote=quote,
     )
