@@ -7,7 +7,7 @@ the evaluation of a new block of real corpus text and of single-token generation
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,9 @@ def _corpus_text() -> str:
 
 
 def measure_options(
-    model_path: Path, context_tokens: int, options: LlamaOptions, progress: Callable[[str], None] | None = None
+    model_path: Path, context_tokens: int, options: LlamaOptions, progress: Callable[[], None] | None = None
 ) -> LlamaSpeed:
+    """One option set's speeds; `progress` hears of each repeat done."""
     from llama_cpp import Llama
 
     started = time.perf_counter()
@@ -97,14 +98,8 @@ def measure_options(
             llm.eval([token])  # one decoding step each, as generation runs
         generate_rates.append(GENERATED_TOKENS / (time.perf_counter() - begun))
         if progress:
-            progress(options.label)
+            progress()
     del llm
     return LlamaSpeed(
         options, PROMPT_TOKENS, statistics.median(prompt_rates), statistics.median(generate_rates), load_s
     )
-
-
-def measure_grid(
-    model_path: Path, context_tokens: int, grid: Sequence[LlamaOptions], progress: Callable[[str], None] | None = None
-) -> list[LlamaSpeed]:
-    return [measure_options(model_path, context_tokens, options, progress) for options in grid]

@@ -16,7 +16,7 @@ from citewise.core.settings import Settings, get_settings
 from citewise.evals.bench.ask_speed import Asker, AskFigures, ColdStart, cold_ask, cold_ui, measure_asks
 from citewise.evals.bench.chroma_server import chroma_server
 from citewise.evals.bench.ingest_speed import IngestFigures, measure_ingest
-from citewise.evals.bench.llama_options import REPEATS, LlamaSpeed, measure_grid, option_grid
+from citewise.evals.bench.llama_options import REPEATS, LlamaSpeed, measure_options, option_grid
 from citewise.evals.bench.machine import describe_machine
 from citewise.evals.bench.report import Row, peak_rss_mib, rows_json, spread, spread_text
 from citewise.evals.bench.search_speed import AddFigures, ScaleFigures, grow_and_search, measure_add
@@ -332,10 +332,14 @@ def llama_rows(base: Settings, note: Progress) -> list[Row]:
     """The shipped model's prompt evaluation and generation speed under each llama.cpp option set."""
     model_path = base.model_path or ensure_model(base.models_dir)
     grid = option_grid(os.cpu_count() or 1)
-    done = iter(range(1, len(grid) * REPEATS + 1))
-    speeds = measure_grid(
-        model_path, base.context_tokens, grid, lambda label: note("llama.cpp options", next(done), len(grid) * REPEATS)
-    )
+    total, done = len(grid) * REPEATS, 0
+
+    def repeated() -> None:
+        nonlocal done
+        done += 1
+        note("llama.cpp options", done, total)
+
+    speeds = [measure_options(model_path, base.context_tokens, options, repeated) for options in grid]
     return [llama_row(speed) for speed in speeds]
 
 
