@@ -57,6 +57,14 @@ def _shot(page: Page, name: str, whole: bool = True) -> Path:
     return path
 
 
+def upload(page: Page, file: Path, timeout_ms: float = 120_000) -> None:
+    """`file` through the Documents page's uploader, once it is listed there, then until it is indexed."""
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(file))
+    expect(page.get_by_text(file.name).first).to_be_visible()
+    page.get_by_role("button", name="Upload and index").click()
+    expect(page.get_by_text(f"{file.name} added")).to_be_visible(timeout=timeout_ms)
+
+
 def _idle(page: Page) -> None:
     """Wait until the app has finished its run (Streamlit's status widget is gone)."""
     page.wait_for_timeout(300)
@@ -120,10 +128,7 @@ def test_upload_a_document_and_see_it_listed(app_url: str, page: Page, tmp_path:
     page.goto(f"{app_url}/documents")
     expect(page.get_by_role("heading", name="Documents")).to_be_visible(timeout=START_S * 1000)
     _idle(page)
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(doc))
-    expect(page.get_by_text("valve manual.md").first).to_be_visible()
-    page.get_by_role("button", name="Upload and index").click()
-    expect(page.get_by_text("valve manual.md added")).to_be_visible(timeout=120_000)
+    upload(page, doc)
     _idle(page)
     expect(page.get_by_text("Valve manual", exact=True)).to_be_visible()
     _shot(page, "7-documents")

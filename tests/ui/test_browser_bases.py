@@ -13,7 +13,7 @@ from citewise.service import Citewise
 from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.processes import running_ui
-from tests.ui.test_browser import START_S, _idle, _shot
+from tests.ui.test_browser import START_S, _idle, _shot, upload
 from tests.ui.test_browser_sync import ANSWER_MS, VALVE, _go
 
 pytestmark = pytest.mark.browser
@@ -79,10 +79,7 @@ def test_create_a_base_upload_to_it_ask_it_and_delete_it(
 
     doc = tmp_path / "pump.md"
     doc.write_text(PUMP, encoding="utf-8")
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(doc))
-    expect(page.get_by_text("pump.md").first).to_be_visible()
-    page.get_by_role("button", name="Upload and index").click()
-    expect(page.get_by_text("pump.md added")).to_be_visible(timeout=120_000)
+    upload(page, doc)
     _idle(page)
     expect(page.get_by_text("Pump manual", exact=True)).to_be_visible()
     expect(page.get_by_text("Valve manual", exact=True)).to_have_count(0)  # the default base's document

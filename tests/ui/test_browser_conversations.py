@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.environment import clean_environ
 from tests.fakes.ollama_server import FakeOllama
 from tests.processes import running_ui
-from tests.ui.test_browser import START_S, _idle, _shot
+from tests.ui.test_browser import START_S, _idle, _shot, upload
 from tests.ui.test_browser_bases import create_base
 from tests.ui.test_browser_sync import _go
 
@@ -55,10 +55,7 @@ def test_create_a_base_upload_ask_reload_reopen_and_export(ui_url: str, page: Pa
     create_base(page, ui_url, "valves")
     uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
     uploader.wait_for(state="attached", timeout=START_S * 1000)  # once the index is open
-    uploader.set_input_files(str(doc))
-    expect(page.get_by_text("valve manual.md").first).to_be_visible()
-    page.get_by_role("button", name="Upload and index").click()
-    expect(page.get_by_text("valve manual.md added")).to_be_visible(timeout=ANSWER_MS)
+    upload(page, doc, ANSWER_MS)
 
     _go(page, "Ask")  # from the sidebar: the session keeps the base chosen
     box = page.get_by_placeholder("Ask a question about your documents")
