@@ -7,9 +7,10 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from citewise.answer.asked import AskedType, answer_what_was_asked, asked_type
-from citewise.answer.citations import SentenceVerifier, Verified, take_markers_as_written
+from citewise.answer.citations import FRAMING_WORDS, SentenceVerifier, Verified, take_markers_as_written
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.evidence import select_evidence, select_focused
+from citewise.answer.in_english import in_english
 from citewise.answer.judge import Meaning, TimedChance, meaning_for
 from citewise.answer.llm.base import Generator, Message
 from citewise.answer.prompt import SYSTEM_RULES, build_messages, evidence_budget, look_again, without_the_instruction
@@ -65,11 +66,18 @@ class Pipeline:
     meaning: Literal["words", "binding", "entailment"] = "words"
     # When the draft is refused (the model said the documents don't say, or none of its sentences held up)
     # although the passages are close: ask once more, the same prompt with another last line (a quote of the
-    # sentence that answers: answer/prompt.py LOOK_AGAIN), and verify that draft like the first.
-    look_again: bool = False
+    # sentence that answers: answer/prompt.py LOOK_AGAIN), and verify that draft like the first. The default
+    # since 2026-12-07: one answer more on each report half, none lost (evals/RESULTS.md, Grounding 3).
+    look_again: bool = True
     # The evidence budget following the question (issue 24's prompt diet): a date, number, person or yes/no
     # question reads at most this many characters of evidence (None: CITEWISE_EVIDENCE_CHARS for every question).
     short_answer_chars: int | None = None
+    # A question in another language than English translated by the answer model for retrieval and evidence
+    # selection (answer/in_english.py); the model and the verifier read the question as asked.
+    english_search: bool = False
+    # Words naming the document or its act of saying ("the glossary mentions") not counted against a sentence
+    # (answer/citations.py FRAMING_WORDS).
+    framing: bool = False
 
 
 class Answerer:
@@ -122,10 +130,15 @@ class Answerer:
         self, question: str, k: int | None = None, embed: Encode | None = None
     ) -> tuple[Retrieved, EvidenceSet | None]:
         """Retrieval and the evidence the model would read, without generating (None: refused by the gate)."""
-        retrieved = self.retriever.search(question, k)
+        searched = self.searched(question)
+        retrieved = self.retriever.search(searched, k)
         if not self.is_relevant(retrieved):
             return retrieved, None
-        return retrieved, self.select_evidence(question, retrieved, embed)
+        return retrieved, self.select_evidence(searched, retrieved, embed)
+
+    def searched(self, question: str) -> str:
+        """What is searched for: the question, or with `english_search` its English translation."""
+        return in_english(question, self.generator) if self.pipeline.english_search else question
 
     def stream(self, question: str, k: int | None = None) -> Iterator[Sources | Token | VerifiedSentence | Answer]:
         """The passages the model is about to read (before it starts: seconds before its first token),
@@ -134,17 +147,19 @@ class Answerer:
         started = time.perf_counter()
         # Selection and the verifier embed the same sentences: each once.
         embed = Remembered(self.attribution.matrix)
-        retrieved = self.retriever.search(question, k)
-        timings = {"retrieve": retrieved.timings_ms["total"]}
+        searched = self.searched(question)
+        translated = {"translate": ms_since(started)} if searched != question else {}
+        retrieved = self.retriever.search(searched, k)
+        timings = {**translated, "retrieve": retrieved.timings_ms["total"]}
         if not self.is_relevant(retrieved):
             verified = Verified(NOTHING_RELEVANT, True, (), ())
             yield make_answer(question, verified, retrieved, None, self.generator, "", timings, started)
             return
         select_started = time.perf_counter()
-        evidence = self.select_evidence(question, retrieved, embed)
+        evidence = self.select_evidence(searched, retrieved, embed)
         timings["select"] = ms_since(select_started)
         timings["sources"] = ms_since(started)
-        quote = quote_first(question, evidence)
+        quote = quote_first(searched, evidence)
         if quote is not None:
             timings["quote"] = timings["sources"]
         yield Sources(retrieved, evidence, quote)
@@ -166,7 +181,13 @@ class Answerer:
         )
         clock = Clock(started, timings, TimedChance(self.generator.chance_true))
         verifier = SentenceVerifier(
-            evidence.passages, embed, self.settings.support_threshold, question, crosslingual, self.meaning(clock.judge)
+            evidence.passages,
+            embed,
+            self.settings.support_threshold,
+            question,
+            crosslingual,
+            self.meaning(clock.judge),
+            FRAMING_WORDS if self.pipeline.framing else frozenset(),
         )
         # The judge runs on the model that writes the draft: its sentences are judged once the draft is done.
         after_draft = self.pipeline.meaning == "entailment"

@@ -31,6 +31,14 @@ from citewise.retrieval.tokenize import tokenize
 
 # Share of the question's words (those the sentence repeats) that its passage must contain.
 QUESTION_COVERAGE = 0.5
+# Words that name the document or its act of saying ("the glossary mentions ...", "according to the article"):
+# no passage states them, so where a sentence has them they are not counted against it (Pipeline.framing).
+FRAMING_WORDS = frozenset(
+    tokenize(
+        "article passage author glossary lesson lecture document mention mentions state states describe "
+        "describes according say says give gives"
+    )
+)
 # Support = LEXICAL_WEIGHT x lexical recall + EMBEDDING_WEIGHT x cosine. Words carry the facts
 # (names, numbers) a small model gets wrong; the cosine forgives rephrasing. Tuned with the
 # threshold on the dev set's drafts (evals/history/2026-11-26-verifier-threshold.md).
@@ -125,8 +133,11 @@ class SentenceVerifier:
         question: str = "",
         crosslingual: CrossLingualSupport | None = None,
         meaning: Meaning | None = None,
+        ignored: frozenset[str] = frozenset(),
     ) -> None:
+        """`ignored`: words of a sentence that count neither for nor against it (FRAMING_WORDS, or none)."""
         self.passages = passages
+        self.ignored = ignored
         self.crosslingual = crosslingual
         self.meaning = meaning
         self.embed = embed
@@ -217,7 +228,7 @@ class SentenceVerifier:
         one of its quantities or most of the words it took from the question."""
         # One sentence at a time, here and in `verify` alike: the same vector whichever way it came.
         cosine = spans.vectors @ self.embed([text])[0]
-        tokens = tokenize(text)
+        tokens = [token for token in tokenize(text) if token not in self.ignored]
         grounded = [
             all_supported(claimed, spans.passage_numbers[p])
             and _on_topic(tokens, self.question_tokens, spans.passage_tokens[p])

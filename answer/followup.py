@@ -24,7 +24,7 @@ Reply with the rewritten question only: one line, no answer, no explanation."""
 
 _LABEL = re.compile(r"^(?:standalone|rewritten)?\s*question\s*:\s*", re.I)
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
-_QUESTION_MARKS = ("?", "\uff1f")  # ASCII and full-width (Chinese)
+QUESTION_MARKS = ("?", "\uff1f")  # ASCII and full-width (Chinese)
 # What marks a question that leans on the conversation: a referring word, an elliptic opening
 # ("and GPT-2?", "what about…"), or too few content words to carry its own subject.
 _REFERRING = re.compile(
@@ -75,7 +75,7 @@ def standalone_question(question: str, history: list[tuple[str, str]], generator
     # A small model sometimes answers instead of rewriting: a question that lost its question
     # mark, or grew far past the original, is not a rewrite.
     too_long = len(rewritten) > max(MAX_QUESTION_CHARS // 2, 3 * len(question))
-    answered = question.endswith(_QUESTION_MARKS) and not rewritten.endswith(_QUESTION_MARKS)
+    answered = question.endswith(QUESTION_MARKS) and not rewritten.endswith(QUESTION_MARKS)
     if not rewritten or too_long or answered:
         return question
     return rewritten

@@ -12,6 +12,7 @@ WaterfallValue = float | int | list[float] | None
 # sentence (judge_ms: the sentences the entailment judge was asked about).
 WATERFALL_KEYS = (
     "rewrite_ms",
+    "translate_ms",
     "retrieve_ms",
     "select_ms",
     "sources_ms",
@@ -33,7 +34,18 @@ WATERFALL_KEYS = (
     "total_ms",
 )
 # The keys read from `Answer.timings_ms` (without their "_ms").
-_TIMED = ("rewrite", "retrieve", "select", "sources", "quote", "first_token", "first_verified", "look_again", "total")
+_TIMED = (
+    "rewrite",
+    "translate",
+    "retrieve",
+    "select",
+    "sources",
+    "quote",
+    "first_token",
+    "first_verified",
+    "look_again",
+    "total",
+)
 
 
 def waterfall(answer: Answer) -> dict[str, WaterfallValue]:

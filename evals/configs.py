@@ -36,14 +36,14 @@ from citewise.retrieval.store import source_key
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
-DEFAULT_CONFIG = "grounded"
+DEFAULT_CONFIG = "grounded+look-again"
 SMALL_MODEL = "qwen2.5-coder-0.5b"
 # Each configuration is the default, a comparison (the baseline, the default it replaced), a candidate of the
 # open issue 27, or wins on the measured axis its description names. The others were retired on 2026-12-07;
 # their figures stay in evals/history/ and their code in git history.
 CONFIGS: dict[str, str] = {
     "textbook": "LangChain baseline: 1000/200 chunks, dense k=4, whole chunks, the model's own markers",
-    "grounded": "citewise's default: hybrid retrieval, relevance gate, focused evidence (the best sentences "
+    "grounded": "the default until 2026-12-07: hybrid retrieval, relevance gate, focused evidence (the best sentences "
     "of all retrieved passages, each with the note that qualifies it), verified citations with the "
     "cross-language verifier, the answer held to what was asked (near misses refused, partial answers)",
     "hybrid+verifier@v1": "the default until 2026-12-02: hybrid retrieval, relevance gate, one evidence window "
@@ -54,10 +54,14 @@ CONFIGS: dict[str, str] = {
     "entity the question asks about, not a neighbour (answer/binding.py)",
     "grounded+judge": "grounded+binding, and the answer model judges each sentence true or false against its "
     "best spans (answer/judge.py), sentences that share fewer words judged too",
-    "grounded+look-again": "grounded, and a refused draft asked once more, for a quote of the sentence that "
-    "answers, verified like the first (answer/prompt.py LOOK_AGAIN)",
+    "grounded+look-again": "citewise's default: grounded, and a refused draft asked once more, for a quote of the "
+    "sentence that answers, verified like the first (answer/prompt.py LOOK_AGAIN)",
     "grounded+short-evidence": "grounded, and a date, number, person or yes/no question reads at most 800 "
     "characters of evidence, not 1300: a shorter prompt, a sooner first token (issue 24's prompt diet)",
+    "grounded+look-again+english-search": "grounded+look-again, and a question in another language searched for "
+    "in English: the answer model translates it for retrieval and evidence selection (answer/in_english.py)",
+    "grounded+look-again+framing": "grounded+look-again, and words naming the document or its act of saying "
+    '("the glossary mentions") not counted against a sentence (answer/citations.py FRAMING_WORDS)',
     "qwen0.5b": "hybrid+verifier@v1 on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra): the "
     "fastest, first token 3.9 s against 6.9 s, 3 of 25 answers fewer (evals/history/2026-12-01-prompt-size-0.5b.md)",
 }
@@ -71,18 +75,22 @@ class ConfigError(RuntimeError):
 ALIASES = {"default": DEFAULT_CONFIG}
 # What `citewise eval` runs when no --config is named: the default beside the one it replaced and the
 # baseline; `--config all` runs every configuration.
-COMPARED = ("default", "hybrid+verifier@v1", "textbook")
+COMPARED = ("default", "grounded", "textbook")
+# The default until 2026-12-07, which the candidates of issue 27 were measured against.
+GROUNDED = Pipeline(look_again=False)
 # The default until 2026-12-02, kept so every later default is compared with it.
-V1 = Pipeline(evidence="windows", crosslingual=False, asked=False)
+V1 = dataclasses.replace(GROUNDED, evidence="windows", crosslingual=False, asked=False)
 _PIPELINES = {
-    "grounded": Pipeline(),
+    "grounded": GROUNDED,
     "hybrid+verifier@v1": V1,
     "hybrid": dataclasses.replace(V1, verify=False),
-    "grounded+binding": Pipeline(meaning="binding"),
-    "grounded+judge": Pipeline(meaning="entailment"),
+    "grounded+binding": dataclasses.replace(GROUNDED, meaning="binding"),
+    "grounded+judge": dataclasses.replace(GROUNDED, meaning="entailment"),
     "qwen0.5b": V1,
-    "grounded+look-again": Pipeline(look_again=True),
-    "grounded+short-evidence": Pipeline(short_answer_chars=800),
+    "grounded+look-again": Pipeline(),
+    "grounded+short-evidence": dataclasses.replace(GROUNDED, short_answer_chars=800),
+    "grounded+look-again+english-search": Pipeline(english_search=True),
+    "grounded+look-again+framing": Pipeline(framing=True),
 }
 _EMBEDDED_MODELS = {"qwen0.5b": SMALL_MODEL}
 

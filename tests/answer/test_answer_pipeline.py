@@ -7,6 +7,7 @@ import pytest
 
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.citations import NOT_IN_PASSAGES, NOT_VERIFIED, verify
+from citewise.answer.in_english import TRANSLATE_RULES
 from citewise.answer.judge import JUDGE_THRESHOLD
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
@@ -132,7 +133,7 @@ DRAFTS = {
 @pytest.mark.parametrize("question", list(DRAFTS))
 def test_sentences_verified_while_streaming_are_the_post_hoc_verdict(service, fake_ollama, question) -> None:
     fake_ollama.set_reply(DRAFTS[question])
-    answerer = _ollama_answerer(service, fake_ollama)
+    answerer = _ollama_answerer(service, fake_ollama, Pipeline(look_again=False))  # one draft, verified as it streams
     events = list(answerer.stream(question))
     answer = events[-1]
     assert isinstance(answer, Answer) and answer.draft == DRAFTS[question]
@@ -161,7 +162,7 @@ def test_the_drafts_cover_kept_dropped_and_refused(service, fake_ollama) -> None
     answers = {}
     for question, draft in DRAFTS.items():
         fake_ollama.set_reply(draft)
-        answers[question] = _ollama_answerer(service, fake_ollama).ask(question)
+        answers[question] = _ollama_answerer(service, fake_ollama, Pipeline(look_again=False)).ask(question)
     kept_all, partly, refused, nothing = answers.values()
     assert not kept_all.refused and all(c.supported for c in kept_all.claims) and len(kept_all.citations) >= 2
     assert not partly.refused and [c.supported for c in partly.claims] == [True, False, True]
@@ -304,7 +305,7 @@ def _refuses_then(second: str):
 
 def test_a_refused_draft_is_looked_at_again_and_the_second_answer_verified(service, fake_ollama) -> None:
     fake_ollama.set_responder(_refuses_then("GPT-1 had 117 million parameters. [1]"))
-    events = list(_ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).stream(GPT1))
+    events = list(_ollama_answerer(service, fake_ollama).stream(GPT1))
     answer = events[-1]
     assert not answer.refused and "117 million" in answer.answer and answer.citations
     first, second = fake_ollama.bodies("/api/chat")
@@ -320,15 +321,40 @@ def test_a_refused_draft_is_looked_at_again_and_the_second_answer_verified(servi
 
 def test_a_second_draft_that_does_not_hold_up_leaves_the_first_refusal(service, fake_ollama) -> None:
     fake_ollama.set_responder(_refuses_then("GPT-1 was trained on 900 billion tokens of poetry. [1]"))
-    answer = _ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).ask(GPT1)
+    answer = _ollama_answerer(service, fake_ollama).ask(GPT1)
     assert answer.refused and answer.answer == NOT_IN_PASSAGES  # the first refusal, in its words
     assert [c.supported for c in answer.claims] == [False]  # the second draft's claim, shown as dropped
     assert len(fake_ollama.bodies("/api/chat")) == 2
 
 
-def test_the_default_asks_once_and_a_kept_draft_is_not_asked_again(service, fake_ollama) -> None:
+def test_the_default_looks_again_where_the_switch_off_asks_once_and_a_kept_draft_is_not_asked_again(
+    service, fake_ollama
+) -> None:
     fake_ollama.set_reply("The documents don't say.")
     assert _ollama_answerer(service, fake_ollama).ask(GPT1).refused
+    assert len(fake_ollama.bodies("/api/chat")) == 2  # the default looked again
+    assert _ollama_answerer(service, fake_ollama, Pipeline(look_again=False)).ask(GPT1).refused
+    assert len(fake_ollama.bodies("/api/chat")) == 3  # asked once
     fake_ollama.set_reply("GPT-1 had 117 million parameters. [1]")
-    assert not _ollama_answerer(service, fake_ollama, Pipeline(look_again=True)).ask(GPT1).refused
-    assert len(fake_ollama.bodies("/api/chat")) == 2  # one each
+    assert not _ollama_answerer(service, fake_ollama).ask(GPT1).refused
+    assert len(fake_ollama.bodies("/api/chat")) == 4  # kept: not asked again
+
+
+def test_with_english_search_a_question_in_chinese_is_searched_in_english_and_answered_as_asked(
+    service, fake_ollama
+) -> None:
+    asked, english = "GPT-1 的参数量是多少？", "How many parameters did GPT-1 have?"
+
+    def respond(messages: list[dict]) -> str:
+        translating = messages[0]["content"] == TRANSLATE_RULES
+        return english if translating else "GPT-1 had 117 million parameters. [1]"
+
+    fake_ollama.set_responder(respond)
+    events = list(_ollama_answerer(service, fake_ollama, Pipeline(english_search=True)).stream(asked))
+    sources, answer = events[0], events[-1]
+    assert [h.chunk.id for h in sources.retrieved.hits] == [h.chunk.id for h in service.search(english).hits]
+    translation, answering = fake_ollama.bodies("/api/chat")
+    assert translation["messages"][-1]["content"] == asked
+    assert f"Question: {asked}\n" in answering["messages"][-1]["content"]  # the model reads the question as asked
+    assert answer.question == asked and not answer.refused and "117 million" in answer.answer
+    assert answer.timings_ms["translate"] <= answer.timings_ms["sources"]

@@ -1,6 +1,7 @@
 """The post-hoc attribution and verifier on hand-made passages, with the real embedding model."""
 
 from citewise.answer.citations import (
+    FRAMING_WORDS,
     NOT_IN_PASSAGES,
     NOT_VERIFIED,
     SentenceVerifier,
@@ -145,3 +146,19 @@ def test_a_sentence_sharing_too_few_words_says_so_with_its_score(embed) -> None:
     assert verdict.claim.reason == (
         f"no passage shares enough of its words and meaning (support {verdict.claim.score:.2f}, needs {THRESHOLD:.2f})"
     )
+
+
+GLOSSARY = "Reinforcement learning: common algorithms include Q-learning, policy gradients and Deep Q-Networks (DQN)."
+
+
+def test_words_naming_the_document_are_not_counted_against_a_sentence_with_framing(embed) -> None:
+    """A real draft of the dev report half (list-08), dropped: the question asked what "the glossary mentions"."""
+    question = "Name the common reinforcement learning algorithms the glossary mentions."
+    claim = "The glossary mentions Q-learning, policy gradients, and Deep Q-Networks (DQN)."
+    words = SentenceVerifier(passages_of(GLOSSARY), embed, THRESHOLD, question).check(claim)
+    framed = SentenceVerifier(passages_of(GLOSSARY), embed, THRESHOLD, question, ignored=FRAMING_WORDS).check(claim)
+    assert words is not None and words.dropped and words.claim.score == 0.0  # off topic: "glossary", "mention"
+    assert framed is not None and not framed.dropped
+    invented = "The glossary mentions SARSA and Monte Carlo tree search."
+    still = SentenceVerifier(passages_of(GLOSSARY), embed, THRESHOLD, question, ignored=FRAMING_WORDS).check(invented)
+    assert still is not None and still.dropped

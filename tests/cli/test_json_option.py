@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from citewise.cli.json_option import old_json_out
+from citewise.evals.configs import DEFAULT_CONFIG
 from tests.processes import citewise, citewise_env
 
 BUNDLED_BENCH = Path(__file__).resolve().parents[2] / "evals" / "datasets" / "verifier-dev.jsonl"
@@ -24,7 +25,7 @@ def test_eval_json_prints_the_result_and_out_writes_it(tmp_path: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)  # the JSON alone, no table
-    assert printed["dataset"] == str(bench) and printed["summary"]["grounded"]["total"]["items"] == 1
+    assert printed["dataset"] == str(bench) and printed["summary"][DEFAULT_CONFIG]["total"]["items"] == 1
     assert json.loads(out.read_text(encoding="utf-8")) == printed
     assert "note:" not in done.stderr
 
@@ -37,7 +38,7 @@ def test_the_old_json_out_form_still_writes_the_file_with_a_note(tmp_path: Path)
 
     assert done.returncode == 0, done.stderr
     assert "| **total** | 1 |" in done.stdout  # the table, as before
-    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["grounded"]["total"]["items"] == 1
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"][DEFAULT_CONFIG]["total"]["items"] == 1
     assert "`citewise eval --json OUT` is now `--out OUT`" in done.stderr
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from citewise.evals.configs import ConfigError
+from citewise.evals.configs import DEFAULT_CONFIG, ConfigError
 from citewise.evals.verifier_bench import (
     SUPPORTED_KINDS,
     UNSUPPORTED_KINDS,
@@ -130,8 +130,8 @@ def test_todays_verifier_accepts_the_mamba_inversion_and_rejects_a_rewording() -
     say so per kind (a verifier that reads meaning turns both into zeros)."""
     items = _judged_against_both(INVERTED, EXACT, REWORDED)
     result = bench_verifiers(items, ["default"], threshold=0.45)
-    summary = result["summary"]["grounded"]
-    assert [item["verdicts"]["grounded"]["kept"] for item in result["items"]] == [True, True, False]
+    summary = result["summary"][DEFAULT_CONFIG]
+    assert [item["verdicts"][DEFAULT_CONFIG]["kept"] for item in result["items"]] == [True, True, False]
     assert summary["roles-swapped"]["false_accepts"] == 1
     assert summary["paraphrase"]["false_rejects"] == 1
     assert summary["exact"]["false_rejects"] == 0
@@ -150,7 +150,7 @@ def test_the_binding_check_rejects_another_models_date_that_shared_words_accept(
             (2, "GPT-2 was released in 2019.", True, "exact"),
         ]
     ]
-    result = bench_verifiers(items, ["default", "grounded+binding"], threshold=0.45)
+    result = bench_verifiers(items, ["grounded", "grounded+binding"], threshold=0.45)
     kept = [
         (item["verdicts"]["grounded"]["kept"], item["verdicts"]["grounded+binding"]["kept"]) for item in result["items"]
     ]
@@ -174,7 +174,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert "| roles-swapped | 1 | 1/1 | 1.000 | 0/0 | - |" in done.stdout
     assert "| **total** | 3 | 1/1 | 1.000 | 1/2 | 0.500 |" in done.stdout
     written = json.loads(out.read_text(encoding="utf-8"))
-    assert written["summary"]["grounded"]["total"]["items"] == 3
+    assert written["summary"][DEFAULT_CONFIG]["total"]["items"] == 3
     assert [item["id"] for item in written["items"]] == ["mamba-inverted", "attention-exact", "attention-reworded"]
     assert not (tmp_path / "data" / "chroma").exists()  # no index touched
 
