@@ -79,6 +79,11 @@ class Pipeline:
     # (answer/citations.py FRAMING_WORDS).
     framing: bool = False
 
+    @property
+    def ignored_words(self) -> frozenset[str]:
+        """The words of a sentence the verifier counts neither for nor against it."""
+        return FRAMING_WORDS if self.framing else frozenset()
+
 
 class Answerer:
     """Answers questions with one retriever and one generator, both loaded once."""
@@ -187,7 +192,7 @@ class Answerer:
             question,
             crosslingual,
             self.meaning(clock.judge),
-            FRAMING_WORDS if self.pipeline.framing else frozenset(),
+            self.pipeline.ignored_words,
         )
         # The judge runs on the model that writes the draft: its sentences are judged once the draft is done.
         after_draft = self.pipeline.meaning == "entailment"

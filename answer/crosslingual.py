@@ -48,12 +48,17 @@ def has_other_script(text: str) -> bool:
     return bool(_OTHER_SCRIPT.search(text))
 
 
+def latin_words(text: str) -> list[str]:
+    """The words of `text` in Latin letters, accented ones included, lower-cased."""
+    return _WORD.findall(text.lower())
+
+
 def is_english(text: str) -> bool:
     """Whether a sentence reads as English: no CJK or Hangul, and more English function words than
     German, French or Spanish ones."""
     if has_other_script(text):
         return False
-    words = _WORD.findall(text.lower())
+    words = latin_words(text)
     return sum(w in _ENGLISH for w in words) >= sum(w in _EUROPEAN for w in words)
 
 

@@ -24,7 +24,7 @@ Reply with the rewritten question only: one line, no answer, no explanation."""
 
 _LABEL = re.compile(r"^(?:standalone|rewritten)?\s*question\s*:\s*", re.I)
 _QUOTES = "\"'`\u201c\u201d\u2018\u2019"
-QUESTION_MARKS = ("?", "\uff1f")  # ASCII and full-width (Chinese)
+_QUESTION_MARKS = ("?", "\uff1f")  # ASCII and full-width (Chinese)
 # What marks a question that leans on the conversation: a referring word, an elliptic opening
 # ("and GPT-2?", "what about…"), or too few content words to carry its own subject.
 _REFERRING = re.compile(
@@ -59,6 +59,11 @@ def _clean(output: str) -> str:
     return _LABEL.sub("", lines[0]).strip().strip(_QUOTES).strip()
 
 
+def answered_instead(question: str, reply: str) -> bool:
+    """Whether a model asked to rewrite or translate `question` answered it instead: its reply lost the mark."""
+    return question.rstrip().endswith(_QUESTION_MARKS) and not reply.endswith(_QUESTION_MARKS)
+
+
 def needs_context(question: str) -> bool:
     """Whether `question` may refer to earlier turns; a complete question skips the model's rewrite,
     which costs seconds on a CPU."""
@@ -75,7 +80,6 @@ def standalone_question(question: str, history: list[tuple[str, str]], generator
     # A small model sometimes answers instead of rewriting: a question that lost its question
     # mark, or grew far past the original, is not a rewrite.
     too_long = len(rewritten) > max(MAX_QUESTION_CHARS // 2, 3 * len(question))
-    answered = question.endswith(QUESTION_MARKS) and not rewritten.endswith(QUESTION_MARKS)
-    if not rewritten or too_long or answered:
+    if not rewritten or too_long or answered_instead(question, rewritten):
         return question
     return rewritten

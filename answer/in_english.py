@@ -8,8 +8,8 @@ to the question as asked, which is never worse than no translation.
 
 import re
 
-from citewise.answer.crosslingual import is_english
-from citewise.answer.followup import QUESTION_MARKS
+from citewise.answer.crosslingual import is_english, latin_words
+from citewise.answer.followup import answered_instead
 from citewise.answer.llm.base import Generator, Message
 
 TRANSLATE_TOKENS = 60
@@ -32,7 +32,6 @@ _ENGLISH_QUESTION_WORDS = frozenset(
         "would will name list give the an of in to for",
     )
 )
-_WORD = re.compile(r"[a-zà-öø-ÿ]+")
 _NOT_ENGLISH_LETTERS = re.compile(r"[¿¡áàâäçéèêíîóôöúùûüñß]")
 
 
@@ -41,7 +40,7 @@ def asked_in_english(question: str) -> bool:
     lowered = question.lower()
     return (
         is_english(question)
-        and any(word in _ENGLISH_QUESTION_WORDS for word in _WORD.findall(lowered))
+        and any(word in _ENGLISH_QUESTION_WORDS for word in latin_words(question))
         and not _NOT_ENGLISH_LETTERS.search(lowered)
     )
 
@@ -61,7 +60,6 @@ def in_english(question: str, generator: Generator) -> str:
         return question
     reply = "".join(generator.stream(translate_messages(question), TRANSLATE_TOKENS)).strip()
     lines = [line.strip() for line in reply.splitlines() if line.strip()]
-    if len(lines) != 1 or not is_english(lines[0]):
+    if len(lines) != 1 or not is_english(lines[0]) or answered_instead(question, lines[0]):
         return question
-    answered = question.rstrip().endswith(QUESTION_MARKS) and not lines[0].endswith(QUESTION_MARKS)
-    return question if answered else lines[0]
+    return lines[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from citewise.answer.asked import answer_what_was_asked
-from citewise.answer.citations import FRAMING_WORDS, SentenceVerifier
+from citewise.answer.citations import SentenceVerifier
 from citewise.answer.crosslingual import CrossLingualSupport
 from citewise.answer.judge import ChanceTrue, meaning_for
 from citewise.core.types import Chunk, Evidence, ScoredChunk
@@ -168,8 +168,9 @@ def verifier_judge(
     def judge(item: BenchItem) -> Verdict:
         passages = as_evidence(item.passages)
         crosslingual = CrossLingualSupport(passages, multilingual) if pipeline.crosslingual else None
-        ignored = FRAMING_WORDS if pipeline.framing else frozenset()
-        verifier = SentenceVerifier(passages, embed, threshold, item.question, crosslingual, meaning, ignored)
+        verifier = SentenceVerifier(
+            passages, embed, threshold, item.question, crosslingual, meaning, pipeline.ignored_words
+        )
         verdict = verifier.check(item.claim)
         if verdict is None or verdict.dropped:
             return Verdict(False, verdict.claim.score if verdict else 0.0, "support")
