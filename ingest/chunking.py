@@ -79,8 +79,11 @@ def chunk_text(source: str, title: str, text: str, doc_hash: str, size: int, ove
     return chunks
 
 
-def content_hash(data: bytes, size: int, overlap: int) -> str:
-    """Hash of a file's bytes and the chunking settings: either changing means re-indexing."""
+def content_hash(data: bytes, size: int, overlap: int, reading: str = "") -> str:
+    """Hash of a file's bytes, the chunking settings and how its kind of file is read (`reading`, empty for a
+    kind read as at first): any of them changing means re-indexing."""
     digest = hashlib.sha256(data)
     digest.update(f"|chunks:{size}:{overlap}:v1".encode())
+    if reading:
+        digest.update(f"|read:{reading}".encode())
     return digest.hexdigest()

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from langchain_core.documents import Document
-
 from citewise.ingest.limits import DEFAULT_LIMITS, Limits
 
 if TYPE_CHECKING:
@@ -24,6 +22,9 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".doc
 _FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 _MD_TITLE = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 _DETECT_BYTES = 1024 * 1024
+# How a kind of file is read, where that changed after documents were indexed: part of each document's content
+# hash, so the next ingest or sync indexes such a document again instead of keeping it as "unchanged".
+_READINGS = {".html": "unwrapped", ".htm": "unwrapped"}
 
 
 class LoadError(Exception):
@@ -52,6 +53,11 @@ def read_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> bytes:
     if reason := limits.file_too_big(len(data)):
         raise LoadError(reason)
     return data
+
+
+def reading_of(path: Path) -> str:
+    """How files of this kind are read now ("" where that never changed), for `content_hash`."""
+    return _READINGS.get(path.suffix.lower(), "")
 
 
 def load_file(path: Path, data: bytes | None = None, limits: Limits = DEFAULT_LIMITS) -> LoadedText:
@@ -117,17 +123,21 @@ def _load_text(data: bytes, limits: Limits) -> tuple[str | None, str]:
 
 
 def _load_html(data: bytes, limits: Limits) -> tuple[str | None, str]:
+    """The page as Markdown-flavoured text by html2text (what LangChain's Html2TextTransformer calls), with its
+    line wrapping off: wrapped at 78 columns, every sentence longer than a line was cut into fragments, and the
+    sentence splitter, the evidence and the verifier's spans saw those fragments ("... turned off by default
+    (for"). LangChain's transformer cannot turn the wrapping off."""
+    import html2text
     from bs4 import BeautifulSoup
-    from langchain_community.document_transformers import Html2TextTransformer
 
     soup = BeautifulSoup(data, "html.parser")
     title = soup.title.get_text(strip=True) if soup.title else None
     for tag in soup(["script", "style", "nav", "header", "footer", "noscript"]):
         tag.decompose()
-    [converted] = Html2TextTransformer(ignore_links=True, ignore_images=True).transform_documents(
-        [Document(page_content=str(soup))]
-    )
-    return title, converted.page_content
+    converter = html2text.HTML2Text()
+    converter.ignore_links = converter.ignore_images = True
+    converter.body_width = 0  # one line per paragraph, as the page has it
+    return title, converter.handle(str(soup))
 
 
 def _load_pdf(data: bytes, limits: Limits) -> tuple[str | None, str]:

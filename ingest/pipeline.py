@@ -15,7 +15,7 @@ from pathlib import Path
 from citewise.core.settings import Settings
 from citewise.ingest.chunking import chunk_text, content_hash
 from citewise.ingest.limits import Limits
-from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, read_file, unsupported_reason
+from citewise.ingest.loaders import SUPPORTED_SUFFIXES, LoadError, load_file, read_file, reading_of, unsupported_reason
 from citewise.retrieval.store import DocumentVersion, Store
 
 # Files parsed ahead of the embedding (bounds the memory the chunks waiting for it take).
@@ -265,7 +265,7 @@ def _prepare(path: Path, known_hash: str | None, settings: Settings, limits: Lim
         return _Prepared(path, size, FileFailure(source, unsupported_reason(path)))
     try:
         data = read_file(path, limits)  # the one read: the hash and the loader both use these bytes
-        digest = content_hash(data, settings.chunk_size, settings.chunk_overlap)
+        digest = content_hash(data, settings.chunk_size, settings.chunk_overlap, reading_of(path))
         if digest == known_hash:
             return _Prepared(path, size, "unchanged")
         loaded = load_file(path, data, limits)

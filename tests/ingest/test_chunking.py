@@ -1,5 +1,6 @@
 """Chunks point exactly into their document's text, know their heading path and keep stable ids."""
 
+import hashlib
 from itertools import pairwise
 from pathlib import Path
 
@@ -88,7 +89,10 @@ def test_content_hash_depends_on_bytes_and_chunk_settings() -> None:
                 content_hash(data + b" ", 800, 120),
                 content_hash(data, 700, 120),
                 content_hash(data, 800, 100),
+                content_hash(data, 800, 120, "unwrapped"),
             }
         )
-        == 4
+        == 5
     )
+    # A kind of file whose reading never changed keeps the hash it was indexed under: no needless re-indexing.
+    assert content_hash(data, 800, 120) == hashlib.sha256(data + b"|chunks:800:120:v1").hexdigest()

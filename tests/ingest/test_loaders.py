@@ -64,6 +64,24 @@ def test_html_keeps_headings_as_markdown_and_drops_page_chrome(tmp_path: Path) -
         assert chrome not in loaded.text
 
 
+def test_html_keeps_each_paragraph_on_one_line_however_long(tmp_path: Path) -> None:
+    """Wrapped at a column, a sentence reached the sentence splitter (and the verifier's spans) as fragments."""
+    sentence = (
+        "But enforcement of foreign key constraints is turned off by default (for backwards compatibility), "
+        "so it must be enabled separately for each database connection."
+    )
+    path = tmp_path / "faq.html"
+    path.write_text(
+        f"<html><body><blockquote><p>As of version 3.6.19 it supports them.\n  {sentence}</p>"
+        f"</blockquote><ul><li>First item.</li><li>Second item.</li></ul></body></html>"
+    )
+
+    loaded = load_file(path)
+
+    assert f"> As of version 3.6.19 it supports them. {sentence}\n" in loaded.text
+    assert "  * First item.\n  * Second item.\n" in loaded.text
+
+
 def test_pdf_text_from_every_page_and_title_from_metadata(docs) -> None:
     path = docs.pdf(
         "manual.pdf",

@@ -247,3 +247,22 @@ def test_the_batch_size_changes_nothing_that_is_indexed(tmp_path: Path, make_set
     one_by_one, together = indexed(1), indexed(256)
     assert len(together[1]) > 4
     assert one_by_one == together
+
+
+def test_a_page_indexed_as_html_was_read_before_is_read_again_and_nothing_else(
+    store: Store, tmp_path: Path, monkeypatch
+) -> None:
+    """HTML was read wrapped at 78 columns until 2026-12-07; such a page must not stay "unchanged"."""
+    docs = tmp_path / "docs"
+    write_three(docs)
+    sentence = "Prime the pump with water before the first start, or the seal runs dry and cracks within a minute."
+    (docs / "pump.html").write_text(f"<html><body><p>{sentence}</p></body></html>")
+    with monkeypatch.context() as old_reading:
+        old_reading.setattr(pipeline, "reading_of", lambda path: "")
+        ingest_paths(store, [docs])
+
+    report = ingest_paths(store, [docs])
+
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 3)
+    [chunk] = store.chunks([str((docs / "pump.html").resolve())])
+    assert sentence in chunk.text
