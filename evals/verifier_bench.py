@@ -81,6 +81,7 @@ class Verdict:
     kept: bool
     score: float
     reason: str  # "" when kept; "support": below the threshold; "asked": refused as not answering the question
+    chance_true: float | None = None  # the entailment judge's P(true), where the judge was asked
 
 
 Judge = Callable[[BenchItem], Verdict]
@@ -172,11 +173,14 @@ def verifier_judge(
             passages, embed, threshold, item.question, crosslingual, meaning, pipeline.ignored_words
         )
         verdict = verifier.check(item.claim)
-        if verdict is None or verdict.dropped:
-            return Verdict(False, verdict.claim.score if verdict else 0.0, "support")
+        if verdict is None:
+            return Verdict(False, 0.0, "support")
+        claim = verdict.claim
+        if verdict.dropped:
+            return Verdict(False, claim.score, "support", claim.chance_true)
         if pipeline.asked and answer_what_was_asked(item.question, verifier.result()).refused:
-            return Verdict(False, verdict.claim.score, "asked")
-        return Verdict(True, verdict.claim.score, "")
+            return Verdict(False, claim.score, "asked", claim.chance_true)
+        return Verdict(True, claim.score, "", claim.chance_true)
 
     return judge
 
@@ -230,7 +234,12 @@ def run_bench(items: Sequence[BenchItem], judges: dict[str, Judge]) -> dict[str,
             "supported": item.supported,
             "claim": item.claim,
             "verdicts": {
-                name: {"kept": v[i].kept, "score": round(v[i].score, 3), "reason": v[i].reason}
+                name: {
+                    "kept": v[i].kept,
+                    "score": round(v[i].score, 3),
+                    "reason": v[i].reason,
+                    "chance_true": v[i].chance_true,
+                }
                 for name, v in verdicts.items()
             },
         }

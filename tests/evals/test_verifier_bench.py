@@ -18,6 +18,7 @@ from citewise.evals.verifier_bench import (
     needs_model,
     run_bench,
 )
+from citewise.ingest.loaders import load_file
 from tests.processes import citewise, citewise_env
 
 MAMBA = (
@@ -158,6 +159,24 @@ def test_the_binding_check_rejects_another_models_date_that_shared_words_accept(
     assert result["summary"]["grounded+binding"]["total"]["false_accepts"] == 0
 
 
+def test_each_verdict_keeps_the_judges_chance_so_a_threshold_can_be_chosen_from_one_run() -> None:
+    """The judge's P(true) of every claim shared words pass is written out, whether the veto kept it or not;
+    a claim shared words drop was never put to the judge."""
+    chances = {"The transformer was introduced in the 2017 paper Attention Is All You Need.": 0.9}
+    asked: list[str] = []
+
+    def chance_true(messages) -> float:
+        claim = messages[-1].content.split("Statement: ")[1].split("\n")[0]
+        asked.append(claim)
+        return chances.get(claim, 0.2)
+
+    items = _judged_against_both(INVERTED, EXACT, REWORDED)
+    result = bench_verifiers(items, ["grounded+judge"], threshold=0.45, chance_true=chance_true)
+    verdicts = [item["verdicts"]["grounded+judge"] for item in result["items"]]
+    assert [(v["kept"], v["chance_true"]) for v in verdicts] == [(False, 0.2), (True, 0.9), (False, None)]
+    assert asked == [INVERTED["claim"], EXACT["claim"]]
+
+
 def test_a_verifier_that_judges_with_the_model_needs_it_loaded() -> None:
     assert needs_model(["grounded+judge"]) and not needs_model(["default", "grounded+binding", "textbook"])
     with pytest.raises(ConfigError, match="judges with the answer model"):
@@ -192,8 +211,11 @@ def test_cli_names_the_line_of_a_malformed_bench(tmp_path: Path) -> None:
 BENCHES = ["verifier-dev", "verifier-sqlite", "verifier-generated"]
 
 
+DATASETS = Path(__file__).resolve().parents[2] / "evals" / "datasets"
+
+
 def _bundled(name: str) -> list[BenchItem]:
-    return load_bench(Path(__file__).resolve().parents[2] / "evals" / "datasets" / f"{name}.jsonl")
+    return load_bench(DATASETS / f"{name}.jsonl")
 
 
 @pytest.mark.parametrize("name", BENCHES)
@@ -211,6 +233,15 @@ def test_bundled_benches_hold_150_claims_with_every_kind_in_both_halves(name: st
     for half in ("tune", "report"):
         found = {item.kind for item in items if item.split == half}
         assert not set(SUPPORTED_KINDS + UNSUPPORTED_KINDS) - found, (half, found)
+
+
+def test_the_sqlite_benchs_passages_are_its_pages_as_they_are_read_now() -> None:
+    """Every passage is in its page as the HTML loader gives it (one line per paragraph since 2026-12-07), so the
+    bench judges the spans the product cuts from those pages, not lines wrapped at 78 columns."""
+    pages = [load_file(path).text for path in sorted((DATASETS.parent / "corpora" / "sqlite").glob("*.html"))]
+    passages = {p.text for item in _bundled("verifier-sqlite") for p in item.passages}
+    assert len(passages) > 50
+    assert [p for p in passages if not any(p in page for page in pages)] == []
 
 
 def test_most_dev_bench_claims_are_real_model_drafts() -> None:
