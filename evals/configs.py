@@ -36,7 +36,7 @@ from citewise.retrieval.store import source_key
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
-DEFAULT_CONFIG = "grounded+look-again"
+DEFAULT_CONFIG = "grounded+look-again+binding"
 SMALL_MODEL = "qwen2.5-coder-0.5b"
 # Each configuration is the default, a comparison (the baseline, the default it replaced), a candidate of the
 # open issue 27, or wins on the measured axis its description names. The others were retired on 2026-12-07;
@@ -54,12 +54,17 @@ CONFIGS: dict[str, str] = {
     "entity the question asks about, not a neighbour (answer/binding.py)",
     "grounded+judge": "grounded+binding, and the answer model judges each sentence true or false against its "
     "best spans (answer/judge.py), sentences that share fewer words judged too",
-    "grounded+look-again": "citewise's default: grounded, and a refused draft asked once more, for a quote of the "
-    "sentence that answers, verified like the first (answer/prompt.py LOOK_AGAIN)",
+    "grounded+look-again": "the default until 2026-12-07 (evening): grounded, and a refused draft asked once more, "
+    "for a quote of the sentence that answers, verified like the first (answer/prompt.py LOOK_AGAIN)",
     "grounded+short-evidence": "grounded, and a date, number, person or yes/no question reads at most 800 "
     "characters of evidence, not 1300: a shorter prompt, a sooner first token (issue 24's prompt diet)",
     "grounded+look-again+english-search": "grounded+look-again, and a question in another language searched for "
     "in English: the answer model translates it for retrieval and evidence selection (answer/in_english.py)",
+    "grounded+look-again+judge": "grounded+look-again, and each sentence shared words keep must hold by meaning: its "
+    "figures and dates given for the asked subject, and the answer model's true/false judge of it against its best "
+    "span at least 0.4 (answer/judge.py); its sentences are shown once the draft is done",
+    "grounded+look-again+binding": "citewise's default: grounded+look-again, and a sentence's figures and dates must "
+    "be given in its passage for the entity the question asks about, not a neighbour (answer/binding.py)",
     "grounded+look-again+framing": "grounded+look-again, and words naming the document or its act of saying "
     '("the glossary mentions") not counted against a sentence (answer/citations.py FRAMING_WORDS)',
     "qwen0.5b": "hybrid+verifier@v1 on the packaged Qwen2.5-Coder-0.5B (embedded; the `small-model` extra): the "
@@ -75,9 +80,11 @@ class ConfigError(RuntimeError):
 ALIASES = {"default": DEFAULT_CONFIG}
 # What `citewise eval` runs when no --config is named: the default beside the one it replaced and the
 # baseline; `--config all` runs every configuration.
-COMPARED = ("default", "grounded", "textbook")
+COMPARED = ("default", "grounded+look-again", "textbook")
 # The default until 2026-12-07, which the candidates of issue 27 were measured against.
-GROUNDED = Pipeline(look_again=False)
+GROUNDED = Pipeline(look_again=False, meaning="words")
+# The default of 2026-12-07's afternoon; the candidates measured on it keep it.
+LOOK_AGAIN = Pipeline(meaning="words")
 # The default until 2026-12-02, kept so every later default is compared with it.
 V1 = dataclasses.replace(GROUNDED, evidence="windows", crosslingual=False, asked=False)
 _PIPELINES = {
@@ -87,10 +94,12 @@ _PIPELINES = {
     "grounded+binding": dataclasses.replace(GROUNDED, meaning="binding"),
     "grounded+judge": dataclasses.replace(GROUNDED, meaning="entailment"),
     "qwen0.5b": V1,
-    "grounded+look-again": Pipeline(),
+    "grounded+look-again": LOOK_AGAIN,
     "grounded+short-evidence": dataclasses.replace(GROUNDED, short_answer_chars=800),
-    "grounded+look-again+english-search": Pipeline(english_search=True),
-    "grounded+look-again+framing": Pipeline(framing=True),
+    "grounded+look-again+english-search": dataclasses.replace(LOOK_AGAIN, english_search=True),
+    "grounded+look-again+framing": dataclasses.replace(LOOK_AGAIN, framing=True),
+    "grounded+look-again+judge": Pipeline(meaning="entailment"),
+    "grounded+look-again+binding": Pipeline(),
 }
 _EMBEDDED_MODELS = {"qwen0.5b": SMALL_MODEL}
 

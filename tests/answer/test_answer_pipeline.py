@@ -295,6 +295,17 @@ def test_over_ollama_the_judge_runs_once_the_draft_is_written(service, fake_olla
     assert refused.claims[0].reason.startswith("the judge found it not true")
 
 
+def test_the_default_drops_a_figure_the_passage_gives_for_a_neighbouring_model(service, fake_ollama) -> None:
+    """nm-11 of the dev report half: the model's answer about GPT-1 took GPT-3.5's line, which shared words keep."""
+    question = "How large was GPT-1's training dataset?"
+    fake_ollama.set_reply("GPT-1's training dataset was up to June 2021, featuring a larger dataset of 45TB. [1]")
+    words_only = _ollama_answerer(service, fake_ollama, Pipeline(meaning="words", look_again=False)).ask(question)
+    assert not words_only.refused and "45TB" in words_only.answer
+    answer = _ollama_answerer(service, fake_ollama, Pipeline(look_again=False)).ask(question)
+    assert answer.refused
+    assert answer.claims[0].reason.startswith("the passage gives") and "GPT-3.5" in answer.claims[0].reason
+
+
 GPT1 = "How many parameters did GPT-1 have?"
 
 

@@ -236,7 +236,7 @@ def test_default_is_an_alias_for_the_default_configuration() -> None:
 
 def test_the_default_comparison_and_all() -> None:
     """Without --config: the default beside the default it replaced and the baseline; `all`: every one."""
-    assert resolve(list(COMPARED)) == [DEFAULT_CONFIG, "grounded", "textbook"]
+    assert resolve(list(COMPARED)) == [DEFAULT_CONFIG, "grounded+look-again", "textbook"]
     assert resolve(["textbook", "all"]) == ["textbook", *(name for name in CONFIGS if name != "textbook")]
 
 
