@@ -12,6 +12,7 @@ half it lost 5 of 90 answers, retrieval and the model 24), and the shipped model
 sentences of real drafts spreads from 0.4 to 1.0: asked to confirm (0.7) it refused 13 right answers.
 """
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,11 +20,14 @@ from dataclasses import dataclass
 from citewise.answer.binding import subject_of, unbound_values
 from citewise.answer.llm.base import Message
 from citewise.answer.prompt import SYSTEM_RULES, defused
+from citewise.answer.sentences import split_sentences
 from citewise.core.timing import ms_since
 
 # A sentence whose P(true) is below this is dropped; chosen on the dev verifier bench's tune half: there, of
 # the claims shared words keep, it drops 12 of 25 false ones and no true one (0.5: 18 and 2).
 JUDGE_THRESHOLD = 0.4
+# A claim of fewer words is judged even when it is a sentence of the passage ("Yes, it does.").
+COPY_MIN_WORDS = 4
 # Spans judged per sentence, best shared-words score first (each costs a forward pass over span and claim).
 JUDGED_SPANS = 1
 
@@ -87,6 +91,19 @@ class Judgment:
     chance_true: float | None = None  # the judge's P(true), when it was asked
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def copied(claim: str, passage: str) -> bool:
+    """Whether the claim is one of the passage's sentences, word for word (case, punctuation and spacing aside).
+    The judge reads only span and claim, so of a copy it can only say true (a fifth to two fifths of the sentences
+    it was asked about in eval runs), and asking costs a forward pass. A part of a sentence is no copy: "SQLite
+    does full Unicode case folding" is in "It is a myth that SQLite does full Unicode case folding"."""
+    words = _words(claim)
+    return len(words) >= COPY_MIN_WORDS and any(_words(passage[a:b]) == words for a, b in split_sentences(passage))
+
+
 def judge(meaning: Meaning, question: str, claim: str, span: str, passage: str, heading: str) -> Judgment:
     """Whether `claim` holds on `span` of `passage` by meaning: its values bound to the asked subject, then (with
     a judge) the judge's P(true) at least its threshold."""
@@ -94,7 +111,7 @@ def judge(meaning: Meaning, question: str, claim: str, span: str, passage: str, 
     if unbound:
         owners = ", ".join(unbound[0].bound_to) or "another entity"
         return Judgment(False, f"the passage gives {unbound[0].value} for {owners}, not for what was asked")
-    if meaning.chance_true is None:
+    if meaning.chance_true is None or copied(claim, passage):
         return Judgment(True, "")
     p = round(meaning.chance_true(judge_messages(span, claim)), 3)
     if p < meaning.threshold:

@@ -49,6 +49,24 @@ def test_the_judge_is_asked_about_the_span_and_its_answer_decides(embed) -> None
     assert "Attention Is All You Need" in asked[0] and "Mamba" not in asked[0]  # the span, not the passage
 
 
+def test_the_judge_is_not_asked_about_a_sentence_the_passage_writes_word_for_word(embed) -> None:
+    asked: list[str] = []
+
+    def chance_true(messages) -> float:
+        asked.append(messages[-1].content)
+        return 0.05
+
+    verifier = SentenceVerifier(
+        passages_of(MAMBA), embed, THRESHOLD, "When was the Transformer introduced?", None, Meaning(chance_true)
+    )
+    copy = verifier.check("The transformer was introduced in 2017 in the paper 'Attention Is All You Need' [1].")
+    assert not copy.dropped and copy.claim.chance_true is None and asked == []
+    # A word put in ("not") or left out (a part of the sentence) is no copy: both are judged.
+    assert verifier.check("The Transformer was not introduced in 2017 in the paper Attention Is All You Need.").dropped
+    assert verifier.check("The Transformer was introduced in 2017.").dropped
+    assert len(asked) == 2
+
+
 def test_a_draft_whose_every_sentence_the_judge_rejects_is_not_verified(embed) -> None:
     meaning = Meaning(lambda messages: 0.05)
     verifier = SentenceVerifier(passages_of(MAMBA), embed, THRESHOLD, "Who proposed Mamba?", None, meaning)
