@@ -25,7 +25,7 @@ from citewise.answer.judge import Judgment, Meaning, judge
 from citewise.answer.prompt import NOT_FOUND
 from citewise.answer.quantities import Quantity, all_supported, quantities, supplied
 from citewise.answer.sentences import split_sentences
-from citewise.core.types import Citation, Claim, Evidence, VerifiedSentence
+from citewise.core.types import SHARED_WORDS, Citation, Claim, Evidence, VerifiedSentence
 from citewise.retrieval.embeddings import Encode
 from citewise.retrieval.tokenize import tokenize
 
@@ -162,7 +162,8 @@ class SentenceVerifier:
         marked = {i for i, (p, _) in enumerate(spans.index) if self.passages[p].n in markers}
         # The model's own marker first where it is confirmed, then the best-supported spans.
         order = sorted(range(len(scores)), key=lambda i: (not (i in marked and scores[i] >= threshold), -scores[i]))
-        unsupported = Judgment(False, self._why_unsupported(claimed, float(scores[order[0]]), threshold))
+        why = self._why_unsupported(claimed, float(scores[order[0]]), threshold)
+        unsupported = Judgment(False, why, by=SHARED_WORDS)
         if self.meaning is None:
             held = [order[0]] if scores[order[0]] >= threshold else []
             return self._verdict(text, markers, order[0], held, float(scores[order[0]]), unsupported)
@@ -205,10 +206,9 @@ class SentenceVerifier:
         """The verdict on `text`: cited to span `best` when `held` (the spans that held), else dropped."""
         assert self._spans is not None
         index, score = len(self.verdicts), round(score, 3)
-        chance_true = judgment.chance_true
+        chance_true, by = judgment.chance_true, judgment.by
         if not held:
-            reason = judgment.reason
-            claim = Claim(text, False, score, None, markers, reason, chance_true)
+            claim = Claim(text, False, score, None, markers, judgment.reason, chance_true, by)
             self.verdicts.append(VerifiedSentence(index, claim, None))
             return self.verdicts[-1]
         p_index, span = self._spans.index[best]
@@ -219,7 +219,7 @@ class SentenceVerifier:
                 len(self.citations) + 1, chunk.source, chunk.title, chunk.heading, chunk.id, chunk.text, span
             )
         citation = self.citations[key]
-        claim = Claim(text, True, score, citation.n, markers, "", chance_true)
+        claim = Claim(text, True, score, citation.n, markers, "", chance_true, by)
         self.verdicts.append(VerifiedSentence(index, claim, citation))
         return self.verdicts[-1]
 
@@ -279,9 +279,10 @@ def verify(
     threshold: float,
     question: str = "",
     crosslingual: CrossLingualSupport | None = None,
+    meaning: Meaning | None = None,
 ) -> Verified:
     """Attribute each sentence of `answer` to its best-supporting passage; drop the unsupported."""
-    verifier = SentenceVerifier(passages, embed, threshold, question, crosslingual)
+    verifier = SentenceVerifier(passages, embed, threshold, question, crosslingual, meaning)
     for start, end in split_sentences(answer):
         verifier.check(answer[start:end])
     return verifier.result()

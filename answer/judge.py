@@ -32,6 +32,7 @@ COPY_MIN_WORDS = 4
 JUDGED_SPANS = 1
 
 ChanceTrue = Callable[[list[Message]], float]
+JUDGE = "entailment judge"  # what Claim.judged_by says where the judge decided
 
 
 def judge_messages(context: str, claim: str) -> list[Message]:
@@ -89,6 +90,7 @@ class Judgment:
     held: bool
     reason: str  # why it failed, in words; "" when it held
     chance_true: float | None = None  # the judge's P(true), when it was asked
+    by: str = "binding check"  # the check that decided (Claim.judged_by)
 
 
 def _words(text: str) -> list[str]:
@@ -115,5 +117,5 @@ def judge(meaning: Meaning, question: str, claim: str, span: str, passage: str, 
         return Judgment(True, "")
     p = round(meaning.chance_true(judge_messages(span, claim)), 3)
     if p < meaning.threshold:
-        return Judgment(False, f"the judge found it not true of the passage (P(true) {p:.2f})", p)
-    return Judgment(True, "", p)
+        return Judgment(False, f"the judge found it not true of the passage (P(true) {p:.2f})", p, JUDGE)
+    return Judgment(True, "", p, JUDGE)

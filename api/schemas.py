@@ -81,7 +81,10 @@ class SentenceOut(BaseModel):
     kept: bool = Field(description="Shown in the answer, with its [n]; false: dropped as unsupported.")
     citation: int | None = Field(description="The number of its citation, when kept.")
     support: float = Field(description="The shared-words support score of its best span.")
-    judged_by: Literal["shared words", "entailment judge"]
+    judged_by: Literal["shared words", "binding check", "entailment judge"] = Field(
+        description="The check that decided: shared words (and cosine), the binding of its figures and dates to "
+        "the asked subject (after shared words kept it), or the answer model's true/false judge."
+    )
     judge_p_true: float | None = Field(description="The entailment judge's P(true), where it was asked.")
     reason: str = Field(description="Why it was dropped, in words ('' when kept).")
 

@@ -70,7 +70,7 @@ def claim_json(claim: Claim) -> dict[str, Any]:
         "kept": claim.supported,
         "citation": claim.citation,
         "support": claim.score,
-        "judged_by": "entailment judge" if claim.chance_true is not None else "shared words",
+        "judged_by": claim.judged_by,
         "judge_p_true": claim.chance_true,
         "reason": claim.reason,
     }

@@ -106,6 +106,10 @@ class Citation:
         return passage_hash(self.text)
 
 
+# Claim.judged_by where shared words alone decided (the verifier's other checks name themselves).
+SHARED_WORDS = "shared words"
+
+
 @dataclass(frozen=True)
 class Claim:
     text: str
@@ -113,10 +117,11 @@ class Claim:
     score: float
     citation: int | None  # number of its Citation when supported
     model_markers: tuple[int, ...]
-    # How it was judged: why it was dropped, in words ("" when kept, or dropped by shared words alone), and
-    # the entailment judge's P(true) where the judge was asked.
+    # How it was judged: why it was dropped, in words ("" when kept), the entailment judge's P(true) where the
+    # judge was asked, and which check decided: "shared words", "binding check" or "entailment judge".
     reason: str = ""
     chance_true: float | None = None
+    judged_by: str = SHARED_WORDS
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,8 @@ def test_sentences_verified_while_streaming_are_the_post_hoc_verdict(service, fa
     streamed = [e for e in events if isinstance(e, VerifiedSentence)]
 
     threshold = service.settings.support_threshold
-    post_hoc = verify(answer.draft, answer.evidence.passages, answerer.attribution.matrix, threshold, question)
+    matrix, meaning = answerer.attribution.matrix, answerer.meaning()  # the binding check: no model
+    post_hoc = verify(answer.draft, answer.evidence.passages, matrix, threshold, question, meaning=meaning)
     assert (answer.answer, answer.refused, answer.claims, answer.citations) == (
         post_hoc.answer,
         post_hoc.refused,

@@ -20,11 +20,13 @@ def test_the_binding_check_drops_a_neighbour_rows_figure_that_shared_words_pass(
     claim = "GPT-2 had 117 million parameters."
     words = SentenceVerifier(passages_of(TABLE), embed, THRESHOLD, "How many parameters did GPT-2 have?")
     assert not words.check(claim).dropped  # every word of it is in the table
+    assert words.verdicts[0].claim.judged_by == "shared words"
     binding = SentenceVerifier(
         passages_of(TABLE), embed, THRESHOLD, "How many parameters did GPT-2 have?", meaning=Meaning()
     )
     verdict = binding.check(claim)
     assert verdict.dropped and verdict.claim.reason == "the passage gives 117 million for GPT-1, not for what was asked"
+    assert verdict.claim.judged_by == "binding check"  # what `ask --json` and the API say decided
     assert not binding.check("GPT-2 had 1.5 billion parameters.").dropped
     assert binding.result().answer == "GPT-2 had 1.5 billion parameters. [1]"
 
@@ -45,6 +47,8 @@ def test_the_judge_is_asked_about_the_span_and_its_answer_decides(embed) -> None
     assert not kept.dropped and kept.claim.chance_true == 0.95
     assert dropped.dropped and dropped.claim.chance_true == 0.2
     assert dropped.claim.reason == "the judge found it not true of the passage (P(true) 0.20)"
+    assert kept.claim.judged_by == dropped.claim.judged_by == "entailment judge"
+    assert verifier.check("Mamba was proposed by Google in 1999.").claim.judged_by == "shared words"  # no 1999
     assert "Statement: The Transformer was introduced in 2017." in asked[0]
     assert "Attention Is All You Need" in asked[0] and "Mamba" not in asked[0]  # the span, not the passage
 

@@ -60,7 +60,7 @@ def test_upload_list_ask_and_delete_a_document(http: httpx.Client, ollama: FakeO
     assert answer["refused"] is False and answer["citations"][0]["source"] == kettle["source"]
     [sentence] = answer["sentences"]  # how each sentence of the draft was judged
     assert (sentence["kept"], sentence["citation"], sentence["reason"]) == (True, 1, "")
-    assert sentence["judged_by"] == "shared words" and sentence["support"] > 0.5
+    assert sentence["judged_by"] == "binding check" and sentence["support"] > 0.5  # the default's last check
 
     response = http.delete("/v1/documents", params={"source": kettle["source"]})
     assert response.status_code == 200 and response.json() == {"removed": kettle["source"]}
