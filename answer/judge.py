@@ -22,6 +22,7 @@ from citewise.answer.llm.base import Message
 from citewise.answer.prompt import SYSTEM_RULES, defused
 from citewise.answer.sentences import split_sentences
 from citewise.core.timing import ms_since
+from citewise.core.types import BINDING_CHECK, ENTAILMENT_JUDGE, JudgedBy
 
 # A sentence whose P(true) is below this is dropped; chosen on the dev verifier bench's tune half: there, of
 # the claims shared words keep, it drops 12 of 25 false ones and no true one (0.5: 18 and 2).
@@ -32,7 +33,6 @@ COPY_MIN_WORDS = 4
 JUDGED_SPANS = 1
 
 ChanceTrue = Callable[[list[Message]], float]
-JUDGE = "entailment judge"  # what Claim.judged_by says where the judge decided
 
 
 def judge_messages(context: str, claim: str) -> list[Message]:
@@ -90,7 +90,7 @@ class Judgment:
     held: bool
     reason: str  # why it failed, in words; "" when it held
     chance_true: float | None = None  # the judge's P(true), when it was asked
-    by: str = "binding check"  # the check that decided (Claim.judged_by)
+    by: JudgedBy = BINDING_CHECK  # the check that decided
 
 
 def _words(text: str) -> list[str]:
@@ -117,5 +117,5 @@ def judge(meaning: Meaning, question: str, claim: str, span: str, passage: str, 
         return Judgment(True, "")
     p = round(meaning.chance_true(judge_messages(span, claim)), 3)
     if p < meaning.threshold:
-        return Judgment(False, f"the judge found it not true of the passage (P(true) {p:.2f})", p, JUDGE)
-    return Judgment(True, "", p, JUDGE)
+        return Judgment(False, f"the judge found it not true of the passage (P(true) {p:.2f})", p, ENTAILMENT_JUDGE)
+    return Judgment(True, "", p, ENTAILMENT_JUDGE)

@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from citewise.core.types import JudgedBy
+
 MODEL_ID = "citewise"
 # Longest question or search query, longest message of a conversation, most messages in one (characters):
 # a longer query only slows the search down; the body as a whole is limited too (api/body_limit.py).
@@ -81,7 +83,7 @@ class SentenceOut(BaseModel):
     kept: bool = Field(description="Shown in the answer, with its [n]; false: dropped as unsupported.")
     citation: int | None = Field(description="The number of its citation, when kept.")
     support: float = Field(description="The shared-words support score of its best span.")
-    judged_by: Literal["shared words", "binding check", "entailment judge"] = Field(
+    judged_by: JudgedBy = Field(
         description="The check that decided: shared words (and cosine), the binding of its figures and dates to "
         "the asked subject (after shared words kept it), or the answer model's true/false judge."
     )

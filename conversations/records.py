@@ -7,7 +7,7 @@ from typing import Any
 
 from citewise.core.base_names import DEFAULT_BASE
 from citewise.core.serialize import citation_json, claim_json
-from citewise.core.types import SHARED_WORDS, Answer, Citation, Claim
+from citewise.core.types import Answer, Citation, Claim
 from citewise.core.waterfall import WaterfallValue, waterfall
 
 CLOSEST = 3  # passages kept under a refusal, as the Ask page shows them
@@ -140,7 +140,7 @@ def turn_from_json(data: dict[str, Any]) -> SavedTurn:
             model_markers=(),
             reason=s["reason"],
             chance_true=s["judge_p_true"],
-            judged_by=s.get("judged_by", SHARED_WORDS),
+            judged_by=s["judged_by"],
         )
         for s in data["sentences"]
     )

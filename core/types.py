@@ -2,6 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,11 @@ class Citation:
         return passage_hash(self.text)
 
 
-# Claim.judged_by where shared words alone decided (the verifier's other checks name themselves).
-SHARED_WORDS = "shared words"
+# The check that decided a sentence's verdict (Claim.judged_by), as `ask --json` and the API name it.
+JudgedBy = Literal["shared words", "binding check", "entailment judge"]
+SHARED_WORDS: JudgedBy = "shared words"
+BINDING_CHECK: JudgedBy = "binding check"
+ENTAILMENT_JUDGE: JudgedBy = "entailment judge"
 
 
 @dataclass(frozen=True)
@@ -118,10 +122,10 @@ class Claim:
     citation: int | None  # number of its Citation when supported
     model_markers: tuple[int, ...]
     # How it was judged: why it was dropped, in words ("" when kept), the entailment judge's P(true) where the
-    # judge was asked, and which check decided: "shared words", "binding check" or "entailment judge".
+    # judge was asked, and the check that decided.
     reason: str = ""
     chance_true: float | None = None
-    judged_by: str = SHARED_WORDS
+    judged_by: JudgedBy = SHARED_WORDS
 
 
 @dataclass(frozen=True)
