@@ -64,7 +64,7 @@ class Pipeline:
     # What a sentence must pass beyond shared words (answer/judge.py): "words", nothing; "binding", its figures
     # and dates given for the asked subject (the default since 2026-12-07 evening: no answer lost on either half,
     # fewer wrong answers shown; evals/RESULTS.md, Grounding 3); "entailment", that and the answer model's
-    # true/false judge, whose verdicts wait for the draft's end.
+    # true/false judge (the embedded model judges each sentence as it closes; a model server once the draft ends).
     meaning: Literal["words", "binding", "entailment"] = "binding"
     # When the draft is refused (the model said the documents don't say, or none of its sentences held up)
     # although the passages are close: ask once more, the same prompt with another last line (a quote of the
@@ -196,8 +196,9 @@ class Answerer:
             self.meaning(clock.judge),
             self.pipeline.ignored_words,
         )
-        # The judge runs on the model that writes the draft: its sentences are judged once the draft is done.
-        after_draft = self.pipeline.meaning == "entailment"
+        # The judge runs on the model that writes the draft: a model server's judges the sentences once the draft
+        # is done; the embedded model's judges each as it closes, the draft's state kept aside meanwhile.
+        after_draft = self.pipeline.meaning == "entailment" and not self.generator.judges_while_drafting
         draft = yield from _drafted(verify_as_written(pieces, verifier, clock, after_draft))
         call = self.generator.last_call  # the first draft's call (a second attempt's is not kept)
         verified = self._held_to_the_question(question, verifier)

@@ -62,7 +62,8 @@ CONFIGS: dict[str, str] = {
     "in English: the answer model translates it for retrieval and evidence selection (answer/in_english.py)",
     "grounded+look-again+judge": "grounded+look-again, and each sentence shared words keep must hold by meaning: its "
     "figures and dates given for the asked subject, and the answer model's true/false judge of it against its best "
-    "span at least 0.4 (answer/judge.py); its sentences are shown once the draft is done",
+    "span at least 0.4 (answer/judge.py); the embedded model judges each sentence as it closes, a model server "
+    "once the draft is done",
     "grounded+look-again+binding": "citewise's default: grounded+look-again, and a sentence's figures and dates must "
     "be given in its passage for the entity the question asks about, not a neighbour (answer/binding.py)",
     "grounded+look-again+framing": "grounded+look-again, and words naming the document or its act of saying "

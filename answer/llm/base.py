@@ -28,6 +28,9 @@ class Generator(Protocol):
     backend: str
     model: str
     context_tokens: int
+    # Whether `chance_true` may be asked between two pieces of a `stream` (the embedded model keeps the draft's
+    # state aside); a model server is asked once the draft is done.
+    judges_while_drafting: bool
 
     @property
     def last_call(self) -> ModelCall | None:

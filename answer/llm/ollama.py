@@ -98,6 +98,7 @@ class OllamaGenerator(CallRecorder):
     """A model served by Ollama, streamed through LangChain's `ChatOllama`."""
 
     backend = "ollama"
+    judges_while_drafting = False
 
     def __init__(self, host: str, model: str, context_tokens: int) -> None:
         if not model.strip():

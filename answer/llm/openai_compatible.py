@@ -77,6 +77,7 @@ class OpenAIGenerator(CallRecorder):
     """A model on an OpenAI-compatible server, streamed through the `openai` client."""
 
     backend = "openai"
+    judges_while_drafting = False
 
     def __init__(self, base_url: str, model: str, api_key: str | None, context_tokens: int) -> None:
         if not model.strip():

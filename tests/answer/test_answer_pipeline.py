@@ -8,10 +8,10 @@ import pytest
 from citewise.answer.answerer import Answerer, Pipeline
 from citewise.answer.citations import NOT_IN_PASSAGES, NOT_VERIFIED, verify
 from citewise.answer.in_english import TRANSLATE_RULES
-from citewise.answer.judge import JUDGE_THRESHOLD
+from citewise.answer.judge import JUDGE_THRESHOLD, judge_messages
 from citewise.answer.llm.embedded import load_embedded
 from citewise.answer.llm.ollama import OllamaGenerator
-from citewise.answer.prompt import ANSWER_FROM_THE_SOURCES, LOOK_AGAIN
+from citewise.answer.prompt import ANSWER_FROM_THE_SOURCES, LOOK_AGAIN, build_messages, look_again
 from citewise.core.types import Answer, Sources, Token, VerifiedSentence
 from citewise.core.waterfall import WATERFALL_KEYS, waterfall
 from citewise.evals.configs import V1, build_config
@@ -231,6 +231,46 @@ def test_the_embedded_model_reports_the_cached_prompt_and_llama_cpps_own_timings
     assert call.prompt_eval_ms is not None and call.prompt_eval_ms > 0 and call.prompt_tokens_per_s
     assert call.generated_tokens and call.generation_ms is not None and call.generation_ms > 0
     assert call.server_ms is None and call.network_ms is None  # in this process
+
+
+@pytest.mark.slow
+def test_the_embedded_judge_puts_the_drafts_state_back(embedded) -> None:
+    """The judge may run between two pieces of a draft: the draft goes on as it would have, its counters are its
+    own, and a second draft over the same prompt (looking again) still finds the prompt cached."""
+    question = "How many parameters did GPT-1 have?"
+    _, evidence = embedded.evidence(question)
+    assert evidence is not None
+    messages = build_messages(question, evidence.passages)
+    judge = judge_messages("GPT-1 had 117 million parameters.", "GPT-1 was a small model.")
+    generator = embedded.generator
+    "".join(generator.stream(messages, 40))
+    alone = "".join(generator.stream(messages, 40))  # over the cached prompt, as the next one
+    drafted = generator.last_call
+    pieces: list[str] = []
+    for piece in generator.stream(messages, 40):
+        pieces.append(piece)
+        if len(pieces) == 3:
+            generator.chance_true(judge)
+    judged = generator.last_call
+    assert "".join(pieces) == alone
+    assert drafted is not None and judged is not None and judged.generated_tokens == drafted.generated_tokens
+    generator.chance_true(judge)
+    "".join(generator.stream(look_again(messages), 5))
+    again = generator.last_call
+    assert again is not None and again.cached_tokens is not None and drafted.prompt_tokens is not None
+    assert again.cached_tokens > drafted.prompt_tokens // 2  # before: only the rules, which the judge shares
+
+
+@pytest.mark.slow
+def test_the_embedded_judge_judges_each_sentence_as_the_draft_goes_on(embedded) -> None:
+    question = "Which part of the original Transformer does GPT mainly rely on?"  # topics-05: two sentences
+    judged = Answerer(embedded.retriever, embedded.generator, embedded.settings, Pipeline(meaning="entailment"))
+    events = list(judged.stream(question))
+    tokens = [i for i, e in enumerate(events) if isinstance(e, Token)]
+    verdicts = [(i, e) for i, e in enumerate(events) if isinstance(e, VerifiedSentence)]
+    (first, verdict), answer = verdicts[0], events[-1]
+    assert first < max(tokens) and verdict.claim.chance_true is not None  # judged before the draft ended
+    assert isinstance(answer, Answer) and answer.draft == embedded.ask(question).draft  # the draft went on as without
 
 
 @pytest.mark.slow

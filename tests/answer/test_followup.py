@@ -14,6 +14,7 @@ class Scripted:
     """A Generator that replies with fixed text and records what it was asked."""
 
     backend = "scripted"
+    judges_while_drafting = False
     model = "scripted"
     context_tokens = 2048
 
